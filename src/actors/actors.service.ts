@@ -1,0 +1,308 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Logger } from 'pino';
+import { Brackets, type Repository } from 'typeorm';
+import { ActorEntity, type ActorStatus } from 'src/actors/actor.entity';
+import { type ActorSnapshot, toSnapshot } from 'src/actors/actor-snapshot';
+import { ActorsErrors } from 'src/actors/actors.errors';
+import { CacheKeys } from 'src/cache/cache-keys';
+import { CacheService } from 'src/cache/cache.service';
+import { databaseUnavailable, isDatabaseUnavailable } from 'src/common/errors/app-error';
+import { ADMIN_ROLE } from 'src/common/decorators/roles.decorator';
+import { LOGGER } from 'src/common/logging/logging.constants';
+import { APP_CONFIG } from 'src/config/config.constants';
+import type { AppConfig, Provisioning } from 'src/config/config.types';
+import { MetricsService } from 'src/metrics/metrics.service';
+
+/** Profile claims taken from a verified token. Absent claims never erase what is stored. */
+export interface ProfileClaims {
+  email?: string;
+  email_verified?: boolean;
+  name?: string;
+  given_name?: string;
+  family_name?: string;
+  preferred_username?: string;
+}
+
+export interface ActorPage {
+  items: { cursor: string; actor: ActorSnapshot }[];
+  hasNextPage: boolean;
+  totalCount: number;
+}
+
+export interface ActorListQuery {
+  first: number;
+  after?: string;
+  issuer?: string;
+  status?: ActorStatus;
+  search?: string;
+}
+
+/** How long an actor snapshot may live in the cache; every change also invalidates it at once. */
+const SNAPSHOT_TTL_MS = 10 * 60 * 1000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+@Injectable()
+export class ActorsService {
+  private readonly bootstrapAdmins: Set<string>;
+  private readonly touching = new Set<string>();
+
+  constructor(
+    @InjectRepository(ActorEntity) private readonly repo: Repository<ActorEntity>,
+    private readonly cache: CacheService,
+    private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    this.bootstrapAdmins = new Set(config.admins.map((a) => `${a.issuer}\u0000${a.subject}`));
+  }
+
+  /**
+   * The actor for a verified identity. `jit` creates it on first sight (exactly once, even under a burst
+   * of concurrent first requests: single-flight here, `INSERT … ON CONFLICT` across nodes); `existing`
+   * only finds it. When `profileChanged` is possible (a freshly verified token), stored claims are
+   * refreshed if they differ. A database failure is a 503, never "no such actor".
+   */
+  async resolve(
+    issuerName: string,
+    subject: string,
+    profile: ProfileClaims,
+    provisioning: Provisioning,
+    freshToken: boolean,
+  ): Promise<ActorSnapshot> {
+    const key = CacheKeys.actorByIdentity(issuerName, subject);
+    const cached = await this.cache.get<ActorSnapshot>(key);
+    if (cached && (!freshToken || sameProfile(cached, profile))) return cached;
+    return this.cache.singleFlight(key, async () => {
+      const entity = await this.db(() =>
+        provisioning === 'jit'
+          ? this.upsert(issuerName, subject, profile)
+          : this.updateExisting(issuerName, subject, profile),
+      );
+      if (!entity) throw ActorsErrors.notProvisioned();
+      const snapshot = toSnapshot(entity);
+      await this.cache.set(key, snapshot, SNAPSHOT_TTL_MS);
+      return snapshot;
+    });
+  }
+
+  /** Roles from the database plus ADMIN for identities listed in `bridgekeeper.auth.admins`. */
+  effectiveRoles(actor: Pick<ActorSnapshot, 'issuerName' | 'subject' | 'roles'>): string[] {
+    if (!this.bootstrapAdmins.has(`${actor.issuerName}\u0000${actor.subject}`)) return actor.roles;
+    return actor.roles.includes(ADMIN_ROLE) ? actor.roles : [...actor.roles, ADMIN_ROLE];
+  }
+
+  /**
+   * Records activity at most once per `actors.last.seen.interval.seconds` per actor, off the request path.
+   */
+  touch(actor: ActorSnapshot): void {
+    const intervalMs = this.config.actors.lastSeenIntervalSeconds * 1000;
+    const last = actor.lastSeenAt ? Date.parse(actor.lastSeenAt) : 0;
+    if (Date.now() - last < intervalMs || this.touching.has(actor.id)) return;
+    this.touching.add(actor.id);
+    const seenAt = new Date();
+    this.repo
+      .createQueryBuilder()
+      .update(ActorEntity)
+      .set({ lastSeenAt: seenAt, updatedAt: () => '"updated_at"' })
+      .where('id = :id', { id: actor.id })
+      .andWhere('(last_seen_at IS NULL OR last_seen_at < :threshold)', {
+        threshold: new Date(seenAt.getTime() - intervalMs),
+      })
+      .execute()
+      .then(() =>
+        this.cache.set(
+          CacheKeys.actorByIdentity(actor.issuerName, actor.subject),
+          { ...actor, lastSeenAt: seenAt.toISOString() },
+          SNAPSHOT_TTL_MS,
+        ),
+      )
+      .catch((err: unknown) =>
+        this.logger.warn(
+          { err: { message: (err as Error).message } },
+          'could not record last seen',
+        ),
+      )
+      .finally(() => this.touching.delete(actor.id));
+  }
+
+  async findById(id: string): Promise<ActorSnapshot | null> {
+    if (!UUID.test(id)) throw ActorsErrors.invalidId();
+    const e = await this.db(() => this.repo.findOneBy({ id }));
+    return e ? toSnapshot(e) : null;
+  }
+
+  async list(q: ActorListQuery): Promise<ActorPage> {
+    const qb = this.repo.createQueryBuilder('a');
+    if (q.issuer) qb.andWhere('a.issuer_name = :issuer', { issuer: q.issuer });
+    if (q.status) qb.andWhere('a.status = :status', { status: q.status });
+    if (q.search) {
+      const pattern = `%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      qb.andWhere(
+        new Brackets((w) =>
+          w
+            .where('a.email ILIKE :p', { p: pattern })
+            .orWhere('a.name ILIKE :p')
+            .orWhere('a.preferred_username ILIKE :p')
+            .orWhere('a.subject ILIKE :p'),
+        ),
+      );
+    }
+    const totalCount = await this.db(() => qb.clone().getCount());
+    if (q.after) {
+      const c = decodeCursor(q.after);
+      qb.andWhere(
+        "(a.created_at, a.id) > (timestamptz 'epoch' + (:ts)::bigint * interval '1 microsecond', (:cid)::uuid)",
+        {
+          ts: c.us,
+          cid: c.id,
+        },
+      );
+    }
+    qb.addSelect('(extract(epoch from a.created_at) * 1000000)::bigint', 'cursor_us')
+      .orderBy('a.created_at', 'ASC')
+      .addOrderBy('a.id', 'ASC')
+      .limit(q.first + 1);
+    const { entities, raw } = await this.db(() => qb.getRawAndEntities());
+    const items = entities.slice(0, q.first).map((e, i) => ({
+      cursor: encodeCursor(String((raw[i] as { cursor_us: string }).cursor_us), e.id),
+      actor: toSnapshot(e),
+    }));
+    return { items, hasNextPage: entities.length > q.first, totalCount };
+  }
+
+  setStatus(id: string, status: ActorStatus): Promise<ActorSnapshot> {
+    return this.updateAndInvalidate(id, { status });
+  }
+
+  setRoles(id: string, roles: string[]): Promise<ActorSnapshot> {
+    return this.updateAndInvalidate(id, { roles: [...new Set(roles)].sort() });
+  }
+
+  private async updateAndInvalidate(
+    id: string,
+    patch: Partial<ActorEntity>,
+  ): Promise<ActorSnapshot> {
+    if (!UUID.test(id)) throw ActorsErrors.invalidId();
+    const result = await this.db(() =>
+      this.repo
+        .createQueryBuilder()
+        .update(ActorEntity)
+        .set(patch)
+        .where('id = :id', { id })
+        .returning('*')
+        .execute(),
+    );
+    const row = (result.raw as Record<string, unknown>[])[0];
+    if (!row) throw ActorsErrors.notFound();
+    const entity = this.repo.create(rawToEntity(row));
+    // After the commit: the next request on any node (shared Redis) or this node sees the change.
+    await this.cache.del(CacheKeys.actorByIdentity(entity.issuerName, entity.subject));
+    return toSnapshot(entity);
+  }
+
+  private async upsert(
+    issuerName: string,
+    subject: string,
+    p: ProfileClaims,
+  ): Promise<ActorEntity> {
+    const rows = (await this.repo.query(
+      `INSERT INTO actors (issuer_name, subject, email, email_verified, name, given_name, family_name, preferred_username)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT ON CONSTRAINT uq_actors_issuer_subject DO UPDATE SET
+         email = COALESCE(EXCLUDED.email, actors.email),
+         email_verified = COALESCE(EXCLUDED.email_verified, actors.email_verified),
+         name = COALESCE(EXCLUDED.name, actors.name),
+         given_name = COALESCE(EXCLUDED.given_name, actors.given_name),
+         family_name = COALESCE(EXCLUDED.family_name, actors.family_name),
+         preferred_username = COALESCE(EXCLUDED.preferred_username, actors.preferred_username),
+         updated_at = now()
+       WHERE (actors.email, actors.email_verified, actors.name, actors.given_name, actors.family_name, actors.preferred_username)
+         IS DISTINCT FROM
+         (COALESCE(EXCLUDED.email, actors.email), COALESCE(EXCLUDED.email_verified, actors.email_verified),
+          COALESCE(EXCLUDED.name, actors.name), COALESCE(EXCLUDED.given_name, actors.given_name),
+          COALESCE(EXCLUDED.family_name, actors.family_name),
+          COALESCE(EXCLUDED.preferred_username, actors.preferred_username))
+       RETURNING *, (xmax = 0) AS inserted`,
+      [issuerName, subject, ...profileValues(p)],
+    )) as (Record<string, unknown> & { inserted: boolean })[];
+    if (rows[0]) {
+      if (rows[0].inserted) this.metrics.actorsProvisioned.inc({ issuer: issuerName });
+      return this.repo.create(rawToEntity(rows[0]));
+    }
+    const existing = await this.repo.findOneBy({ issuerName, subject });
+    if (!existing) throw new Error('actor vanished between upsert and select');
+    return existing;
+  }
+
+  private async updateExisting(
+    issuerName: string,
+    subject: string,
+    p: ProfileClaims,
+  ): Promise<ActorEntity | null> {
+    const existing = await this.repo.findOneBy({ issuerName, subject });
+    if (!existing || sameProfile(toSnapshot(existing), p)) return existing;
+    return this.upsert(issuerName, subject, p);
+  }
+
+  private async db<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (isDatabaseUnavailable(err)) throw databaseUnavailable(err);
+      throw err;
+    }
+  }
+}
+
+function profileValues(p: ProfileClaims): (string | boolean | null)[] {
+  return [
+    p.email ?? null,
+    p.email_verified ?? null,
+    p.name ?? null,
+    p.given_name ?? null,
+    p.family_name ?? null,
+    p.preferred_username ?? null,
+  ];
+}
+
+/** True when every claim the token carries already matches what is stored. */
+function sameProfile(a: ActorSnapshot, p: ProfileClaims): boolean {
+  return (
+    (p.email === undefined || p.email === a.email) &&
+    (p.email_verified === undefined || p.email_verified === a.emailVerified) &&
+    (p.name === undefined || p.name === a.name) &&
+    (p.given_name === undefined || p.given_name === a.givenName) &&
+    (p.family_name === undefined || p.family_name === a.familyName) &&
+    (p.preferred_username === undefined || p.preferred_username === a.preferredUsername)
+  );
+}
+
+function rawToEntity(r: Record<string, unknown>): Partial<ActorEntity> {
+  return {
+    id: r.id as string,
+    issuerName: r.issuer_name as string,
+    subject: r.subject as string,
+    email: (r.email as string | null) ?? null,
+    emailVerified: (r.email_verified as boolean | null) ?? null,
+    name: (r.name as string | null) ?? null,
+    givenName: (r.given_name as string | null) ?? null,
+    familyName: (r.family_name as string | null) ?? null,
+    preferredUsername: (r.preferred_username as string | null) ?? null,
+    roles: (r.roles as string[]) ?? [],
+    status: r.status as ActorStatus,
+    createdAt: r.created_at as Date,
+    updatedAt: r.updated_at as Date,
+    lastSeenAt: (r.last_seen_at as Date | null) ?? null,
+  };
+}
+
+function encodeCursor(us: string, id: string): string {
+  return Buffer.from(`${us}|${id}`, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): { us: string; id: string } {
+  const [us, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (!us || !/^\d{1,20}$/.test(us) || !id || !UUID.test(id)) throw ActorsErrors.invalidCursor();
+  return { us, id };
+}

@@ -1,0 +1,18 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Every cache key is built here. Keys never contain a token or secret: tokens appear only as their
+ * SHA-256 (SECURITY.md rule 14). The first segment is the namespace used as the metrics label.
+ */
+export const CacheKeys = {
+  /** A verified external token, by the SHA-256 (hex) of the token. */
+  verifiedToken: (tokenSha256Hex: string) => `tok:${tokenSha256Hex}`,
+  /** The actor snapshot for an (issuer name, subject) identity. */
+  actorByIdentity: (issuerName: string, subject: string) =>
+    `actor:${issuerName}:${createHash('sha256').update(subject).digest('base64url')}`,
+};
+
+export function namespaceOf(key: string): string {
+  const i = key.indexOf(':');
+  return i < 0 ? key : key.slice(0, i);
+}

@@ -1,0 +1,36 @@
+import { Global, Module } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { CacheService } from 'src/cache/cache.service';
+import { CacheStore } from 'src/cache/cache-store';
+import { MemoryCacheStore } from 'src/cache/memory-cache.store';
+import { RedisCacheStore } from 'src/cache/redis-cache.store';
+import { LOGGER } from 'src/common/logging/logging.constants';
+import { APP_CONFIG } from 'src/config/config.constants';
+import type { AppConfig } from 'src/config/config.types';
+
+/** Redis when `bridgekeeper.redis.url` is set, otherwise an in-process LRU: same interface either way. */
+@Global()
+@Module({
+  exports: [CacheService, CacheStore],
+  providers: [
+    {
+      provide: CacheStore,
+      inject: [APP_CONFIG, LOGGER],
+      useFactory: async (config: AppConfig, logger: Logger): Promise<CacheStore> => {
+        if (!config.redis.url) return new MemoryCacheStore(config.cache.memoryMaxEntries);
+        const store = new RedisCacheStore(
+          {
+            url: config.redis.url,
+            keyPrefix: config.redis.keyPrefix,
+            commandTimeoutMs: config.redis.commandTimeoutMs,
+          },
+          logger,
+        );
+        await store.connect();
+        return store;
+      },
+    },
+    CacheService,
+  ],
+})
+export class CacheModule {}

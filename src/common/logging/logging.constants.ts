@@ -1,0 +1,2 @@
+/** DI token for the shared pino logger. */
+export const LOGGER = Symbol('LOGGER');

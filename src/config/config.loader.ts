@@ -1,0 +1,430 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { getProperties } from 'properties-file';
+import {
+  ASYMMETRIC_ALGORITHMS,
+  type AdminIdentity,
+  type AppConfig,
+  type AsymmetricAlgorithm,
+  type Mode,
+  type Provisioning,
+  type TrustedIssuerConfig,
+} from 'src/config/config.types';
+
+/**
+ * Configuration sources, later wins: built-in defaults → properties file → environment.
+ * Every key `bridgekeeper.a.b.c` may be given as env `BRIDGEKEEPER_A_B_C`.
+ */
+export interface ConfigSources {
+  env: Record<string, string | undefined>;
+  /** Working directory used to find `bridgekeeper.properties` and to resolve relative paths. */
+  cwd: string;
+  /** Extra properties that win over the file but lose to the environment (used by tests and tools). */
+  overrides?: Record<string, string>;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+        problems.map((p) => `  - ${p}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+const PREFIX = 'bridgekeeper.';
+const CONFIG_FILE_ENV = 'BRIDGEKEEPER_CONFIG';
+const ISSUER_NAME = /^[a-z0-9]+$/;
+const ISSUER_PREFIX = 'bridgekeeper.auth.jwt.trusted.issuer.';
+const ISSUER_KEYS = [
+  'issuer',
+  'jwks',
+  'audiences',
+  'audiences.required',
+  'algorithms',
+  'clock.tolerance',
+  'max.token.age',
+  'provisioning',
+] as const;
+const GLOBAL_KEYS = [
+  'mode',
+  'http.port',
+  'http.host',
+  'public.url',
+  'data.dir',
+  'database.url',
+  'database.migrations.run',
+  'database.pool.size',
+  'database.statement.timeout.ms',
+  'redis.url',
+  'redis.key.prefix',
+  'redis.command.timeout.ms',
+  'log.level',
+  'graphql.max.depth',
+  'graphql.max.complexity',
+  'cache.memory.max.entries',
+  'outbound.timeout.ms',
+  'outbound.max.response.bytes',
+  'outbound.allow.link.local',
+  'jwks.cooldown.seconds',
+  'jwks.refresh.seconds',
+  'jwks.max.stale.seconds',
+  'actors.last.seen.interval.seconds',
+  'auth.jwt.trusted.issuers',
+  'auth.admins',
+] as const;
+
+/** `bridgekeeper.http.port` → `BRIDGEKEEPER_HTTP_PORT`. */
+export function envNameOf(key: string): string {
+  return key.toUpperCase().replace(/\./g, '_');
+}
+
+/** Reads the process environment and working directory: the one call site that touches `process.env`. */
+export function loadConfigFromProcess(): AppConfig {
+  return loadConfig({ env: process.env, cwd: process.cwd() });
+}
+
+export function loadConfig(sources: ConfigSources): AppConfig {
+  const problems: string[] = [];
+  const fileProps = readConfigFile(sources, problems);
+  const merged: Record<string, string> = { ...fileProps, ...(sources.overrides ?? {}) };
+
+  const raw = (key: string): string | undefined => {
+    const fromEnv = sources.env[envNameOf(key)];
+    if (fromEnv !== undefined) return fromEnv;
+    return merged[key];
+  };
+  const where = (key: string) => `${key} (env ${envNameOf(key)})`;
+  const r = new Reader(raw, where, problems);
+
+  const mode = r.oneOf<Mode>('bridgekeeper.mode', ['development', 'production'], 'development');
+  const port = r.int('bridgekeeper.http.port', 3000, 0, 65535);
+  const host = r.str('bridgekeeper.http.host', '127.0.0.1');
+  const publicUrl = r
+    .url('bridgekeeper.public.url', `http://localhost:${port}`)
+    .replace(/\/+$/, '');
+
+  // Issuers: the list decides which per-issuer keys are known.
+  const issuerNames = r.list('bridgekeeper.auth.jwt.trusted.issuers');
+  const seen = new Set<string>();
+  for (const name of issuerNames) {
+    if (!ISSUER_NAME.test(name)) {
+      problems.push(
+        `${where('bridgekeeper.auth.jwt.trusted.issuers')}: issuer name "${name}" must be lower-case letters and digits only`,
+      );
+    }
+    if (seen.has(name)) {
+      problems.push(
+        `${where('bridgekeeper.auth.jwt.trusted.issuers')}: issuer "${name}" is listed twice`,
+      );
+    }
+    seen.add(name);
+  }
+  const issuers = issuerNames
+    .filter((n) => ISSUER_NAME.test(n))
+    .filter((n, i, all) => all.indexOf(n) === i)
+    .map((name) => readIssuer(r, name, mode, where, problems));
+  const issValues = new Map<string, string>();
+  for (const i of issuers) {
+    const other = issValues.get(i.issuer);
+    if (other)
+      problems.push(`issuers "${other}" and "${i.name}" have the same exact iss "${i.issuer}"`);
+    else issValues.set(i.issuer, i.name);
+  }
+
+  const admins = readAdmins(r, new Set(issuers.map((i) => i.name)), where, problems);
+
+  const knownKeys = new Set<string>(GLOBAL_KEYS.map((k) => PREFIX + k));
+  for (const name of issuerNames)
+    for (const k of ISSUER_KEYS) knownKeys.add(`${ISSUER_PREFIX}${name}.${k}`);
+  for (const key of Object.keys(merged)) {
+    if (!knownKeys.has(key)) problems.push(`${key}: unknown key${hintFor(key, issuerNames)}`);
+  }
+  const knownEnv = new Set([...knownKeys].map(envNameOf));
+  for (const name of Object.keys(sources.env)) {
+    if (name.startsWith('BRIDGEKEEPER_') && name !== CONFIG_FILE_ENV && !knownEnv.has(name)) {
+      problems.push(`env ${name}: unknown setting${hintFor(name, issuerNames)}`);
+    }
+  }
+
+  const config: AppConfig = {
+    mode,
+    http: { host, port },
+    publicUrl,
+    dataDir: resolve(sources.cwd, r.str('bridgekeeper.data.dir', './.bridgekeeper')),
+    database: {
+      url: r.optionalUrl('bridgekeeper.database.url', ['postgres:', 'postgresql:']),
+      runMigrations: r.bool('bridgekeeper.database.migrations.run', true),
+      poolSize: r.int('bridgekeeper.database.pool.size', 10, 1, 500),
+      statementTimeoutMs: r.int('bridgekeeper.database.statement.timeout.ms', 5000, 100, 600000),
+    },
+    redis: {
+      url: r.optionalUrl('bridgekeeper.redis.url', ['redis:', 'rediss:']),
+      keyPrefix: r.str('bridgekeeper.redis.key.prefix', 'bk:'),
+      commandTimeoutMs: r.int('bridgekeeper.redis.command.timeout.ms', 500, 10, 60000),
+    },
+    log: {
+      level: r.oneOf(
+        'bridgekeeper.log.level',
+        ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+        'info',
+      ),
+    },
+    graphql: {
+      maxDepth: r.int('bridgekeeper.graphql.max.depth', 10, 2, 100),
+      maxComplexity: r.int('bridgekeeper.graphql.max.complexity', 1000, 10, 1000000),
+    },
+    cache: {
+      memoryMaxEntries: r.int('bridgekeeper.cache.memory.max.entries', 100000, 100, 10000000),
+    },
+    outbound: {
+      timeoutMs: r.int('bridgekeeper.outbound.timeout.ms', 5000, 100, 60000),
+      maxResponseBytes: r.int('bridgekeeper.outbound.max.response.bytes', 1048576, 1024, 67108864),
+      allowLinkLocal: r.bool('bridgekeeper.outbound.allow.link.local', false),
+    },
+    jwks: {
+      cooldownSeconds: r.int('bridgekeeper.jwks.cooldown.seconds', 30, 1, 3600),
+      refreshSeconds: r.int('bridgekeeper.jwks.refresh.seconds', 300, 5, 86400),
+      maxStaleSeconds: r.int('bridgekeeper.jwks.max.stale.seconds', 86400, 60, 604800),
+    },
+    actors: {
+      lastSeenIntervalSeconds: r.int(
+        'bridgekeeper.actors.last.seen.interval.seconds',
+        300,
+        1,
+        86400,
+      ),
+    },
+    issuers,
+    admins,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function readIssuer(
+  r: Reader,
+  name: string,
+  mode: Mode,
+  where: (k: string) => string,
+  problems: string[],
+): TrustedIssuerConfig {
+  const k = (suffix: string) => `${ISSUER_PREFIX}${name}.${suffix}`;
+  const issuer = r.requiredStr(k('issuer'));
+  const jwksUrl = r.requiredUrl(k('jwks'), ['https:', 'http:']);
+  if (jwksUrl && mode === 'production' && jwksUrl.startsWith('http:') && !isLoopbackUrl(jwksUrl)) {
+    problems.push(`${where(k('jwks'))}: must use https in production mode`);
+  }
+  const audiences = r.list(k('audiences'));
+  const audiencesRequired = r.bool(k('audiences.required'), true);
+  if (audiencesRequired && audiences.length === 0) {
+    problems.push(
+      `${where(k('audiences'))}: issuer "${name}" has no audiences; list the accepted audiences, or set ${k('audiences.required')}=false to accept tokens issued for any client`,
+    );
+  }
+  const algorithms = r.list(k('algorithms'), ['RS256']);
+  const badAlgs = algorithms.filter(
+    (a) => !(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(a),
+  );
+  if (badAlgs.length > 0) {
+    problems.push(
+      `${where(k('algorithms'))}: ${badAlgs.join(', ')} not allowed; use asymmetric algorithms only (${ASYMMETRIC_ALGORITHMS.join(', ')})`,
+    );
+  }
+  if (algorithms.length === 0)
+    problems.push(`${where(k('algorithms'))}: must list at least one algorithm`);
+  const maxAgeRaw = r.optionalInt(k('max.token.age'), 1, 31536000);
+  return {
+    name,
+    issuer,
+    jwksUrl,
+    audiences,
+    audiencesRequired,
+    algorithms: algorithms as AsymmetricAlgorithm[],
+    clockToleranceSeconds: r.int(k('clock.tolerance'), 60, 0, 600),
+    ...(maxAgeRaw !== undefined ? { maxTokenAgeSeconds: maxAgeRaw } : {}),
+    provisioning: r.oneOf<Provisioning>(k('provisioning'), ['jit', 'existing'], 'jit'),
+  };
+}
+
+function readAdmins(
+  r: Reader,
+  issuerNames: Set<string>,
+  where: (k: string) => string,
+  problems: string[],
+): AdminIdentity[] {
+  const key = 'bridgekeeper.auth.admins';
+  const admins: AdminIdentity[] = [];
+  for (const entry of r.list(key)) {
+    const i = entry.indexOf(':');
+    const issuer = i > 0 ? entry.slice(0, i) : '';
+    const subject = i > 0 ? entry.slice(i + 1) : '';
+    if (!issuer || !subject) {
+      problems.push(`${where(key)}: entry "${entry}" must be <issuerName>:<sub>`);
+    } else if (!issuerNames.has(issuer)) {
+      problems.push(
+        `${where(key)}: entry "${entry}" names issuer "${issuer}", which is not a trusted issuer`,
+      );
+    } else {
+      admins.push({ issuer, subject });
+    }
+  }
+  return admins;
+}
+
+function readConfigFile(sources: ConfigSources, problems: string[]): Record<string, string> {
+  const explicit = sources.env[CONFIG_FILE_ENV];
+  const path = explicit
+    ? resolve(sources.cwd, explicit)
+    : resolve(sources.cwd, 'bridgekeeper.properties');
+  if (!existsSync(path)) {
+    if (explicit) problems.push(`env ${CONFIG_FILE_ENV}: file not found: ${path}`);
+    return {};
+  }
+  try {
+    const props = getProperties(readFileSync(path, 'utf8'));
+    const out: Record<string, string> = {};
+    for (const [key, value] of Object.entries(props)) {
+      if (!key.startsWith(PREFIX)) {
+        problems.push(`${key} (in ${path}): unknown key; keys start with "${PREFIX}"`);
+        continue;
+      }
+      out[key] = value;
+    }
+    return out;
+  } catch (err) {
+    problems.push(`${path}: cannot be read (${(err as Error).message})`);
+    return {};
+  }
+}
+
+function hintFor(key: string, issuerNames: string[]): string {
+  const lower = key.toLowerCase().replace(/_/g, '.');
+  if (lower.includes('trusted.issuer.')) {
+    return issuerNames.length
+      ? `; per-issuer keys need the issuer listed in bridgekeeper.auth.jwt.trusted.issuers (now: ${issuerNames.join(', ')})`
+      : '; list the issuer in bridgekeeper.auth.jwt.trusted.issuers first';
+  }
+  return '';
+}
+
+function isLoopbackUrl(value: string): boolean {
+  try {
+    const h = new URL(value).hostname;
+    return h === 'localhost' || h === '[::1]' || /^127\./.test(h);
+  } catch {
+    return false;
+  }
+}
+
+/** Reads typed values and records one problem per bad key. Never includes a value in a message. */
+class Reader {
+  constructor(
+    private readonly raw: (key: string) => string | undefined,
+    private readonly where: (key: string) => string,
+    private readonly problems: string[],
+  ) {}
+
+  private get(key: string): string | undefined {
+    const v = this.raw(key);
+    if (v === undefined) return undefined;
+    const t = v.trim();
+    return t === '' ? undefined : t;
+  }
+
+  private fail(key: string, why: string): void {
+    this.problems.push(`${this.where(key)}: ${why}`);
+  }
+
+  str(key: string, def: string): string {
+    return this.get(key) ?? def;
+  }
+
+  requiredStr(key: string): string {
+    const v = this.get(key);
+    if (v === undefined) this.fail(key, 'is required');
+    return v ?? '';
+  }
+
+  list(key: string, def: string[] = []): string[] {
+    const v = this.get(key);
+    if (v === undefined) return def;
+    return v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+  }
+
+  int(key: string, def: number, min: number, max: number): number {
+    return this.optionalInt(key, min, max) ?? def;
+  }
+
+  optionalInt(key: string, min: number, max: number): number | undefined {
+    const v = this.get(key);
+    if (v === undefined) return undefined;
+    if (!/^-?\d+$/.test(v)) {
+      this.fail(key, `must be an integer between ${min} and ${max}`);
+      return undefined;
+    }
+    const n = Number(v);
+    if (n < min || n > max) {
+      this.fail(key, `must be between ${min} and ${max}`);
+      return undefined;
+    }
+    return n;
+  }
+
+  bool(key: string, def: boolean): boolean {
+    const v = this.get(key)?.toLowerCase();
+    if (v === undefined) return def;
+    if (v === 'true') return true;
+    if (v === 'false') return false;
+    this.fail(key, 'must be true or false');
+    return def;
+  }
+
+  oneOf<T extends string>(key: string, allowed: readonly T[], def: T): T {
+    const v = this.get(key);
+    if (v === undefined) return def;
+    if ((allowed as readonly string[]).includes(v)) return v as T;
+    this.fail(key, `must be one of ${allowed.join(', ')}`);
+    return def;
+  }
+
+  url(key: string, def: string): string {
+    const v = this.get(key);
+    if (v === undefined) return def;
+    return this.checkUrl(key, v, ['http:', 'https:']) ? v : def;
+  }
+
+  requiredUrl(key: string, protocols: string[]): string {
+    const v = this.get(key);
+    if (v === undefined) {
+      this.fail(key, 'is required');
+      return '';
+    }
+    return this.checkUrl(key, v, protocols) ? v : '';
+  }
+
+  optionalUrl(key: string, protocols: string[]): string | undefined {
+    const v = this.get(key);
+    if (v === undefined) return undefined;
+    return this.checkUrl(key, v, protocols) ? v : undefined;
+  }
+
+  private checkUrl(key: string, v: string, protocols: string[]): boolean {
+    let u: URL;
+    try {
+      u = new URL(v);
+    } catch {
+      this.fail(key, 'must be an absolute URL');
+      return false;
+    }
+    if (!protocols.includes(u.protocol)) {
+      this.fail(key, `must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}`);
+      return false;
+    }
+    return true;
+  }
+}

@@ -1,0 +1,35 @@
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { ActorEntity } from 'src/actors/actor.entity';
+import type { AppConfig } from 'src/config/config.types';
+import { CreateActors1764000000000 } from 'src/database/migrations/1764000000000-CreateActors';
+
+/** Every entity and migration, listed explicitly so the same list works from TypeScript and from dist/. */
+export const ENTITIES = [ActorEntity];
+export const MIGRATIONS = [CreateActors1764000000000];
+
+/** The one DataSource definition, shared by the Nest app and the migration scripts. */
+export function dataSourceOptions(config: AppConfig, url: string): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'bridgekeeper_migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    extra: {
+      max: config.database.poolSize,
+      connectionTimeoutMillis: 3000,
+      idleTimeoutMillis: 30000,
+      statement_timeout: config.database.statementTimeoutMs,
+      query_timeout: config.database.statementTimeoutMs + 1000,
+      application_name: 'bridgekeeper',
+    },
+  };
+}
+
+export function createDataSource(config: AppConfig, url: string): DataSource {
+  return new DataSource(dataSourceOptions(config, url));
+}

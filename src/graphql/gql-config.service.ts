@@ -1,0 +1,75 @@
+import type { ApolloDriverConfig } from '@nestjs/apollo';
+import { Inject, Injectable } from '@nestjs/common';
+import type { GqlOptionsFactory } from '@nestjs/graphql';
+import type { FastifyRequest } from 'fastify';
+import { GraphQLError } from 'graphql';
+import type { Logger } from 'pino';
+import { AppError, toKnownError } from 'src/common/errors/app-error';
+import { LOGGER } from 'src/common/logging/logging.constants';
+import { APP_CONFIG } from 'src/config/config.constants';
+import type { AppConfig } from 'src/config/config.types';
+import { formatGraphqlError } from 'src/graphql/graphql-errors';
+import { queryLimitsPlugin } from 'src/graphql/plugins/query-limits.plugin';
+import { IdentityService } from 'src/identity/identity.service';
+import type { Principal } from 'src/identity/principal';
+import { httpErrorResponse } from 'src/common/filters/http-error-response';
+
+export interface GqlContext {
+  req: FastifyRequest & { principal?: Principal };
+}
+
+/**
+ * Apollo options. Authentication happens once per HTTP request in the context function, so a missing or
+ * invalid token is an HTTP 401 with `WWW-Authenticate`, exactly as on REST, and no anonymous caller ever
+ * reaches execution or introspection.
+ */
+@Injectable()
+export class GqlConfigService implements GqlOptionsFactory<ApolloDriverConfig> {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly identity: IdentityService,
+  ) {}
+
+  createGqlOptions(): ApolloDriverConfig {
+    return {
+      path: '/graphql',
+      autoSchemaFile: true,
+      sortSchema: true,
+      graphiql: false,
+      introspection: true,
+      includeStacktraceInErrorResponses: false,
+      plugins: [queryLimitsPlugin(this.config.graphql)],
+      formatError: formatGraphqlError(this.logger),
+      context: async (req: GqlContext['req']): Promise<GqlContext> => {
+        try {
+          const header = req.headers.authorization;
+          req.principal = await this.identity.authenticate(header);
+          return { req };
+        } catch (err) {
+          throw this.httpError(err);
+        }
+      },
+    };
+  }
+
+  private httpError(err: unknown): GraphQLError {
+    const known = toKnownError(err);
+    if (!(known instanceof AppError)) {
+      this.logger.error({ err }, 'authentication failed unexpectedly');
+    }
+    const response = httpErrorResponse(known ?? err);
+    const code =
+      response.status === 401
+        ? 'UNAUTHENTICATED'
+        : response.status === 503
+          ? 'SERVICE_UNAVAILABLE'
+          : 'INTERNAL_SERVER_ERROR';
+    return new GraphQLError(response.body.error_description, {
+      extensions: {
+        code,
+        http: { status: response.status, headers: new Map(Object.entries(response.headers)) },
+      },
+    });
+  }
+}

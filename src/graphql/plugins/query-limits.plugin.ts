@@ -1,0 +1,84 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import {
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  GraphQLError,
+  Kind,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
+
+/** Selection depth of an operation, following fragment spreads (each fragment counted once per path). */
+export function operationDepth(
+  op: OperationDefinitionNode,
+  fragments: Map<string, FragmentDefinitionNode>,
+): number {
+  const walk = (set: SelectionSetNode | undefined, seen: Set<string>): number => {
+    if (!set) return 0;
+    let max = 0;
+    for (const s of set.selections) {
+      if (s.kind === Kind.FIELD) {
+        if (s.name.value.startsWith('__')) continue;
+        max = Math.max(max, s.selectionSet ? 1 + walk(s.selectionSet, seen) : 1);
+      } else if (s.kind === Kind.INLINE_FRAGMENT) {
+        max = Math.max(max, walk(s.selectionSet, seen));
+      } else if (s.kind === Kind.FRAGMENT_SPREAD) {
+        const name = s.name.value;
+        const frag = fragments.get(name);
+        if (frag && !seen.has(name))
+          max = Math.max(max, walk(frag.selectionSet, new Set(seen).add(name)));
+      }
+    }
+    return max;
+  };
+  return walk(op.selectionSet, new Set());
+}
+
+function fragmentsOf(doc: DocumentNode): Map<string, FragmentDefinitionNode> {
+  const map = new Map<string, FragmentDefinitionNode>();
+  for (const d of doc.definitions)
+    if (d.kind === Kind.FRAGMENT_DEFINITION) map.set(d.name.value, d);
+  return map;
+}
+
+function limitError(message: string): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } },
+  });
+}
+
+/**
+ * Refuses operations deeper than `maxDepth` or costlier than `maxComplexity` before execution
+ * (SECURITY.md rule 16). Costs come from each field's `complexity` (list fields multiply by page size).
+ */
+export function queryLimitsPlugin(limits: {
+  maxDepth: number;
+  maxComplexity: number;
+}): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ request, document, schema, operation }) {
+          if (!operation) return;
+          const depth = operationDepth(operation, fragmentsOf(document));
+          if (depth > limits.maxDepth) {
+            throw limitError(`Query depth ${depth} exceeds the limit of ${limits.maxDepth}`);
+          }
+          const complexity = getComplexity({
+            schema,
+            query: document,
+            operationName: request.operationName ?? undefined,
+            variables: request.variables ?? {},
+            estimators: [fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })],
+          });
+          if (complexity > limits.maxComplexity) {
+            throw limitError(
+              `Query complexity ${complexity} exceeds the limit of ${limits.maxComplexity}`,
+            );
+          }
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import {
+  HealthCheck,
+  type HealthCheckResult,
+  HealthCheckService,
+  type HealthIndicatorFunction,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
+import { CacheService } from 'src/cache/cache.service';
+import { Public } from 'src/common/decorators/public.decorator';
+
+/** Liveness (the process answers) and readiness (PostgreSQL, and Redis when configured): 200 or 503. */
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly db: TypeOrmHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    private readonly cache: CacheService,
+  ) {}
+
+  @Public()
+  @Get('live')
+  @Header('Cache-Control', 'no-store')
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Public()
+  @Get('ready')
+  @HealthCheck()
+  @Header('Cache-Control', 'no-store')
+  ready(): Promise<HealthCheckResult> {
+    const checks: HealthIndicatorFunction[] = [
+      () => this.db.pingCheck('database').withTimeout(1500),
+    ];
+    if (this.cache.kind === 'redis') {
+      checks.push(() =>
+        this.indicators
+          .check('redis')
+          .attempt(() => this.cache.ping())
+          .withTimeout(1000),
+      );
+    }
+    return this.health.check(checks);
+  }
+}

@@ -1,0 +1,39 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { IS_PUBLIC_KEY } from 'src/common/decorators/public.decorator';
+import { ROLES_KEY } from 'src/common/decorators/roles.decorator';
+import { requestOf } from 'src/common/auth/caller';
+import { IdentityErrors } from 'src/identity/identity.errors';
+import { IdentityService } from 'src/identity/identity.service';
+import type { Principal } from 'src/identity/principal';
+
+/**
+ * Global, deny-by-default (SECURITY.md rule 16): every route and resolver needs a valid bearer token
+ * unless marked `@Public()`, and the roles named by `@RequireRoles()`. On GraphQL the principal was
+ * already established for the whole HTTP request by the GraphQL context (which answers 401 itself).
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly identity: IdentityService,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const targets = [ctx.getHandler(), ctx.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets)) return true;
+    const req = requestOf<Principal>(ctx);
+    if (!req.principal) {
+      const header = req.headers?.authorization;
+      req.principal = await this.identity.authenticate(
+        typeof header === 'string' ? header : undefined,
+      );
+    }
+    const required = this.reflector.getAllAndOverride<string[] | undefined>(ROLES_KEY, targets);
+    if (required?.length) {
+      const roles = req.principal.roles;
+      if (!required.every((r) => roles.includes(r))) throw IdentityErrors.roleRequired();
+    }
+    return true;
+  }
+}

@@ -1,0 +1,32 @@
+import { AppError } from 'src/common/errors/app-error';
+import { INVALID_TOKEN_DESCRIPTION } from 'src/token-validation/token-validation.errors';
+
+export enum IdentityErrorCode {
+  CREDENTIALS_MISSING = 'CREDENTIALS_MISSING',
+  AUTHORIZATION_HEADER_MALFORMED = 'AUTHORIZATION_HEADER_MALFORMED',
+  ROLE_REQUIRED = 'ROLE_REQUIRED',
+}
+
+export const IdentityErrors = {
+  missing: () =>
+    new AppError(
+      'MISSING_CREDENTIALS',
+      IdentityErrorCode.CREDENTIALS_MISSING,
+      'A bearer token is required',
+    ),
+  malformedHeader: () =>
+    new AppError(
+      'INVALID_TOKEN',
+      IdentityErrorCode.AUTHORIZATION_HEADER_MALFORMED,
+      INVALID_TOKEN_DESCRIPTION,
+      {
+        reason: 'malformed_header',
+      },
+    ),
+  roleRequired: () =>
+    new AppError(
+      'FORBIDDEN',
+      IdentityErrorCode.ROLE_REQUIRED,
+      'You do not have permission to do this',
+    ),
+};

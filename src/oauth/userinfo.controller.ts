@@ -1,0 +1,49 @@
+import { Controller, Get, Header, HttpCode, Post } from '@nestjs/common';
+import { CurrentCaller } from 'src/common/auth/caller';
+import type { Principal } from 'src/identity/principal';
+
+export interface UserinfoResponse {
+  sub: string;
+  email?: string;
+  email_verified?: boolean;
+  name?: string;
+  given_name?: string;
+  family_name?: string;
+  preferred_username?: string;
+  issuer: string;
+  subject: string;
+  roles: string[];
+}
+
+/** OIDC UserInfo (Core §5.3) for the authenticated actor; `sub` is the Bridgekeeper actor id. */
+@Controller('oauth2/userinfo')
+export class UserinfoController {
+  @Get()
+  @Header('Cache-Control', 'no-store')
+  get(@CurrentCaller() principal: Principal): UserinfoResponse {
+    return userinfo(principal);
+  }
+
+  @Post()
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  post(@CurrentCaller() principal: Principal): UserinfoResponse {
+    return userinfo(principal);
+  }
+}
+
+function userinfo({ actor, roles }: Principal): UserinfoResponse {
+  const body: UserinfoResponse = {
+    sub: actor.id,
+    issuer: actor.issuerName,
+    subject: actor.subject,
+    roles,
+  };
+  if (actor.email !== null) body.email = actor.email;
+  if (actor.emailVerified !== null) body.email_verified = actor.emailVerified;
+  if (actor.name !== null) body.name = actor.name;
+  if (actor.givenName !== null) body.given_name = actor.givenName;
+  if (actor.familyName !== null) body.family_name = actor.familyName;
+  if (actor.preferredUsername !== null) body.preferred_username = actor.preferredUsername;
+  return body;
+}

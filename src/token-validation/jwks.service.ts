@@ -1,0 +1,164 @@
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { createLocalJWKSet, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
+import type { Logger } from 'pino';
+import { LOGGER } from 'src/common/logging/logging.constants';
+import { APP_CONFIG } from 'src/config/config.constants';
+import type { AppConfig, TrustedIssuerConfig } from 'src/config/config.types';
+import { IssuersService } from 'src/issuers/issuers.service';
+import { MetricsService } from 'src/metrics/metrics.service';
+import { OutboundError, OutboundHttpService } from 'src/outbound/outbound-http.service';
+import { issuerUnavailable } from 'src/token-validation/token-validation.errors';
+
+const MAX_KEYS = 100;
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+interface KeySetState {
+  getKey?: JWTVerifyGetKey;
+  kids: Set<string>;
+  /** When the key set in use was fetched (0 = never). */
+  fetchedAt: number;
+  /** Last fetch attempt, successful or not: the unknown-kid cooldown counts from here. */
+  attemptedAt: number;
+  inflight?: Promise<void>;
+}
+
+/**
+ * One key set per trusted issuer, fetched only from that issuer's configured JWKS URL (SECURITY.md rules
+ * 1, 3, 9): never pooled, never looked up across issuers. Fetched at start and refreshed in the
+ * background; an unknown `kid` triggers at most one refetch per cooldown; a failed refresh keeps the last
+ * good set for at most `jwks.max.stale.seconds`; an issuer with no usable keys is "unavailable" (503).
+ */
+@Injectable()
+export class JwksService implements OnModuleInit, OnApplicationShutdown {
+  private readonly states = new Map<string, KeySetState>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly issuers: IssuersService,
+    private readonly http: OutboundHttpService,
+    private readonly metrics: MetricsService,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onModuleInit(): void {
+    // Warm every key set without delaying start-up; requests that arrive first wait for the fetch.
+    for (const issuer of this.issuers.all()) void this.refresh(issuer).catch(() => undefined);
+    const everyMs = this.config.jwks.refreshSeconds * 1000;
+    this.timer = setInterval(() => {
+      for (const issuer of this.issuers.all()) void this.refresh(issuer).catch(() => undefined);
+    }, everyMs);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** A jose key resolver bound to this issuer's key set. */
+  keyResolver(issuer: TrustedIssuerConfig): JWTVerifyGetKey {
+    return async (header, token) => {
+      const state = await this.usableState(issuer);
+      const kid = header.kid;
+      if (kid !== undefined && !state.kids.has(kid)) {
+        // Unknown kid: maybe the IdP rotated. Refetch, but at most once per cooldown per issuer.
+        const cooldownMs = this.config.jwks.cooldownSeconds * 1000;
+        if (Date.now() - state.attemptedAt >= cooldownMs) {
+          await this.refresh(issuer).catch(() => undefined);
+        }
+      }
+      const current = this.state(issuer);
+      if (!current.getKey) throw issuerUnavailable('no_keys');
+      return current.getKey(header, token);
+    };
+  }
+
+  /** Fetches the issuer's JWKS now (coalescing concurrent calls). Keeps the old set when it fails. */
+  refresh(issuer: TrustedIssuerConfig): Promise<void> {
+    const state = this.state(issuer);
+    if (state.inflight) return state.inflight;
+    state.attemptedAt = Date.now();
+    state.inflight = this.fetchKeySet(issuer)
+      .then((jwks) => {
+        state.getKey = createLocalJWKSet(jwks);
+        state.kids = new Set(
+          jwks.keys.map((k) => k.kid).filter((k): k is string => typeof k === 'string'),
+        );
+        state.fetchedAt = Date.now();
+        this.metrics.jwksFetches.inc({ issuer: issuer.name, result: 'ok' });
+      })
+      .catch((err: unknown) => {
+        const result = err instanceof OutboundError ? err.failure : 'invalid';
+        this.metrics.jwksFetches.inc({ issuer: issuer.name, result });
+        this.logger.warn(
+          { issuer: issuer.name, result, keptKeys: state.fetchedAt > 0 },
+          'JWKS fetch failed; keeping the last good key set if any',
+        );
+        throw err;
+      })
+      .finally(() => {
+        state.inflight = undefined;
+      });
+    return state.inflight;
+  }
+
+  private state(issuer: TrustedIssuerConfig): KeySetState {
+    let s = this.states.get(issuer.name);
+    if (!s) {
+      s = { kids: new Set(), fetchedAt: 0, attemptedAt: 0 };
+      this.states.set(issuer.name, s);
+    }
+    return s;
+  }
+
+  /** The current key set, fetching it first if there is none yet; throws 503 when none can be had. */
+  private async usableState(issuer: TrustedIssuerConfig): Promise<KeySetState> {
+    const state = this.state(issuer);
+    const maxStaleMs = this.config.jwks.maxStaleSeconds * 1000;
+    if (state.getKey && Date.now() - state.fetchedAt > maxStaleMs) {
+      // The IdP has been unreachable for too long: stop trusting the old keys.
+      state.getKey = undefined;
+      state.kids = new Set();
+      this.logger.error(
+        { issuer: issuer.name },
+        'JWKS older than the staleness limit; refusing its keys',
+      );
+    }
+    if (!state.getKey) {
+      const cooldownMs = this.config.jwks.cooldownSeconds * 1000;
+      if (state.inflight) await state.inflight.catch(() => undefined);
+      else if (
+        state.attemptedAt === 0 ||
+        Date.now() - state.attemptedAt >= Math.min(cooldownMs, 5000)
+      ) {
+        await this.refresh(issuer).catch(() => undefined);
+      }
+    }
+    if (!state.getKey) throw issuerUnavailable('jwks_unavailable');
+    return state;
+  }
+
+  private async fetchKeySet(issuer: TrustedIssuerConfig): Promise<JSONWebKeySet> {
+    const res = await this.http.request(issuer.jwksUrl);
+    if (res.status !== 200) throw new Error(`JWKS answered ${res.status}`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(res.body.toString('utf8'));
+    } catch {
+      throw new Error('JWKS is not JSON');
+    }
+    const keys = (parsed as { keys?: unknown })?.keys;
+    if (!Array.isArray(keys)) throw new Error('JWKS has no keys array');
+    const usable = keys
+      .filter(
+        (k): k is JWK => typeof k === 'object' && k !== null && typeof (k as JWK).kty === 'string',
+      )
+      .filter((k) => ['RSA', 'EC', 'OKP'].includes(k.kty as string))
+      .filter((k) => k.use === undefined || k.use === 'sig')
+      // A JWKS must publish public keys only; drop any private or symmetric material it leaks.
+      .filter((k) => !PRIVATE_JWK_MEMBERS.some((m) => m in k))
+      .slice(0, MAX_KEYS);
+    if (usable.length === 0) throw new Error('JWKS has no usable signing keys');
+    return { keys: usable };
+  }
+}

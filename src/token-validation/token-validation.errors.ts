@@ -1,0 +1,32 @@
+import { AppError } from 'src/common/errors/app-error';
+
+export enum TokenErrorCode {
+  TOKEN_MALFORMED = 'TOKEN_MALFORMED',
+  TOKEN_ISSUER_UNTRUSTED = 'TOKEN_ISSUER_UNTRUSTED',
+  TOKEN_KEY_UNKNOWN = 'TOKEN_KEY_UNKNOWN',
+  TOKEN_SIGNATURE_INVALID = 'TOKEN_SIGNATURE_INVALID',
+  TOKEN_EXPIRED = 'TOKEN_EXPIRED',
+  TOKEN_CLAIMS_INVALID = 'TOKEN_CLAIMS_INVALID',
+  ISSUER_UNAVAILABLE = 'ISSUER_UNAVAILABLE',
+}
+
+/** The one description every invalid token gets: nothing about which check failed (SECURITY.md rule 4). */
+export const INVALID_TOKEN_DESCRIPTION = 'The access token is invalid or expired';
+
+/** Why a token was refused; `reason` is a fixed metrics/log label, never sent to the caller. */
+export function invalidToken(code: TokenErrorCode, reason: string, cause?: unknown): AppError {
+  return new AppError('INVALID_TOKEN', code, INVALID_TOKEN_DESCRIPTION, { reason, cause });
+}
+
+export function issuerUnavailable(reason: string, cause?: unknown): AppError {
+  return new AppError(
+    'UNAVAILABLE',
+    TokenErrorCode.ISSUER_UNAVAILABLE,
+    'The identity provider cannot be reached; try again shortly',
+    {
+      reason,
+      cause,
+      retryAfterSeconds: 5,
+    },
+  );
+}

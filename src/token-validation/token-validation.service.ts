@@ -1,0 +1,194 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { CacheKeys } from 'src/cache/cache-keys';
+import { CacheService } from 'src/cache/cache.service';
+import { AppError } from 'src/common/errors/app-error';
+import type { TrustedIssuerConfig } from 'src/config/config.types';
+import { IssuersService } from 'src/issuers/issuers.service';
+import { MetricsService } from 'src/metrics/metrics.service';
+import { JwksService } from 'src/token-validation/jwks.service';
+import { parseCompactJws } from 'src/token-validation/jwt-format';
+import { TokenErrorCode, invalidToken } from 'src/token-validation/token-validation.errors';
+
+/** The claims Bridgekeeper keeps from a verified token (and caches): identity and profile only. */
+export interface TokenClaims {
+  sub: string;
+  exp: number;
+  iat: number;
+  email?: string;
+  email_verified?: boolean;
+  name?: string;
+  given_name?: string;
+  family_name?: string;
+  preferred_username?: string;
+}
+
+export interface ValidatedToken {
+  issuer: TrustedIssuerConfig;
+  claims: TokenClaims;
+  /** SHA-256 of the token, hex: the cache key material and, shortened, the log fingerprint. */
+  sha256: string;
+  /** True when the signature was verified by this call (false: served from the verified-token cache). */
+  fresh: boolean;
+}
+
+interface CachedToken {
+  issuer: string;
+  iss: string;
+  claims: TokenClaims;
+}
+
+const MAX_SUB_LENGTH = 255;
+const MAX_PROFILE_CLAIM_LENGTH = 512;
+const STRING_PROFILE_CLAIMS = [
+  'email',
+  'name',
+  'given_name',
+  'family_name',
+  'preferred_username',
+] as const;
+
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+/**
+ * Validates bearer JWTs from trusted issuers (SECURITY.md rules 1-4): exact-`iss` issuer lookup before
+ * any key fetch, that issuer's keys only, every verification option set, and one generic 401 for every
+ * failure. Verified tokens are cached by their SHA-256 until `exp` at the latest.
+ */
+@Injectable()
+export class TokenValidationService {
+  constructor(
+    private readonly issuers: IssuersService,
+    private readonly jwks: JwksService,
+    private readonly cache: CacheService,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  async validate(token: string): Promise<ValidatedToken> {
+    const sha256 = sha256Hex(token);
+    const key = CacheKeys.verifiedToken(sha256);
+    const cached = await this.cache.get<CachedToken>(key);
+    if (cached) {
+      const issuer = this.issuers.findByName(cached.issuer);
+      // Re-check expiry on every hit, and that the issuer is still trusted with the same `iss`.
+      if (issuer && issuer.issuer === cached.iss && cached.claims.exp * 1000 > Date.now()) {
+        this.metrics.tokenValidations.inc({
+          issuer: issuer.name,
+          outcome: 'valid',
+          reason: 'cached',
+        });
+        return { issuer, claims: cached.claims, sha256, fresh: false };
+      }
+    }
+    let issuerName = 'unknown';
+    try {
+      const { header, payload } = parseCompactJws(token);
+      const iss = payload.iss;
+      const issuer = typeof iss === 'string' ? this.issuers.findByIss(iss) : undefined;
+      if (!issuer) throw invalidToken(TokenErrorCode.TOKEN_ISSUER_UNTRUSTED, 'unknown_issuer');
+      issuerName = issuer.name;
+      if (!(issuer.algorithms as string[]).includes(header.alg as string)) {
+        throw invalidToken(TokenErrorCode.TOKEN_MALFORMED, 'alg_not_allowed');
+      }
+      const claims = extractClaims(await this.verify(token, issuer));
+      const ttlMs = claims.exp * 1000 - Date.now();
+      if (ttlMs > 0) {
+        const entry: CachedToken = { issuer: issuer.name, iss: issuer.issuer, claims };
+        await this.cache.set(key, entry, ttlMs);
+      }
+      this.metrics.tokenValidations.inc({
+        issuer: issuer.name,
+        outcome: 'valid',
+        reason: 'verified',
+      });
+      return { issuer, claims, sha256, fresh: true };
+    } catch (err) {
+      const known =
+        err instanceof AppError
+          ? err
+          : invalidToken(TokenErrorCode.TOKEN_MALFORMED, 'unexpected', err);
+      this.metrics.tokenValidations.inc({
+        issuer: issuerName,
+        outcome: known.kind === 'UNAVAILABLE' ? 'error' : 'invalid',
+        reason: known.reason ?? 'unknown',
+      });
+      throw known;
+    }
+  }
+
+  private async verify(token: string, issuer: TrustedIssuerConfig): Promise<JWTPayload> {
+    try {
+      const { payload } = await jwtVerify(token, this.jwks.keyResolver(issuer), {
+        issuer: issuer.issuer,
+        audience: issuer.audiencesRequired ? issuer.audiences : undefined,
+        algorithms: issuer.algorithms,
+        clockTolerance: issuer.clockToleranceSeconds,
+        requiredClaims: ['exp', 'iat', 'sub'],
+        ...(issuer.maxTokenAgeSeconds !== undefined
+          ? { maxTokenAge: issuer.maxTokenAgeSeconds }
+          : {}),
+      });
+      const now = Math.floor(Date.now() / 1000);
+      if (typeof payload.iat === 'number' && payload.iat > now + issuer.clockToleranceSeconds) {
+        throw invalidToken(TokenErrorCode.TOKEN_CLAIMS_INVALID, 'iat_in_future');
+      }
+      return payload;
+    } catch (err) {
+      throw mapVerifyError(err);
+    }
+  }
+}
+
+/** Maps jose (and any other) verification failures to a 401 with a fixed reason; never a 500. */
+export function mapVerifyError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof joseErrors.JWTExpired)
+    return invalidToken(TokenErrorCode.TOKEN_EXPIRED, 'expired');
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    const claim = ['iss', 'aud', 'sub', 'exp', 'iat', 'nbf', 'typ'].includes(err.claim)
+      ? err.claim
+      : 'other';
+    return invalidToken(TokenErrorCode.TOKEN_CLAIMS_INVALID, `claim_${claim}`);
+  }
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) {
+    return invalidToken(TokenErrorCode.TOKEN_SIGNATURE_INVALID, 'bad_signature');
+  }
+  if (err instanceof joseErrors.JWKSNoMatchingKey) {
+    return invalidToken(TokenErrorCode.TOKEN_KEY_UNKNOWN, 'unknown_kid');
+  }
+  if (err instanceof joseErrors.JWKSMultipleMatchingKeys) {
+    return invalidToken(TokenErrorCode.TOKEN_SIGNATURE_INVALID, 'bad_signature');
+  }
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) {
+    return invalidToken(TokenErrorCode.TOKEN_MALFORMED, 'alg_not_allowed');
+  }
+  if (err instanceof joseErrors.JOSENotSupported) {
+    return invalidToken(TokenErrorCode.TOKEN_MALFORMED, 'not_supported');
+  }
+  if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid) {
+    return invalidToken(TokenErrorCode.TOKEN_MALFORMED, 'malformed');
+  }
+  // e.g. jose's TypeError for an RSA key shorter than 2048 bits, or a key that cannot be imported.
+  return invalidToken(TokenErrorCode.TOKEN_SIGNATURE_INVALID, 'invalid_key', err);
+}
+
+function extractClaims(payload: JWTPayload): TokenClaims {
+  const sub = payload.sub;
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUB_LENGTH) {
+    throw invalidToken(TokenErrorCode.TOKEN_CLAIMS_INVALID, 'claim_sub');
+  }
+  if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number') {
+    throw invalidToken(TokenErrorCode.TOKEN_CLAIMS_INVALID, 'claim_exp');
+  }
+  const claims: TokenClaims = { sub, exp: payload.exp, iat: payload.iat };
+  for (const name of STRING_PROFILE_CLAIMS) {
+    const v = payload[name];
+    if (typeof v === 'string' && v.length > 0 && v.length <= MAX_PROFILE_CLAIM_LENGTH)
+      claims[name] = v;
+  }
+  if (typeof payload.email_verified === 'boolean') claims.email_verified = payload.email_verified;
+  return claims;
+}
