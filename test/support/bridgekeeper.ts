@@ -1,0 +1,121 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createApp } from 'src/bootstrap';
+import { createLogger } from 'src/common/logging/logger';
+import { loadConfig } from 'src/config/config.loader';
+import type { AppConfig } from 'src/config/config.types';
+import { createTestDatabase } from './postgres';
+
+export interface TrustedIssuerSpec {
+  name: string;
+  issuer: string;
+  jwks: string;
+  audiences?: string;
+  algorithms?: string;
+  provisioning?: 'jit' | 'existing';
+  maxTokenAge?: number;
+}
+
+export interface StartOptions {
+  issuers: TrustedIssuerSpec[];
+  /** `<issuerName>:<sub>` identities that get ADMIN. */
+  admins?: string[];
+  redisUrl?: string;
+  databaseUrl?: string;
+  /** Extra `bridgekeeper.*` properties. */
+  properties?: Record<string, string>;
+}
+
+/** A running Bridgekeeper on a free loopback port with its logs captured in memory. */
+export interface RunningBridgekeeper {
+  url: string;
+  databaseUrl: string;
+  config: AppConfig;
+  app: NestFastifyApplication;
+  /** Every log line written so far, raw JSON text. */
+  logs: string[];
+  get(path: string, token?: string, headers?: Record<string, string>): Promise<Response>;
+  graphql(
+    query: string,
+    token?: string,
+    variables?: Record<string, unknown>,
+  ): Promise<{ status: number; headers: Headers; body: GraphqlBody }>;
+  close(): Promise<void>;
+}
+
+export interface GraphqlBody {
+  data?: Record<string, unknown> | null;
+  errors?: { message: string; extensions?: { code?: string } & Record<string, unknown> }[];
+  error?: string;
+}
+
+export async function startBridgekeeper(options: StartOptions): Promise<RunningBridgekeeper> {
+  const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
+  const dataDir = mkdtempSync(join(tmpdir(), 'bk-test-data-'));
+  const props: Record<string, string> = {
+    'bridgekeeper.http.port': '0',
+    'bridgekeeper.data.dir': dataDir,
+    'bridgekeeper.database.url': databaseUrl,
+    'bridgekeeper.log.level': 'debug',
+    'bridgekeeper.auth.jwt.trusted.issuers': options.issuers.map((i) => i.name).join(','),
+    ...(options.admins ? { 'bridgekeeper.auth.admins': options.admins.join(',') } : {}),
+    ...(options.redisUrl ? { 'bridgekeeper.redis.url': options.redisUrl } : {}),
+  };
+  for (const i of options.issuers) {
+    const p = `bridgekeeper.auth.jwt.trusted.issuer.${i.name}`;
+    props[`${p}.issuer`] = i.issuer;
+    props[`${p}.jwks`] = i.jwks;
+    if (i.audiences) props[`${p}.audiences`] = i.audiences;
+    if (i.algorithms) props[`${p}.algorithms`] = i.algorithms;
+    if (i.provisioning) props[`${p}.provisioning`] = i.provisioning;
+    if (i.maxTokenAge !== undefined) props[`${p}.max.token.age`] = String(i.maxTokenAge);
+  }
+  const config = loadConfig({
+    env: {},
+    cwd: dataDir,
+    overrides: { ...props, ...options.properties },
+  });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logs.push(...chunk.toString().split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logger = createLogger('debug', sink);
+  const app = await createApp(config, logger);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const url = `http://127.0.0.1:${port}`;
+
+  const auth = (token?: string): Record<string, string> =>
+    token === undefined ? {} : { authorization: `Bearer ${token}` };
+  return {
+    url,
+    databaseUrl,
+    config,
+    app,
+    logs,
+    get: (path, token, headers = {}) =>
+      fetch(`${url}${path}`, { headers: { ...auth(token), ...headers } }),
+    graphql: async (query, token, variables) => {
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...auth(token) },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: res.status, headers: res.headers, body: (await res.json()) as GraphqlBody };
+    },
+    close: async () => {
+      try {
+        await app.close();
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  };
+}

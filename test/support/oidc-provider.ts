@@ -1,0 +1,77 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { freePort } from './ports';
+import { stopChild } from './redis';
+
+export const IDP_CLIENT_ID = 'bk-test';
+const IDP_CLIENT_SECRET = 'bk-test-secret-not-for-production';
+
+export interface LoginClaims {
+  email?: string;
+  email_verified?: boolean;
+  name?: string;
+  given_name?: string;
+  family_name?: string;
+  preferred_username?: string;
+}
+
+/** A real OpenID provider (oidc-provider) in a child process, see oidc-idp.mjs. */
+export class OidcIdp {
+  private constructor(
+    readonly issuer: string,
+    readonly audience: string,
+    private readonly child: ChildProcess,
+  ) {}
+
+  static async start(): Promise<OidcIdp> {
+    const port = await freePort();
+    const child = spawn(process.execPath, [join(__dirname, 'oidc-idp.mjs'), String(port)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const ready = await new Promise<{ issuer: string; resource: string }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('oidc-provider did not start')), 15_000);
+      child.once('exit', (code) => reject(new Error(`oidc-provider exited with ${code}`)));
+      createInterface({ input: child.stdout! }).once('line', (line) => {
+        clearTimeout(timer);
+        resolve(JSON.parse(line) as { issuer: string; resource: string });
+      });
+    });
+    child.stderr!.resume();
+    return new OidcIdp(ready.issuer, ready.resource, child);
+  }
+
+  get jwksUrl(): string {
+    return `${this.issuer}/jwks`;
+  }
+
+  /** An access token for a person with subject `sub`, as the IdP issues it after a login. */
+  login(sub: string, claims: LoginClaims = {}): Promise<string> {
+    const form: Record<string, string> = { grant_type: 'urn:bridgekeeper:test:login', sub };
+    for (const [k, v] of Object.entries(claims)) form[k] = String(v);
+    return this.tokenRequest(form);
+  }
+
+  /** A machine token (client_credentials): its `sub` is the client id. */
+  clientCredentials(): Promise<string> {
+    return this.tokenRequest({ grant_type: 'client_credentials', scope: 'api' });
+  }
+
+  private async tokenRequest(form: Record<string, string>): Promise<string> {
+    const res = await fetch(`${this.issuer}/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${IDP_CLIENT_ID}:${IDP_CLIENT_SECRET}`).toString('base64')}`,
+      },
+      body: new URLSearchParams(form).toString(),
+    });
+    const body = (await res.json()) as { access_token?: string; error?: string };
+    if (!res.ok || !body.access_token) throw new Error(`IdP token request failed: ${body.error}`);
+    return body.access_token;
+  }
+
+  stop(): Promise<void> {
+    return stopChild(this.child);
+  }
+}
