@@ -19,6 +19,8 @@ interface KeySetState {
   fetchedAt: number;
   /** Last fetch attempt, successful or not: the unknown-kid cooldown counts from here. */
   attemptedAt: number;
+  /** Whether the last fetch attempt failed (the IdP is down or answering garbage). */
+  lastFailed: boolean;
   inflight?: Promise<void>;
 }
 
@@ -69,6 +71,10 @@ export class JwksService implements OnModuleInit, OnApplicationShutdown {
       }
       const current = this.state(issuer);
       if (!current.getKey) throw issuerUnavailable('no_keys');
+      // A kid we cannot check because the IdP is failing is not the caller's fault (rule 20): 503.
+      if (kid !== undefined && !current.kids.has(kid) && current.lastFailed) {
+        throw issuerUnavailable('jwks_unavailable');
+      }
       return current.getKey(header, token);
     };
   }
@@ -85,10 +91,12 @@ export class JwksService implements OnModuleInit, OnApplicationShutdown {
           jwks.keys.map((k) => k.kid).filter((k): k is string => typeof k === 'string'),
         );
         state.fetchedAt = Date.now();
+        state.lastFailed = false;
         this.metrics.jwksFetches.inc({ issuer: issuer.name, result: 'ok' });
       })
       .catch((err: unknown) => {
         const result = err instanceof OutboundError ? err.failure : 'invalid';
+        state.lastFailed = true;
         this.metrics.jwksFetches.inc({ issuer: issuer.name, result });
         this.logger.warn(
           { issuer: issuer.name, result, keptKeys: state.fetchedAt > 0 },
@@ -105,7 +113,7 @@ export class JwksService implements OnModuleInit, OnApplicationShutdown {
   private state(issuer: TrustedIssuerConfig): KeySetState {
     let s = this.states.get(issuer.name);
     if (!s) {
-      s = { kids: new Set(), fetchedAt: 0, attemptedAt: 0 };
+      s = { kids: new Set(), fetchedAt: 0, attemptedAt: 0, lastFailed: false };
       this.states.set(issuer.name, s);
     }
     return s;

@@ -30,9 +30,12 @@ export class JwksStub {
   issuer = '';
   jwksUrl = '';
 
+  /** The key `token()` signs with unless told otherwise; `addKey` publishes more keys without changing it. */
+  primary!: StubKey;
+
   static async start(): Promise<JwksStub> {
     const stub = new JwksStub();
-    await stub.addKey('RS256');
+    stub.primary = await stub.addKey('RS256');
     const port = await freePort();
     stub.issuer = `http://127.0.0.1:${port}/stub`;
     stub.jwksUrl = `http://127.0.0.1:${port}/stub/jwks`;
@@ -78,11 +81,8 @@ export class JwksStub {
   /** Replaces every key by a new one (a rotation where the old key disappears). */
   async rotate(): Promise<StubKey> {
     this.keys.splice(0, this.keys.length);
-    return this.addKey('RS256');
-  }
-
-  get current(): StubKey {
-    return this.keys[this.keys.length - 1];
+    this.primary = await this.addKey('RS256');
+    return this.primary;
   }
 
   /** Signs a token with a key of this stub; claims default to a valid access token for `audience`. */
@@ -91,7 +91,7 @@ export class JwksStub {
     claims: JWTPayload = {},
     options: { key?: StubKey; header?: Record<string, unknown>; expiresIn?: number } = {},
   ): Promise<string> {
-    const key = options.key ?? this.current;
+    const key = options.key ?? this.primary;
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT({
       iss: this.issuer,
