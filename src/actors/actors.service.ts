@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
+import { LRUCache } from 'lru-cache';
 import { Brackets, type Repository } from 'typeorm';
 import { ActorEntity, type ActorStatus } from 'src/actors/actor.entity';
 import { type ActorSnapshot, toSnapshot } from 'src/actors/actor-snapshot';
@@ -40,12 +41,16 @@ export interface ActorListQuery {
 
 /** How long an actor snapshot may live in the cache; every change also invalidates it at once. */
 const SNAPSHOT_TTL_MS = 10 * 60 * 1000;
+/** Covers the (normally millisecond) gap between a `resolve` reading a row and caching it. */
+const STALE_WRITE_WINDOW_MS = 2_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
 export class ActorsService {
   private readonly bootstrapAdmins: Set<string>;
   private readonly touching = new Set<string>();
+  /** When this node last recorded activity per actor id (bounded), so a busy actor is written rarely. */
+  private readonly touched = new LRUCache<string, number>({ max: 100_000 });
 
   constructor(
     @InjectRepository(ActorEntity) private readonly repo: Repository<ActorEntity>,
@@ -97,7 +102,10 @@ export class ActorsService {
    */
   touch(actor: ActorSnapshot): void {
     const intervalMs = this.config.actors.lastSeenIntervalSeconds * 1000;
-    const last = actor.lastSeenAt ? Date.parse(actor.lastSeenAt) : 0;
+    const last = Math.max(
+      actor.lastSeenAt ? Date.parse(actor.lastSeenAt) : 0,
+      this.touched.get(actor.id) ?? 0,
+    );
     if (Date.now() - last < intervalMs || this.touching.has(actor.id)) return;
     this.touching.add(actor.id);
     const seenAt = new Date();
@@ -110,13 +118,9 @@ export class ActorsService {
         threshold: new Date(seenAt.getTime() - intervalMs),
       })
       .execute()
-      .then(() =>
-        this.cache.set(
-          CacheKeys.actorByIdentity(actor.issuerName, actor.subject),
-          { ...actor, lastSeenAt: seenAt.toISOString() },
-          SNAPSHOT_TTL_MS,
-        ),
-      )
+      // Remembered locally, never written back to the shared cache: a snapshot written here could
+      // resurrect a status an admin changed meanwhile.
+      .then(() => void this.touched.set(actor.id, seenAt.getTime()))
       .catch((err: unknown) =>
         this.logger.warn(
           { err: { message: (err as Error).message } },
@@ -196,8 +200,12 @@ export class ActorsService {
     const row = (result.raw as Record<string, unknown>[])[0];
     if (!row) throw ActorsErrors.notFound();
     const entity = this.repo.create(rawToEntity(row));
-    // After the commit: the next request on any node (shared Redis) or this node sees the change.
-    await this.cache.del(CacheKeys.actorByIdentity(entity.issuerName, entity.subject));
+    // After the commit: the next request on any node (shared Redis) or this node sees the change. A
+    // request that read the row just before this update may still write its older snapshot back to the
+    // cache; a second delete shortly after closes that window.
+    const key = CacheKeys.actorByIdentity(entity.issuerName, entity.subject);
+    await this.cache.del(key);
+    setTimeout(() => void this.cache.del(key), STALE_WRITE_WINDOW_MS).unref();
     return toSnapshot(entity);
   }
 
