@@ -19,7 +19,7 @@ export function operationDepth(
     let max = 0;
     for (const s of set.selections) {
       if (s.kind === Kind.FIELD) {
-        if (s.name.value.startsWith('__')) continue;
+        if (s.name.value === '__typename') continue;
         max = Math.max(max, s.selectionSet ? 1 + walk(s.selectionSet, seen) : 1);
       } else if (s.kind === Kind.INLINE_FRAGMENT) {
         max = Math.max(max, walk(s.selectionSet, seen));
@@ -42,6 +42,18 @@ function fragmentsOf(doc: DocumentNode): Map<string, FragmentDefinitionNode> {
   return map;
 }
 
+/**
+ * graphql-js's standard introspection query (what GraphiQL, Apollo Sandbox and codegen send) is 15 deep
+ * because of nested `ofType`; deeper introspection is the classic DoS shape and is refused.
+ */
+const INTROSPECTION_MAX_DEPTH = 15;
+
+function isIntrospectionOnly(op: OperationDefinitionNode): boolean {
+  return op.selectionSet.selections.every(
+    (s) => s.kind === Kind.FIELD && s.name.value.startsWith('__'),
+  );
+}
+
 function limitError(message: string): GraphQLError {
   return new GraphQLError(message, {
     extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } },
@@ -62,8 +74,11 @@ export function queryLimitsPlugin(limits: {
         async didResolveOperation({ request, document, schema, operation }) {
           if (!operation) return;
           const depth = operationDepth(operation, fragmentsOf(document));
-          if (depth > limits.maxDepth) {
-            throw limitError(`Query depth ${depth} exceeds the limit of ${limits.maxDepth}`);
+          const maxDepth = isIntrospectionOnly(operation)
+            ? Math.max(limits.maxDepth, INTROSPECTION_MAX_DEPTH)
+            : limits.maxDepth;
+          if (depth > maxDepth) {
+            throw limitError(`Query depth ${depth} exceeds the limit of ${maxDepth}`);
           }
           const complexity = getComplexity({
             schema,
