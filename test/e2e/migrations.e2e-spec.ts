@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import { type DataSource } from 'typeorm';
 import { loadConfig } from 'src/config/config.loader';
 import { createDataSource, MIGRATIONS } from 'src/database/data-source';
 import { pendingSchemaChanges, runMigrationsWithLock } from 'src/database/migration-runner';
