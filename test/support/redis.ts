@@ -45,9 +45,9 @@ function which(bin: string): string | undefined {
 }
 
 /** Starts a throw-away redis-server on a free loopback port, without persistence. */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(options: { port?: number } = {}): Promise<RedisServer> {
   const bin = ensureRedisServer();
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child = spawn(
     bin,
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],

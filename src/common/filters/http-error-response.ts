@@ -91,6 +91,16 @@ export function httpErrorResponse(err: unknown): HttpErrorResponse {
       },
     };
   }
+  if (status === 503) {
+    return {
+      status,
+      headers: { 'retry-after': '5' },
+      body: {
+        error: 'temporarily_unavailable',
+        error_description: 'The service is temporarily unavailable; try again shortly',
+      },
+    };
+  }
   const errorId = randomUUID();
   return {
     status: 500,
