@@ -8,6 +8,7 @@ import { type ActorSnapshot, toSnapshot } from 'src/actors/actor-snapshot';
 import { ActorsErrors } from 'src/actors/actors.errors';
 import { CacheKeys } from 'src/cache/cache-keys';
 import { CacheService } from 'src/cache/cache.service';
+import { MicroBatcher } from 'src/common/batching/micro-batcher';
 import { databaseUnavailable, isDatabaseUnavailable } from 'src/common/errors/app-error';
 import { ADMIN_ROLE } from 'src/common/decorators/roles.decorator';
 import { LOGGER } from 'src/common/logging/logging.constants';
@@ -39,6 +40,16 @@ export interface ActorListQuery {
   search?: string;
 }
 
+interface UpsertItem {
+  issuerName: string;
+  subject: string;
+  profile: ProfileClaims;
+}
+
+/** Concurrent upsert statements (below the pool size, leaving connections for everything else). */
+const UPSERT_CONCURRENCY = 4;
+const UPSERT_MAX_BATCH = 200;
+
 /** How long an actor snapshot may live in the cache; every change also invalidates it at once. */
 const SNAPSHOT_TTL_MS = 10 * 60 * 1000;
 /** Covers the (normally millisecond) gap between a `resolve` reading a row and caching it. */
@@ -49,6 +60,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class ActorsService {
   private readonly bootstrapAdmins: Set<string>;
   private readonly touching = new Set<string>();
+  private readonly upserts = new MicroBatcher<UpsertItem, ActorEntity>(
+    (items) => this.upsertMany(items),
+    UPSERT_CONCURRENCY,
+    UPSERT_MAX_BATCH,
+  );
   /** When this node last recorded activity per actor id (bounded), so a busy actor is written rarely. */
   private readonly touched = new LRUCache<string, number>({ max: 100_000 });
 
@@ -209,14 +225,26 @@ export class ActorsService {
     return toSnapshot(entity);
   }
 
-  private async upsert(
-    issuerName: string,
-    subject: string,
-    p: ProfileClaims,
-  ): Promise<ActorEntity> {
-    const rows = (await this.repo.query(
-      `INSERT INTO actors (issuer_name, subject, email, email_verified, name, given_name, family_name, preferred_username)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+  /** Creates or refreshes one actor; concurrent calls share multi-row statements (see MicroBatcher). */
+  private upsert(issuerName: string, subject: string, p: ProfileClaims): Promise<ActorEntity> {
+    return this.upserts.submit({ issuerName, subject, profile: p });
+  }
+
+  /**
+   * One `INSERT … ON CONFLICT` for many identities: new ones are created exactly once even across nodes,
+   * changed profiles are refreshed, absent claims never erase stored ones. Rows left unchanged are not
+   * returned by the upsert and are read back in the same round of statements.
+   */
+  private async upsertMany(items: UpsertItem[]): Promise<ActorEntity[]> {
+    const unique = new Map<string, UpsertItem>();
+    for (const it of items) unique.set(`${it.issuerName}\u0000${it.subject}`, it);
+    const rows = [...unique.values()];
+    const col = (f: (it: UpsertItem) => unknown) => rows.map(f);
+    const upserted = (await this.repo.query(
+      `INSERT INTO actors (issuer_name, subject, email, email_verified, name, given_name, family_name, preferred_username, last_seen_at)
+       SELECT i, s, e, ev, n, gn, fn, pu, now()
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::text[], $6::text[], $7::text[], $8::text[])
+           AS t(i, s, e, ev, n, gn, fn, pu)
        ON CONFLICT ON CONSTRAINT uq_actors_issuer_subject DO UPDATE SET
          email = COALESCE(EXCLUDED.email, actors.email),
          email_verified = COALESCE(EXCLUDED.email_verified, actors.email_verified),
@@ -232,15 +260,44 @@ export class ActorsService {
           COALESCE(EXCLUDED.family_name, actors.family_name),
           COALESCE(EXCLUDED.preferred_username, actors.preferred_username))
        RETURNING *, (xmax = 0) AS inserted`,
-      [issuerName, subject, ...profileValues(p)],
+      [
+        col((r) => r.issuerName),
+        col((r) => r.subject),
+        col((r) => r.profile.email ?? null),
+        col((r) => r.profile.email_verified ?? null),
+        col((r) => r.profile.name ?? null),
+        col((r) => r.profile.given_name ?? null),
+        col((r) => r.profile.family_name ?? null),
+        col((r) => r.profile.preferred_username ?? null),
+      ],
     )) as (Record<string, unknown> & { inserted: boolean })[];
-    if (rows[0]) {
-      if (rows[0].inserted) this.metrics.actorsProvisioned.inc({ issuer: issuerName });
-      return this.repo.create(rawToEntity(rows[0]));
+    const found = new Map<string, ActorEntity>();
+    for (const row of upserted) {
+      if (row.inserted) this.metrics.actorsProvisioned.inc({ issuer: row.issuer_name as string });
+      found.set(
+        `${row.issuer_name as string}\u0000${row.subject as string}`,
+        this.repo.create(rawToEntity(row)),
+      );
     }
-    const existing = await this.repo.findOneBy({ issuerName, subject });
-    if (!existing) throw new Error('actor vanished between upsert and select');
-    return existing;
+    const unchanged = rows.filter((r) => !found.has(`${r.issuerName}\u0000${r.subject}`));
+    if (unchanged.length > 0) {
+      const existing = (await this.repo.query(
+        `SELECT a.* FROM actors a
+           JOIN unnest($1::text[], $2::text[]) AS t(i, s) ON a.issuer_name = t.i AND a.subject = t.s`,
+        [unchanged.map((r) => r.issuerName), unchanged.map((r) => r.subject)],
+      )) as Record<string, unknown>[];
+      for (const row of existing) {
+        found.set(
+          `${row.issuer_name as string}\u0000${row.subject as string}`,
+          this.repo.create(rawToEntity(row)),
+        );
+      }
+    }
+    return items.map((it) => {
+      const entity = found.get(`${it.issuerName}\u0000${it.subject}`);
+      if (!entity) throw new Error('actor vanished between upsert and select');
+      return entity;
+    });
   }
 
   private async updateExisting(
@@ -261,17 +318,6 @@ export class ActorsService {
       throw err;
     }
   }
-}
-
-function profileValues(p: ProfileClaims): (string | boolean | null)[] {
-  return [
-    p.email ?? null,
-    p.email_verified ?? null,
-    p.name ?? null,
-    p.given_name ?? null,
-    p.family_name ?? null,
-    p.preferred_username ?? null,
-  ];
 }
 
 /** True when every claim the token carries already matches what is stored. */

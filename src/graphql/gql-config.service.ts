@@ -1,3 +1,5 @@
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { ApolloDriverConfig } from '@nestjs/apollo';
 import { Inject, Injectable } from '@nestjs/common';
 import type { GqlOptionsFactory } from '@nestjs/graphql';
@@ -39,7 +41,13 @@ export class GqlConfigService implements GqlOptionsFactory<ApolloDriverConfig> {
       graphiql: false,
       introspection: true,
       includeStacktraceInErrorResponses: false,
-      plugins: [queryLimitsPlugin(this.config.graphql)],
+      playground: false,
+      plugins: [
+        queryLimitsPlugin(this.config.graphql),
+        // We set no cache hints; Apollo's cache-control plugin would still wrap every field resolver.
+        ApolloServerPluginCacheControlDisabled(),
+        ApolloServerPluginLandingPageDisabled(),
+      ],
       formatError: formatGraphqlError(this.logger),
       context: async (req: GqlContext['req']): Promise<GqlContext> => {
         try {

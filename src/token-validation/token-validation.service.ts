@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { CacheKeys } from 'src/cache/cache-keys';
 import { CacheService } from 'src/cache/cache.service';
@@ -40,6 +41,7 @@ interface CachedToken {
 }
 
 const MAX_SUB_LENGTH = 255;
+const LOCAL_TTL_MS = 60_000;
 const MAX_PROFILE_CLAIM_LENGTH = 512;
 const STRING_PROFILE_CLAIMS = [
   'email',
@@ -60,17 +62,29 @@ export function sha256Hex(value: string): string {
  */
 @Injectable()
 export class TokenValidationService {
+  /**
+   * With a shared (Redis) cache, a small in-process layer in front of it: that a token verified is a fact
+   * that never changes until `exp`, and every hit still re-checks `exp` and the issuer. Keyed by SHA-256.
+   */
+  private readonly local?: LRUCache<string, CachedToken>;
+
   constructor(
     private readonly issuers: IssuersService,
     private readonly jwks: JwksService,
     private readonly cache: CacheService,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    if (cache.kind !== 'memory') this.local = new LRUCache({ max: 10_000, ttl: LOCAL_TTL_MS });
+  }
 
   async validate(token: string): Promise<ValidatedToken> {
     const sha256 = sha256Hex(token);
     const key = CacheKeys.verifiedToken(sha256);
-    const cached = await this.cache.get<CachedToken>(key);
+    let cached = this.local?.get(sha256);
+    if (!cached) {
+      cached = await this.cache.get<CachedToken>(key);
+      if (cached) this.local?.set(sha256, cached);
+    }
     if (cached) {
       const issuer = this.issuers.findByName(cached.issuer);
       // Re-check expiry on every hit, and that the issuer is still trusted with the same `iss`.
@@ -97,6 +111,7 @@ export class TokenValidationService {
       const ttlMs = claims.exp * 1000 - Date.now();
       if (ttlMs > 0) {
         const entry: CachedToken = { issuer: issuer.name, iss: issuer.issuer, claims };
+        this.local?.set(sha256, entry, { ttl: Math.min(ttlMs, LOCAL_TTL_MS) });
         await this.cache.set(key, entry, ttlMs);
       }
       this.metrics.tokenValidations.inc({

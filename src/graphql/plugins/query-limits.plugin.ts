@@ -68,11 +68,17 @@ export function queryLimitsPlugin(limits: {
   maxDepth: number;
   maxComplexity: number;
 }): ApolloServerPlugin {
+  // Apollo hands out the same DocumentNode for the same query text (its parsed-document cache), so the
+  // verdict for an operation without variables is computed once per document.
+  const checked = new WeakMap<DocumentNode, Set<string>>();
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document, schema, operation }) {
           if (!operation) return;
+          const cacheable = !operation.variableDefinitions?.length;
+          const opKey = request.operationName ?? '';
+          if (cacheable && checked.get(document)?.has(opKey)) return;
           const depth = operationDepth(operation, fragmentsOf(document));
           const maxDepth = isIntrospectionOnly(operation)
             ? Math.max(limits.maxDepth, INTROSPECTION_MAX_DEPTH)
@@ -91,6 +97,11 @@ export function queryLimitsPlugin(limits: {
             throw limitError(
               `Query complexity ${complexity} exceeds the limit of ${limits.maxComplexity}`,
             );
+          }
+          if (cacheable) {
+            const ops = checked.get(document) ?? new Set<string>();
+            ops.add(opKey);
+            checked.set(document, ops);
           }
         },
       };
