@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { LogController } from 'fastify';
+import { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { AppModule } from 'src/app.module';
 import { PinoNestLogger } from 'src/common/logging/logger';
@@ -25,6 +25,9 @@ export async function createApp(
     loggerInstance: logger,
     // One log line per request is written by our onResponse hook below, not by Fastify.
     logController: new LogController({ disableRequestLogging: true }),
+    // No per-request child logger: building one runs pino's redaction over its bindings on every
+    // request (~8% of a cached-token request). Our log lines carry `reqId` explicitly instead.
+    childLoggerFactory: (parent: FastifyBaseLogger) => parent,
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => {
       const incoming = req.headers['x-request-id'];
@@ -57,8 +60,9 @@ export async function createApp(
     const seconds = reply.elapsedTime / 1000;
     metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
     metrics.httpDuration.observe({ route }, seconds);
-    request.log.info(
+    logger.info(
       {
+        reqId: request.id,
         method: request.method,
         route,
         status: reply.statusCode,
