@@ -12,6 +12,13 @@ export function isForbiddenAddress(address: string): boolean {
     const a = address.toLowerCase();
     const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
     if (mapped) return isForbiddenV4(mapped[1]);
+    // The WHATWG URL parser writes [::ffff:169.254.169.254] as [::ffff:a9fe:a9fe].
+    const mappedHex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(a);
+    if (mappedHex) {
+      const hi = parseInt(mappedHex[1], 16);
+      const lo = parseInt(mappedHex[2], 16);
+      return isForbiddenV4(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
+    }
     if (a === '::') return true;
     if (/^fe[89ab][0-9a-f]?:/.test(a)) return true; // fe80::/10 link-local
     if (a === 'fd00:ec2::254') return true; // AWS IMDS over IPv6
@@ -24,7 +31,6 @@ function isForbiddenV4(address: string): boolean {
   const [a, b] = address.split('.').map(Number);
   if (a === 169 && b === 254) return true; // link-local incl. 169.254.169.254 metadata
   if (a === 0) return true; // "this network"
-  if (a === 100 && b === 100) return false;
   if (address === '255.255.255.255') return true;
   return false;
 }

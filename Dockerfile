@@ -1,0 +1,25 @@
+# Production image: external PostgreSQL and Redis are expected (BRIDGEKEEPER_DATABASE_URL,
+# BRIDGEKEEPER_REDIS_URL); the embedded PostgreSQL is a development convenience.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    BRIDGEKEEPER_HTTP_HOST=0.0.0.0 \
+    BRIDGEKEEPER_HTTP_PORT=3000 \
+    BRIDGEKEEPER_DATA_DIR=/var/lib/bridgekeeper
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+RUN mkdir -p /var/lib/bridgekeeper && chown node:node /var/lib/bridgekeeper
+USER node
+EXPOSE 3000
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.BRIDGEKEEPER_HTTP_PORT||3000)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+CMD ["node", "dist/main.js"]

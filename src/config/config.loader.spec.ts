@@ -1,0 +1,195 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, envNameOf, loadConfig } from 'src/config/config.loader';
+
+const ISSUER = 'bridgekeeper.auth.jwt.trusted.issuer';
+
+function dir(properties?: string): string {
+  const d = mkdtempSync(join(tmpdir(), 'bk-config-'));
+  if (properties !== undefined) writeFileSync(join(d, 'bridgekeeper.properties'), properties);
+  return d;
+}
+
+function problems(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const corp = {
+  BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUERS: 'corp',
+  BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_CORP_ISSUER: 'https://login.example.com/realms/corp',
+  BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_CORP_JWKS: 'https://login.example.com/certs',
+  BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_CORP_AUDIENCES: 'api,cli',
+};
+
+describe('loadConfig', () => {
+  it('has working defaults: embedded database, in-process cache, loopback on 3000', () => {
+    const cwd = dir();
+    const c = loadConfig({ env: {}, cwd });
+    expect(c.http).toEqual({ host: '127.0.0.1', port: 3000 });
+    expect(c.publicUrl).toBe('http://localhost:3000');
+    expect(c.database.url).toBeUndefined();
+    expect(c.database.runMigrations).toBe(true);
+    expect(c.redis.url).toBeUndefined();
+    expect(c.dataDir).toBe(join(cwd, '.bridgekeeper'));
+    expect(c.issuers).toEqual([]);
+    expect(c.jwks).toEqual({ cooldownSeconds: 30, refreshSeconds: 300, maxStaleSeconds: 86400 });
+  });
+
+  it('maps every key to BRIDGEKEEPER_A_B_C', () => {
+    expect(envNameOf('bridgekeeper.auth.jwt.trusted.issuer.corp.max.token.age')).toBe(
+      'BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_CORP_MAX_TOKEN_AGE',
+    );
+  });
+
+  it('reads an issuer with its defaults and explicit values', () => {
+    const c = loadConfig({
+      env: { ...corp, BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_CORP_PROVISIONING: 'existing' },
+      cwd: dir(),
+    });
+    expect(c.issuers).toEqual([
+      {
+        name: 'corp',
+        issuer: 'https://login.example.com/realms/corp',
+        jwksUrl: 'https://login.example.com/certs',
+        audiences: ['api', 'cli'],
+        audiencesRequired: true,
+        algorithms: ['RS256'],
+        clockToleranceSeconds: 60,
+        provisioning: 'existing',
+      },
+    ]);
+  });
+
+  it('layers defaults < properties file < environment', () => {
+    const cwd = dir('bridgekeeper.http.port=4000\nbridgekeeper.log.level=debug\n');
+    const c = loadConfig({ env: { BRIDGEKEEPER_HTTP_PORT: '5000' }, cwd });
+    expect(c.http.port).toBe(5000);
+    expect(c.log.level).toBe('debug');
+    expect(c.publicUrl).toBe('http://localhost:5000');
+  });
+
+  it('reads the file named by BRIDGEKEEPER_CONFIG, and says when it is missing', () => {
+    const other = dir();
+    writeFileSync(join(other, 'custom.properties'), 'bridgekeeper.http.port=4100\n');
+    const c = loadConfig({
+      env: { BRIDGEKEEPER_CONFIG: join(other, 'custom.properties') },
+      cwd: dir('bridgekeeper.http.port=4000\n'),
+    });
+    expect(c.http.port).toBe(4100);
+    expect(
+      problems(() => loadConfig({ env: { BRIDGEKEEPER_CONFIG: 'nope.properties' }, cwd: other })),
+    ).toMatch(/BRIDGEKEEPER_CONFIG: file not found/);
+  });
+
+  it('names every bad key in one message', () => {
+    const message = problems(() =>
+      loadConfig({
+        env: {
+          BRIDGEKEEPER_HTTP_PORT: 'eighty',
+          BRIDGEKEEPER_LOG_LEVEL: 'loud',
+          BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUERS: 'Corp,ok',
+          BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_OK_ISSUER: 'https://ok.example.com',
+          BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_OK_JWKS: 'not a url',
+          BRIDGEKEEPER_REDIS_URLL: 'redis://x',
+        },
+        cwd: dir('bridgekeeper.unknown.key=1\n'),
+      }),
+    );
+    expect(message).toMatch(/bridgekeeper\.http\.port/);
+    expect(message).toMatch(/bridgekeeper\.log\.level/);
+    expect(message).toMatch(/issuer name "Corp" must be lower-case letters and digits only/);
+    expect(message).toMatch(new RegExp(`${ISSUER}\\.ok\\.jwks`));
+    expect(message).toMatch(new RegExp(`${ISSUER}\\.ok\\.audiences`));
+    expect(message).toMatch(/BRIDGEKEEPER_REDIS_URLL: unknown setting/);
+    expect(message).toMatch(/bridgekeeper\.unknown\.key.*unknown key/);
+    expect(message).toMatch(/Invalid configuration \(7 problems\)/);
+  });
+
+  it('requires audiences unless audiences.required=false is explicit (SECURITY rule 2)', () => {
+    const { BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_CORP_AUDIENCES: _omit, ...noAudience } = corp;
+    expect(problems(() => loadConfig({ env: noAudience, cwd: dir() }))).toMatch(/has no audiences/);
+    const c = loadConfig({
+      env: { ...noAudience, BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_CORP_AUDIENCES_REQUIRED: 'false' },
+      cwd: dir(),
+    });
+    expect(c.issuers[0].audiencesRequired).toBe(false);
+  });
+
+  it.each(['HS256', 'none', 'HS512'])('refuses the algorithm %s', (alg) => {
+    expect(
+      problems(() =>
+        loadConfig({
+          env: { ...corp, BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_CORP_ALGORITHMS: `RS256,${alg}` },
+          cwd: dir(),
+        }),
+      ),
+    ).toMatch(/asymmetric algorithms only/);
+  });
+
+  it('refuses two issuers with the same exact iss', () => {
+    const env = {
+      ...corp,
+      BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUERS: 'corp,copy',
+      BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_COPY_ISSUER:
+        corp.BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_CORP_ISSUER,
+      BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_COPY_JWKS: 'https://copy.example.com/certs',
+      BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_COPY_AUDIENCES: 'api',
+    };
+    expect(problems(() => loadConfig({ env, cwd: dir() }))).toMatch(/same exact iss/);
+  });
+
+  it('reads admins as <issuer>:<sub> of a configured issuer', () => {
+    const c = loadConfig({
+      env: { ...corp, BRIDGEKEEPER_AUTH_ADMINS: 'corp:alice, corp:b:c' },
+      cwd: dir(),
+    });
+    expect(c.admins).toEqual([
+      { issuer: 'corp', subject: 'alice' },
+      { issuer: 'corp', subject: 'b:c' },
+    ]);
+    const message = problems(() =>
+      loadConfig({ env: { ...corp, BRIDGEKEEPER_AUTH_ADMINS: 'alice,google:bob' }, cwd: dir() }),
+    );
+    expect(message).toMatch(/bridgekeeper\.auth\.admins/);
+    expect(message).toMatch(/google/);
+  });
+
+  it('refuses plain-http JWKS in production except on loopback', () => {
+    const env = {
+      ...corp,
+      BRIDGEKEEPER_MODE: 'production',
+      BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_CORP_JWKS: 'http://login.example.com/certs',
+    };
+    expect(problems(() => loadConfig({ env, cwd: dir() }))).toMatch(/must use https in production/);
+    const loopback = {
+      ...env,
+      BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_CORP_JWKS: 'http://127.0.0.1:8080/certs',
+    };
+    expect(loadConfig({ env: loopback, cwd: dir() }).issuers[0].jwksUrl).toBe(
+      'http://127.0.0.1:8080/certs',
+    );
+  });
+
+  it('never prints a secret from a bad value', () => {
+    const message = problems(() =>
+      loadConfig({
+        env: {
+          BRIDGEKEEPER_DATABASE_URL: 'mysql://bk:s3cr3t-db-pass@db.internal/bk',
+          BRIDGEKEEPER_REDIS_URL: 'http://:s3cr3t-redis-pass@redis.internal',
+          BRIDGEKEEPER_HTTP_PORT: 's3cr3t-port',
+        },
+        cwd: dir(),
+      }),
+    );
+    expect(message).toMatch(/bridgekeeper\.database\.url/);
+    expect(message).toMatch(/bridgekeeper\.redis\.url/);
+    expect(message).not.toMatch(/s3cr3t/);
+  });
+});
