@@ -53,6 +53,8 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    // GraphQL answers are per-caller (REST routes set this on their handlers).
+    if (request.routeOptions.url === '/graphql') void reply.header('cache-control', 'no-store');
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {

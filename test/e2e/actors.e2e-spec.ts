@@ -134,6 +134,7 @@ describe('actors', () => {
       const token = await idp.login('erin', { email: 'erin@example.com' });
       const res = await bk.graphql(`{ me { ${ACTOR_FIELDS} } }`, token);
       expect(res.status).toBe(200);
+      expect(res.headers.get('cache-control')).toBe('no-store');
       expect(res.body.data?.me).toMatchObject({
         issuer: 'idp',
         subject: 'erin',
