@@ -8,6 +8,7 @@ import { type ActorSnapshot, toSnapshot } from 'src/actors/actor-snapshot';
 import { ActorsErrors } from 'src/actors/actors.errors';
 import { CacheKeys } from 'src/cache/cache-keys';
 import { CacheService } from 'src/cache/cache.service';
+import type { ProfileClaims } from 'src/common/auth/profile-claims';
 import { MicroBatcher } from 'src/common/batching/micro-batcher';
 import { databaseUnavailable, isDatabaseUnavailable } from 'src/common/errors/app-error';
 import { ADMIN_ROLE } from 'src/common/decorators/roles.decorator';
@@ -15,16 +16,6 @@ import { LOGGER } from 'src/common/logging/logging.constants';
 import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig, Provisioning } from 'src/config/config.types';
 import { MetricsService } from 'src/metrics/metrics.service';
-
-/** Profile claims taken from a verified token. Absent claims never erase what is stored. */
-export interface ProfileClaims {
-  email?: string;
-  email_verified?: boolean;
-  name?: string;
-  given_name?: string;
-  family_name?: string;
-  preferred_username?: string;
-}
 
 export interface ActorPage {
   items: { cursor: string; actor: ActorSnapshot }[];

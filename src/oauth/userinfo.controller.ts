@@ -1,15 +1,10 @@
 import { Controller, Get, Header, HttpCode, Post } from '@nestjs/common';
 import { CurrentCaller } from 'src/common/auth/caller';
+import type { ProfileClaims } from 'src/common/auth/profile-claims';
 import type { Principal } from 'src/identity/principal';
 
-export interface UserinfoResponse {
+export interface UserinfoResponse extends ProfileClaims {
   sub: string;
-  email?: string;
-  email_verified?: boolean;
-  name?: string;
-  given_name?: string;
-  family_name?: string;
-  preferred_username?: string;
   issuer: string;
   subject: string;
   roles: string[];

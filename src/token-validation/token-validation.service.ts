@@ -4,6 +4,7 @@ import { LRUCache } from 'lru-cache';
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { CacheKeys } from 'src/cache/cache-keys';
 import { CacheService } from 'src/cache/cache.service';
+import type { ProfileClaims } from 'src/common/auth/profile-claims';
 import { AppError } from 'src/common/errors/app-error';
 import type { TrustedIssuerConfig } from 'src/config/config.types';
 import { IssuersService } from 'src/issuers/issuers.service';
@@ -13,16 +14,10 @@ import { parseCompactJws } from 'src/token-validation/jwt-format';
 import { TokenErrorCode, invalidToken } from 'src/token-validation/token-validation.errors';
 
 /** The claims Bridgekeeper keeps from a verified token (and caches): identity and profile only. */
-export interface TokenClaims {
+export interface TokenClaims extends ProfileClaims {
   sub: string;
   exp: number;
   iat: number;
-  email?: string;
-  email_verified?: boolean;
-  name?: string;
-  given_name?: string;
-  family_name?: string;
-  preferred_username?: string;
 }
 
 export interface ValidatedToken {

@@ -1,20 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { ProfileClaims } from 'src/common/auth/profile-claims';
 import { freePort } from './ports';
 import { stopChild } from './redis';
 
 export const IDP_CLIENT_ID = 'bk-test';
 const IDP_CLIENT_SECRET = 'bk-test-secret-not-for-production';
 
-export interface LoginClaims {
-  email?: string;
-  email_verified?: boolean;
-  name?: string;
-  given_name?: string;
-  family_name?: string;
-  preferred_username?: string;
-}
+/** Profile claims the IdP puts in the access token it issues. */
+export type LoginClaims = ProfileClaims;
 
 /** A real OpenID provider (oidc-provider) in a child process, see oidc-idp.mjs. */
 export class OidcIdp {
