@@ -1,12 +1,16 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, envNameOf, loadConfig } from 'src/config/config.loader';
 
 const ISSUER = 'bridgekeeper.auth.jwt.trusted.issuer';
 
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 function dir(properties?: string): string {
   const d = mkdtempSync(join(tmpdir(), 'bk-config-'));
+  dirs.push(d);
   if (properties !== undefined) writeFileSync(join(d, 'bridgekeeper.properties'), properties);
   return d;
 }
