@@ -15,6 +15,7 @@ const ROOT = join(__dirname, '..');
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const FIRST_LOGINS = Number(process.env.BENCH_FIRST_LOGINS ?? 8000);
+const CEILING_DURATION = Number(process.env.BENCH_CEILING_DURATION ?? 5);
 const AUDIENCE = 'bridgekeeper-bench';
 const TARGETS: Record<string, number> = {
   'repeated token': 0.55,
@@ -171,6 +172,8 @@ interface Result {
   p99: number;
   non2xx: number;
   ratio?: number;
+  /** The ceiling this result is compared to: mean of the runs just before and just after it. */
+  ceiling?: number;
   actorsPerSecond?: number;
 }
 
@@ -196,6 +199,9 @@ async function load(
   });
 }
 
+/** Measures the ceiling (set once the ceiling server runs); used to bracket every scenario. */
+let ceilingProbe: (() => Promise<number>) | undefined;
+
 async function measure(
   variant: string,
   scenario: string,
@@ -203,7 +209,9 @@ async function measure(
   pick: () => Req,
 ): Promise<Result> {
   await load(url, pick, { duration: 3 }); // warm-up
+  const before = await ceilingProbe?.();
   const r = await load(url, pick);
+  const after = await ceilingProbe?.();
   const non2xx = r.non2xx + r.errors + r.timeouts;
   const result: Result = {
     variant,
@@ -213,6 +221,10 @@ async function measure(
     p99: r.latency.p99,
     non2xx,
   };
+  if (before !== undefined && after !== undefined) {
+    result.ceiling = Math.round((before + after) / 2);
+    result.ratio = Math.round((r.requests.average / result.ceiling) * 100) / 100;
+  }
   if (non2xx > r.requests.total * 0.01) {
     throw new Error(
       `${variant} / ${scenario}: ${non2xx} of ${r.requests.total} responses were not 2xx`,
@@ -309,6 +321,7 @@ function report(ceiling: Result, results: Result[]): void {
       'req/s': r.rps,
       'p50 ms': r.p50,
       'p99 ms': r.p99,
+      ceiling: r.ceiling ?? '',
       ratio: r.ratio ?? '',
       'actors/s': r.actorsPerSecond ?? '',
       target:
@@ -332,48 +345,35 @@ async function main(): Promise<void> {
   );
   const issuer = await startIssuer();
 
-  // The machine's speed drifts during a run: the ceiling is measured before each variant and at the end,
-  // and every ratio uses the mean of those measurements.
+  // The machine's speed drifts during a run (the ceiling alone moves between 16k and 28k req/s here):
+  // every scenario is bracketed by two ceiling measurements and compared to their mean.
   const ceilingUrl = await startCeiling();
   const ceilings: number[] = [];
-  const measureCeiling = async () => {
-    const r = await measure('node:http', 'ceiling', ceilingUrl, () => ({ path: '/' }));
-    ceilings.push(r.rps);
-    console.log(`ceiling: ${r.rps} req/s`);
-    return r;
+  const ceilingRun = await measure('node:http', 'ceiling', ceilingUrl, () => ({ path: '/' }));
+  ceilingProbe = async () => {
+    const r = await load(ceilingUrl, () => ({ path: '/' }), { duration: CEILING_DURATION });
+    ceilings.push(Math.round(r.requests.average));
+    return r.requests.average;
   };
-  const ceilingRun = await measureCeiling();
   const results: Result[] = [];
   const variants: { name: string; redis: boolean; firstLogins: boolean }[] = [
     { name: 'embedded', redis: false, firstLogins: true },
     { name: 'redis', redis: true, firstLogins: false },
   ];
-  const raw: { variant: string; rows: Result[] }[] = [];
   for (const v of variants) {
-    if (raw.length > 0) await measureCeiling();
     const redisUrl = v.redis ? await startRedis() : undefined;
     if (v.redis && !redisUrl) continue;
     const bk = await startBridgekeeper(issuer, redisUrl);
-    raw.push({ variant: v.name, rows: await scenarios(v.name, bk.url, issuer, v.firstLogins) });
+    results.push(...(await scenarios(v.name, bk.url, issuer, v.firstLogins)));
     await stop(bk.child);
   }
-  await measureCeiling();
-  const ceilingRps = Math.round(ceilings.reduce((a, b) => a + b, 0) / ceilings.length);
   const ceiling: Result = {
     ...ceilingRun,
-    rps: ceilingRps,
+    rps: Math.round(ceilings.reduce((a, b) => a + b, 0) / ceilings.length),
     ratio: 1,
-    scenario: `ceiling (mean of ${ceilings.length})`,
+    scenario: `ceiling (mean of ${ceilings.length} runs)`,
   };
-  for (const { rows } of raw) {
-    for (const r of rows) {
-      results.push(
-        r.actorsPerSecond === undefined
-          ? { ...r, ratio: Math.round((r.rps / ceilingRps) * 100) / 100 }
-          : r,
-      );
-    }
-  }
+  console.log(`ceiling runs: ${ceilings.join(', ')} req/s`);
 
   report(ceiling, results);
   const dir = join(ROOT, 'bench', 'results');
@@ -387,6 +387,7 @@ async function main(): Promise<void> {
         pinned: hasTaskset,
         duration: DURATION,
         connections: CONNECTIONS,
+        ceilings,
         ceiling,
         results,
       },
