@@ -148,6 +148,9 @@ async function startBridgekeeper(issuer: { issuer: string; jwks: string }, redis
   const dataDir = mkdtempSync(join(tmpdir(), 'bk-bench-'));
   tempDirs.push(dataDir);
   const env: Record<string, string> = {
+    // As deployed (the Docker image sets it too): graphql-js skips its development-only checks.
+    NODE_ENV: 'production',
+    BRIDGEKEEPER_MODE: 'production',
     BRIDGEKEEPER_HTTP_PORT: String(port),
     BRIDGEKEEPER_DATA_DIR: dataDir,
     BRIDGEKEEPER_LOG_LEVEL: 'warn',
