@@ -12,10 +12,10 @@ import { exportJWK, SignJWT } from 'jose';
 // in the same run are what to compare; absolute numbers vary between machines and runs.
 
 const ROOT = join(__dirname, '..');
-const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const DURATION = Number(process.env.BENCH_DURATION ?? 15);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const FIRST_LOGINS = Number(process.env.BENCH_FIRST_LOGINS ?? 8000);
-const CEILING_DURATION = Number(process.env.BENCH_CEILING_DURATION ?? 5);
+const SLICES = Number(process.env.BENCH_SLICES ?? 5);
 const AUDIENCE = 'bridgekeeper-bench';
 const TARGETS: Record<string, number> = {
   'repeated token': 0.55,
@@ -202,9 +202,16 @@ async function load(
   });
 }
 
-/** Measures the ceiling (set once the ceiling server runs); used to bracket every scenario. */
-let ceilingProbe: (() => Promise<number>) | undefined;
+/** Runs the ceiling for a few seconds (set once the ceiling server runs); paired with every slice. */
+let ceilingProbe: ((seconds: number) => Promise<number>) | undefined;
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * Warm-up, then SLICES pairs of (ceiling slice, scenario slice) back to back: the ratio of each pair is
+ * taken while the machine runs at one speed, and the median pair is reported. Without a ceiling yet, one
+ * plain run.
+ */
 async function measure(
   variant: string,
   scenario: string,
@@ -212,26 +219,32 @@ async function measure(
   pick: () => Req,
 ): Promise<Result> {
   await load(url, pick, { duration: 3 }); // warm-up
-  const before = await ceilingProbe?.();
-  const r = await load(url, pick);
-  const after = await ceilingProbe?.();
-  const non2xx = r.non2xx + r.errors + r.timeouts;
+  const runs: { r: autocannon.Result; ceiling?: number }[] = [];
+  if (!ceilingProbe) runs.push({ r: await load(url, pick) });
+  else {
+    const slice = Math.max(1, Math.round(DURATION / SLICES));
+    for (let i = 0; i < SLICES; i++) {
+      const ceiling = await ceilingProbe(slice);
+      runs.push({ r: await load(url, pick, { duration: slice }), ceiling });
+    }
+  }
+  const ratios = runs.filter((x) => x.ceiling).map((x) => x.r.requests.average / x.ceiling!);
+  const total = runs.reduce((n, x) => n + x.r.requests.total, 0);
+  const non2xx = runs.reduce((n, x) => n + x.r.non2xx + x.r.errors + x.r.timeouts, 0);
   const result: Result = {
     variant,
     scenario,
-    rps: Math.round(r.requests.average),
-    p50: r.latency.p50,
-    p99: r.latency.p99,
+    rps: Math.round(median(runs.map((x) => x.r.requests.average))),
+    p50: median(runs.map((x) => x.r.latency.p50)),
+    p99: median(runs.map((x) => x.r.latency.p99)),
     non2xx,
   };
-  if (before !== undefined && after !== undefined) {
-    result.ceiling = Math.round((before + after) / 2);
-    result.ratio = Math.round((r.requests.average / result.ceiling) * 100) / 100;
+  if (ratios.length > 0) {
+    result.ratio = Math.round(median(ratios) * 100) / 100;
+    result.ceiling = Math.round(median(runs.map((x) => x.ceiling!)));
   }
-  if (non2xx > r.requests.total * 0.01) {
-    throw new Error(
-      `${variant} / ${scenario}: ${non2xx} of ${r.requests.total} responses were not 2xx`,
-    );
+  if (non2xx > total * 0.01) {
+    throw new Error(`${variant} / ${scenario}: ${non2xx} of ${total} responses were not 2xx`);
   }
   return result;
 }
@@ -348,13 +361,13 @@ async function main(): Promise<void> {
   );
   const issuer = await startIssuer();
 
-  // The machine's speed drifts during a run (the ceiling alone moves between 16k and 28k req/s here):
-  // every scenario is bracketed by two ceiling measurements and compared to their mean.
+  // The machine's speed drifts during a run (the ceiling alone moves between 16k and 30k req/s here):
+  // every scenario slice is paired with a ceiling slice just before it (see measure).
   const ceilingUrl = await startCeiling();
   const ceilings: number[] = [];
   const ceilingRun = await measure('node:http', 'ceiling', ceilingUrl, () => ({ path: '/' }));
-  ceilingProbe = async () => {
-    const r = await load(ceilingUrl, () => ({ path: '/' }), { duration: CEILING_DURATION });
+  ceilingProbe = async (seconds: number) => {
+    const r = await load(ceilingUrl, () => ({ path: '/' }), { duration: seconds });
     ceilings.push(Math.round(r.requests.average));
     return r.requests.average;
   };
