@@ -42,6 +42,9 @@ export class GqlConfigService implements GqlOptionsFactory<ApolloDriverConfig> {
       introspection: true,
       includeStacktraceInErrorResponses: false,
       playground: false,
+      // Automatic persisted queries are not offered: no client of an admin API needs them, and they
+      // would keep caller-chosen documents in memory.
+      persistedQueries: false,
       plugins: [
         queryLimitsPlugin(this.config.graphql),
         // We set no cache hints; Apollo's cache-control plugin would still wrap every field resolver.
