@@ -1,17 +1,24 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { ActorEntity } from 'src/actors/actor.entity';
 import type { AppConfig } from 'src/config/config.types';
+import { MembershipEntity } from 'src/memberships/membership.entity';
+import { ProfileEntity } from 'src/memberships/profile.entity';
+import { ProjectEntity } from 'src/projects/project.entity';
 import { CreateActors1764000000000 } from 'src/database/migrations/1764000000000-CreateActors';
+import { CreateProjectsAndMemberships1795541668147 } from 'src/database/migrations/1795541668147-CreateProjectsAndMemberships';
 
 /** Every entity and migration, listed explicitly so the same list works from TypeScript and from dist/. */
-export const ENTITIES = [ActorEntity];
-export const MIGRATIONS = [CreateActors1764000000000];
+export const ENTITIES = [ActorEntity, ProjectEntity, ProfileEntity, MembershipEntity];
+export const MIGRATIONS = [CreateActors1764000000000, CreateProjectsAndMemberships1795541668147];
 
 /** The one DataSource definition, shared by the Nest app and the migration scripts. */
 export function dataSourceOptions(config: AppConfig, url: string): DataSourceOptions {
   return {
     type: 'postgres',
     url,
+    // gen_random_uuid() is built into PostgreSQL 13+; uuid-ossp would need an extension.
+    uuidExtension: 'pgcrypto',
+    installExtensions: false,
     entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsTableName: 'bridgekeeper_migrations',
