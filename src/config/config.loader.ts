@@ -46,6 +46,7 @@ const ISSUER_KEYS = [
   'clock.tolerance',
   'max.token.age',
   'provisioning',
+  'fhir.base',
 ] as const;
 const GLOBAL_KEYS = [
   'mode',
@@ -235,6 +236,7 @@ function readIssuer(
   if (algorithms.length === 0)
     problems.push(`${where(k('algorithms'))}: must list at least one algorithm`);
   const maxAgeRaw = r.optionalInt(k('max.token.age'), 1, 31536000);
+  const fhirBase = r.optionalUrl(k('fhir.base'), ['https:', 'http:']);
   return {
     name,
     issuer,
@@ -244,6 +246,7 @@ function readIssuer(
     algorithms: algorithms as AsymmetricAlgorithm[],
     clockToleranceSeconds: r.int(k('clock.tolerance'), 60, 0, 600),
     ...(maxAgeRaw !== undefined ? { maxTokenAgeSeconds: maxAgeRaw } : {}),
+    ...(fhirBase !== undefined ? { fhirBase: fhirBase.replace(/\/+$/, '') } : {}),
     provisioning: r.oneOf<Provisioning>(k('provisioning'), ['jit', 'existing'], 'jit'),
   };
 }

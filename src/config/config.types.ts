@@ -29,6 +29,8 @@ export interface TrustedIssuerConfig {
   clockToleranceSeconds: number;
   maxTokenAgeSeconds?: number;
   provisioning: Provisioning;
+  /** FHIR base URL that absolute `fhirUser` claims of this issuer must start with (issue 3). */
+  fhirBase?: string;
 }
 
 export interface AdminIdentity {

@@ -12,7 +12,7 @@ import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig } from 'src/config/config.types';
 import { formatGraphqlError } from 'src/graphql/graphql-errors';
 import { queryLimitsPlugin } from 'src/graphql/plugins/query-limits.plugin';
-import { IdentityService } from 'src/identity/identity.service';
+import { IdentityService, PROJECT_HEADER, headerOf } from 'src/identity/identity.service';
 import type { Principal } from 'src/identity/principal';
 import { httpErrorResponse } from 'src/common/filters/http-error-response';
 
@@ -54,8 +54,10 @@ export class GqlConfigService implements GqlOptionsFactory<ApolloDriverConfig> {
       formatError: formatGraphqlError(this.logger),
       context: async (req: GqlContext['req']): Promise<GqlContext> => {
         try {
-          const header = req.headers.authorization;
-          req.principal = await this.identity.authenticate(header);
+          req.principal = await this.identity.authenticate(
+            headerOf(req.headers, 'authorization'),
+            headerOf(req.headers, PROJECT_HEADER),
+          );
           return { req };
         } catch (err) {
           throw this.httpError(err);

@@ -4,7 +4,7 @@ import { IS_PUBLIC_KEY } from 'src/common/decorators/public.decorator';
 import { ROLES_KEY } from 'src/common/decorators/roles.decorator';
 import { requestOf } from 'src/common/auth/caller';
 import { IdentityErrors } from 'src/identity/identity.errors';
-import { IdentityService } from 'src/identity/identity.service';
+import { IdentityService, PROJECT_HEADER, headerOf } from 'src/identity/identity.service';
 import type { Principal } from 'src/identity/principal';
 
 /**
@@ -24,9 +24,9 @@ export class AuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets)) return true;
     const req = requestOf<Principal>(ctx);
     if (!req.principal) {
-      const header = req.headers?.authorization;
       req.principal = await this.identity.authenticate(
-        typeof header === 'string' ? header : undefined,
+        headerOf(req.headers, 'authorization'),
+        headerOf(req.headers, PROJECT_HEADER),
       );
     }
     const required = this.reflector.getAllAndOverride<string[] | undefined>(ROLES_KEY, targets);

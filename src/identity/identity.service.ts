@@ -2,10 +2,23 @@ import { Injectable } from '@nestjs/common';
 import { ActorsErrors } from 'src/actors/actors.errors';
 import { ActorsService } from 'src/actors/actors.service';
 import { IdentityErrors } from 'src/identity/identity.errors';
+import { MembershipsService } from 'src/memberships/memberships.service';
 import type { Principal } from 'src/identity/principal';
 import { TokenValidationService } from 'src/token-validation/token-validation.service';
 
 const BEARER = /^Bearer +([^\s]+) *$/i;
+
+/** Names the project whose membership a request acts in, when the caller is a member of several. */
+export const PROJECT_HEADER = 'x-bridgekeeper-project';
+
+/** A single-valued request header, or undefined. */
+export function headerOf(
+  headers: Record<string, unknown> | undefined,
+  name: string,
+): string | undefined {
+  const v = headers?.[name];
+  return typeof v === 'string' ? v : undefined;
+}
 
 /** Turns an `Authorization` header into a Principal: validated token → durable, active actor. */
 @Injectable()
@@ -13,9 +26,14 @@ export class IdentityService {
   constructor(
     private readonly tokens: TokenValidationService,
     private readonly actors: ActorsService,
+    private readonly memberships: MembershipsService,
   ) {}
 
-  async authenticate(authorization: string | undefined): Promise<Principal> {
+  /**
+   * `authorization`: the `Authorization` header; `projectId`: the `X-Bridgekeeper-Project` header, which
+   * picks one membership when the caller's identity matches members of several projects.
+   */
+  async authenticate(authorization: string | undefined, projectId?: string): Promise<Principal> {
     const token = extractBearer(authorization);
     const validated = await this.tokens.validate(token);
     const { issuer, claims } = validated;
@@ -27,9 +45,18 @@ export class IdentityService {
       validated.fresh,
     );
     if (actor.status !== 'ACTIVE') throw ActorsErrors.disabled();
+    const membership = await this.memberships.resolve({
+      issuerName: issuer.name,
+      subject: claims.sub,
+      actorId: actor.id,
+      fhirUser: claims.fhirUser,
+      fhirBase: issuer.fhirBase,
+      projectId,
+    });
     this.actors.touch(actor);
     return {
       actor,
+      membership,
       roles: this.actors.effectiveRoles(actor),
       issuer: issuer.name,
       tokenSha256: validated.sha256,

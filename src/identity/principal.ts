@@ -1,5 +1,6 @@
 import type { ActorSnapshot } from 'src/actors/actor-snapshot';
 import type { AuthenticatedCaller } from 'src/common/auth/caller';
+import type { MembershipSnapshot } from 'src/memberships/membership-snapshot';
 
 /** Who is calling: the authenticated actor and its effective roles. Attached to every request. */
 export interface Principal extends AuthenticatedCaller {
@@ -7,6 +8,8 @@ export interface Principal extends AuthenticatedCaller {
   roles: string[];
   /** Trusted issuer name the token came from. */
   issuer: string;
+  /** The project membership this caller resolved to, when any (issue 3). */
+  membership?: MembershipSnapshot;
   /** SHA-256 of the bearer token (hex); log only a short prefix of it. */
   tokenSha256: string;
 }

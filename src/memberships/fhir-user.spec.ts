@@ -1,4 +1,4 @@
-import { canonicalizeFhirUser, fhirUserClaim } from 'src/memberships/fhir-user';
+import { canonicalizeFhirUser } from 'src/memberships/fhir-user';
 
 const BASE = 'https://fhir.example.com/r4';
 
@@ -67,13 +67,5 @@ describe('canonicalizeFhirUser (SECURITY rule 6)', () => {
       resourceType: 'Practitioner',
       id: 'abc',
     });
-  });
-
-  it('reads fhirUser at the top level first, then in ext', () => {
-    expect(fhirUserClaim({ fhirUser: 'Patient/1', ext: { fhirUser: 'Patient/2' } })).toBe(
-      'Patient/1',
-    );
-    expect(fhirUserClaim({ ext: { fhirUser: 'Patient/2' } })).toBe('Patient/2');
-    expect(fhirUserClaim({ ext: 'x' })).toBeUndefined();
   });
 });

@@ -8,6 +8,11 @@ export interface UserinfoResponse extends ProfileClaims {
   issuer: string;
   subject: string;
   roles: string[];
+  /** When the caller resolved to a project membership (issue 3): its project and membership ids. */
+  project?: string;
+  membership?: string;
+  /** The member's FHIR profile reference, e.g. `Practitioner/<id>`. */
+  profile?: string;
 }
 
 /** OIDC UserInfo (Core §5.3) for the authenticated actor; `sub` is the Bridgekeeper actor id. */
@@ -27,7 +32,7 @@ export class UserinfoController {
   }
 }
 
-function userinfo({ actor, roles }: Principal): UserinfoResponse {
+function userinfo({ actor, roles, membership }: Principal): UserinfoResponse {
   const body: UserinfoResponse = {
     sub: actor.id,
     issuer: actor.issuerName,
@@ -40,5 +45,10 @@ function userinfo({ actor, roles }: Principal): UserinfoResponse {
   if (actor.givenName !== null) body.given_name = actor.givenName;
   if (actor.familyName !== null) body.family_name = actor.familyName;
   if (actor.preferredUsername !== null) body.preferred_username = actor.preferredUsername;
+  if (membership) {
+    body.project = membership.projectId;
+    body.membership = membership.id;
+    body.profile = `${membership.resourceType}/${membership.profileId}`;
+  }
   return body;
 }

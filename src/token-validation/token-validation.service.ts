@@ -8,6 +8,7 @@ import type { ProfileClaims } from 'src/common/auth/profile-claims';
 import { AppError } from 'src/common/errors/app-error';
 import type { TrustedIssuerConfig } from 'src/config/config.types';
 import { IssuersService } from 'src/issuers/issuers.service';
+import { fhirUserClaim } from 'src/token-validation/fhir-user-claim';
 import { MetricsService } from 'src/metrics/metrics.service';
 import { JwksService } from 'src/token-validation/jwks.service';
 import { parseCompactJws } from 'src/token-validation/jwt-format';
@@ -18,6 +19,8 @@ export interface TokenClaims extends ProfileClaims {
   sub: string;
   exp: number;
   iat: number;
+  /** The raw `fhirUser` claim (top level, or in `ext`), canonicalized later by the memberships module. */
+  fhirUser?: string;
 }
 
 export interface ValidatedToken {
@@ -37,6 +40,7 @@ interface CachedToken {
 
 const MAX_SUB_LENGTH = 255;
 const LOCAL_TTL_MS = 60_000;
+const MAX_FHIR_USER_LENGTH = 1024;
 const MAX_PROFILE_CLAIM_LENGTH = 512;
 const STRING_PROFILE_CLAIMS = [
   'email',
@@ -200,5 +204,11 @@ function extractClaims(payload: JWTPayload): TokenClaims {
       claims[name] = v;
   }
   if (typeof payload.email_verified === 'boolean') claims.email_verified = payload.email_verified;
+  const fhirUser = fhirUserClaim(payload);
+  if (fhirUser !== undefined) {
+    // Present but unusable must stay visible (a 401 later), not silently fall back to `sub`.
+    claims.fhirUser =
+      typeof fhirUser === 'string' ? fhirUser.slice(0, MAX_FHIR_USER_LENGTH + 1) : '';
+  }
   return claims;
 }

@@ -1,0 +1,43 @@
+import { AppError } from 'src/common/errors/app-error';
+import { INVALID_TOKEN_DESCRIPTION } from 'src/token-validation/token-validation.errors';
+
+export enum MembershipsErrorCode {
+  NOT_PROJECT_ADMIN = 'NOT_PROJECT_ADMIN',
+  MEMBERSHIP_NOT_FOUND = 'MEMBERSHIP_NOT_FOUND',
+  INVALID_MEMBERSHIP_ID = 'INVALID_MEMBERSHIP_ID',
+  FHIR_USER_INVALID = 'FHIR_USER_INVALID',
+  MEMBERSHIP_CONFLICT = 'MEMBERSHIP_CONFLICT',
+  MEMBERSHIP_AMBIGUOUS = 'MEMBERSHIP_AMBIGUOUS',
+  MEMBERSHIP_INACTIVE = 'MEMBERSHIP_INACTIVE',
+  PROJECT_HEADER_INVALID = 'PROJECT_HEADER_INVALID',
+}
+
+/** Resolution failures look like any other invalid token to the caller (rule 4); the reason is logged. */
+const unresolvable = (code: MembershipsErrorCode, reason: string) =>
+  new AppError('INVALID_TOKEN', code, INVALID_TOKEN_DESCRIPTION, { reason });
+
+export const MembershipsErrors = {
+  notProjectAdmin: () =>
+    new AppError(
+      'FORBIDDEN',
+      MembershipsErrorCode.NOT_PROJECT_ADMIN,
+      'Only a server admin or an admin of this project may do this',
+    ),
+  notFound: () =>
+    new AppError('NOT_FOUND', MembershipsErrorCode.MEMBERSHIP_NOT_FOUND, 'Membership not found'),
+  invalidId: () =>
+    new AppError('BAD_INPUT', MembershipsErrorCode.INVALID_MEMBERSHIP_ID, 'id must be a UUID'),
+  fhirUserInvalid: () => unresolvable(MembershipsErrorCode.FHIR_USER_INVALID, 'fhir_user_invalid'),
+  conflict: () => unresolvable(MembershipsErrorCode.MEMBERSHIP_CONFLICT, 'fhir_user_sub_conflict'),
+  ambiguous: () => unresolvable(MembershipsErrorCode.MEMBERSHIP_AMBIGUOUS, 'membership_ambiguous'),
+  inactive: () => unresolvable(MembershipsErrorCode.MEMBERSHIP_INACTIVE, 'membership_inactive'),
+  notInProject: () => unresolvable(MembershipsErrorCode.MEMBERSHIP_AMBIGUOUS, 'not_in_project'),
+  linkedElsewhere: () =>
+    unresolvable(MembershipsErrorCode.MEMBERSHIP_CONFLICT, 'membership_linked_to_other_actor'),
+  badProjectHeader: () =>
+    new AppError(
+      'BAD_INPUT',
+      MembershipsErrorCode.PROJECT_HEADER_INVALID,
+      'X-Bridgekeeper-Project must be a project id (UUID)',
+    ),
+};

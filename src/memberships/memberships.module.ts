@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { MembershipEntity } from 'src/memberships/membership.entity';
+import { MembershipsService } from 'src/memberships/memberships.service';
+import { ProfileEntity } from 'src/memberships/profile.entity';
+import { ProjectsModule } from 'src/projects/projects.module';
+
+@Module({
+  exports: [MembershipsService],
+  imports: [ProjectsModule, TypeOrmModule.forFeature([MembershipEntity, ProfileEntity])],
+  providers: [MembershipsService],
+})
+export class MembershipsModule {}

@@ -1,0 +1,228 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, type Repository } from 'typeorm';
+import { CacheService } from 'src/cache/cache.service';
+import type { AuthenticatedCaller } from 'src/common/auth/caller';
+import { ADMIN_ROLE } from 'src/common/decorators/roles.decorator';
+import { isUuid } from 'src/common/validation/uuid';
+import { dbCall } from 'src/database/db-errors';
+import { canonicalizeFhirUser, type FhirUserRef } from 'src/memberships/fhir-user';
+import type { MembershipSnapshot } from 'src/memberships/membership-snapshot';
+import { MembershipEntity } from 'src/memberships/membership.entity';
+import { MembershipsErrors } from 'src/memberships/memberships.errors';
+import { ProfileEntity } from 'src/memberships/profile.entity';
+import { ProjectsService } from 'src/projects/projects.service';
+
+export interface MembershipQuery {
+  issuerName: string;
+  subject: string;
+  actorId: string;
+  fhirUser?: string;
+  fhirBase?: string;
+  /** Value of `X-Bridgekeeper-Project`, when sent. */
+  projectId?: string;
+}
+
+/** Resolutions are cached briefly; every membership change bumps a generation that voids them all. */
+const RESOLUTION_TTL_MS = 60_000;
+const GENERATION_KEY = 'mship:gen';
+
+@Injectable()
+export class MembershipsService {
+  constructor(
+    @InjectRepository(MembershipEntity) private readonly repo: Repository<MembershipEntity>,
+    @InjectRepository(ProfileEntity) private readonly profiles: Repository<ProfileEntity>,
+    private readonly projects: ProjectsService,
+    private readonly cache: CacheService,
+  ) {}
+
+  /**
+   * Which project member a verified token is (issue 3 §2): its `fhirUser` (canonicalized, rule 6) or
+   * else its `sub` matched to an `externalId`, both only among memberships bound to the token's own
+   * issuer (an issuer cannot claim another issuer's members). `undefined`: no membership (the actor
+   * alone). Conflicts, ambiguity without a project header, an inactive membership, or a membership
+   * already linked to another actor are 401s.
+   */
+  async resolve(q: MembershipQuery): Promise<MembershipSnapshot | undefined> {
+    if (q.projectId !== undefined && !isUuid(q.projectId))
+      throw MembershipsErrors.badProjectHeader();
+    const generation = (await this.cache.get<string>(GENERATION_KEY)) ?? '0';
+    const key = `mship:${q.issuerName}:${hash([q.subject, q.fhirUser ?? '', q.projectId ?? '', generation])}`;
+    const cached = await this.cache.get<{ m: MembershipSnapshot | null }>(key);
+    if (cached) return this.checked(cached.m ?? undefined, q.actorId);
+    const found = await dbCall(() => this.lookup(q));
+    await this.cache.set(key, { m: found ?? null }, RESOLUTION_TTL_MS);
+    const m = this.checked(found, q.actorId);
+    if (m && m.actorId === null) await this.link(m, q.actorId);
+    return m;
+  }
+
+  private checked(
+    m: MembershipSnapshot | undefined,
+    actorId: string,
+  ): MembershipSnapshot | undefined {
+    if (!m) return undefined;
+    if (!m.active) throw MembershipsErrors.inactive();
+    if (m.actorId !== null && m.actorId !== actorId) throw MembershipsErrors.linkedElsewhere();
+    return m;
+  }
+
+  private async lookup(q: MembershipQuery): Promise<MembershipSnapshot | undefined> {
+    let candidates: MembershipSnapshot[];
+    const bySub = await this.bySubject(q.issuerName, q.subject);
+    if (q.fhirUser !== undefined) {
+      const ref = canonicalizeFhirUser(q.fhirUser, q.fhirBase);
+      if (!ref) throw MembershipsErrors.fhirUserInvalid();
+      candidates = await this.byFhirUser(q.issuerName, ref);
+      // fhirUser wins, but a sub that names other members is a conflict (rule 6).
+      if (bySub.length > 0 && !bySub.some((s) => candidates.some((c) => c.id === s.id))) {
+        throw MembershipsErrors.conflict();
+      }
+    } else {
+      candidates = bySub;
+    }
+    if (q.projectId !== undefined) {
+      candidates = candidates.filter((c) => c.projectId === q.projectId);
+      if (candidates.length === 0) throw MembershipsErrors.notInProject();
+    }
+    if (candidates.length > 1) throw MembershipsErrors.ambiguous();
+    return candidates[0];
+  }
+
+  private async bySubject(issuerName: string, subject: string): Promise<MembershipSnapshot[]> {
+    const rows = await this.repo.find({
+      where: { issuerName, externalId: subject },
+      relations: { profile: true },
+    });
+    return rows.map(toSnapshot);
+  }
+
+  private async byFhirUser(issuerName: string, ref: FhirUserRef): Promise<MembershipSnapshot[]> {
+    const qb = this.repo
+      .createQueryBuilder('m')
+      .innerJoinAndSelect('m.profile', 'p')
+      .where('m.issuer_name = :issuerName', { issuerName })
+      .andWhere('p.resource_type = :type', { type: ref.resourceType });
+    if (ref.kind === 'reference') {
+      if (!isUuid(ref.id)) return [];
+      qb.andWhere('p.id = :id', { id: ref.id });
+    } else {
+      const identifier =
+        ref.system === undefined ? { value: ref.value } : { system: ref.system, value: ref.value };
+      qb.andWhere('p.identifiers @> :ids::jsonb', { ids: JSON.stringify([identifier]) });
+    }
+    return (await qb.getMany()).map(toSnapshot);
+  }
+
+  /** Links a membership to the actor the first time it is matched (never re-links: rule 5). */
+  private async link(m: MembershipSnapshot, actorId: string): Promise<void> {
+    const result = await dbCall(() =>
+      this.repo
+        .createQueryBuilder()
+        .update(MembershipEntity)
+        .set({ actorId })
+        .where('id = :id AND actor_id IS NULL', { id: m.id })
+        .execute(),
+    );
+    if (result.affected === 0) {
+      const current = await dbCall(() => this.repo.findOneBy({ id: m.id }));
+      if (current?.actorId !== actorId) throw MembershipsErrors.linkedElsewhere();
+    }
+    m.actorId = actorId;
+    await this.changed();
+  }
+
+  /**
+   * Voids every cached resolution (after any membership change, on every node sharing the cache). A new
+   * random generation rather than an increment: two concurrent changes can never leave the same value.
+   */
+  async changed(): Promise<void> {
+    await this.cache.set(GENERATION_KEY, randomUUID(), 365 * 24 * 3600 * 1000);
+  }
+
+  /** Server admins may manage any project; a project admin only that project. 404 for an unknown one. */
+  async assertCanManage(caller: AuthenticatedCaller, projectId: string): Promise<void> {
+    if (caller.roles.includes(ADMIN_ROLE)) {
+      await this.projects.get(projectId);
+      return;
+    }
+    if (!isUuid(projectId)) throw MembershipsErrors.notProjectAdmin();
+    const admin = await dbCall(() =>
+      this.repo.exists({
+        where: { projectId, actorId: caller.actor.id, admin: true, active: true },
+      }),
+    );
+    if (!admin) throw MembershipsErrors.notProjectAdmin();
+  }
+
+  /** Ids of the projects the caller administers. */
+  async administeredProjectIds(actorId: string): Promise<string[]> {
+    const rows = await dbCall(() =>
+      this.repo.find({
+        where: { actorId, admin: true, active: true },
+        select: { projectId: true },
+      }),
+    );
+    return rows.map((r) => r.projectId);
+  }
+
+  async get(id: string): Promise<MembershipEntity> {
+    if (!isUuid(id)) throw MembershipsErrors.invalidId();
+    const m = await dbCall(() =>
+      this.repo.findOne({ where: { id }, relations: { profile: true } }),
+    );
+    if (!m) throw MembershipsErrors.notFound();
+    return m;
+  }
+
+  async setActive(
+    caller: AuthenticatedCaller,
+    id: string,
+    active: boolean,
+  ): Promise<MembershipEntity> {
+    const m = await this.get(id);
+    await this.assertCanManage(caller, m.projectId);
+    await dbCall(() => this.repo.update({ id }, { active }));
+    await this.changed();
+    return { ...m, active };
+  }
+
+  async remove(caller: AuthenticatedCaller, id: string): Promise<MembershipEntity> {
+    const m = await this.get(id);
+    await this.assertCanManage(caller, m.projectId);
+    // The profile goes with it (memberships reference profiles with ON DELETE CASCADE).
+    await dbCall(() => this.profiles.delete({ id: m.profileId }));
+    await this.changed();
+    return m;
+  }
+
+  byProjectIds(projectIds: readonly string[]): Promise<MembershipEntity[]> {
+    return dbCall(() =>
+      this.repo.find({
+        where: { projectId: In([...projectIds]) },
+        order: { createdAt: 'ASC', id: 'ASC' },
+      }),
+    );
+  }
+
+  profilesByIds(ids: readonly string[]): Promise<ProfileEntity[]> {
+    return dbCall(() => this.profiles.findBy({ id: In([...ids]) }));
+  }
+}
+
+export function toSnapshot(m: MembershipEntity): MembershipSnapshot {
+  return {
+    id: m.id,
+    projectId: m.projectId,
+    profileId: m.profileId,
+    resourceType: m.profile!.resourceType,
+    actorId: m.actorId,
+    admin: m.admin,
+    active: m.active,
+  };
+}
+
+function hash(parts: string[]): string {
+  return createHash('sha256').update(parts.join('\u0000')).digest('base64url');
+}

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ProjectEntity } from 'src/projects/project.entity';
+import { ProjectsService } from 'src/projects/projects.service';
+
+@Module({
+  exports: [ProjectsService],
+  imports: [TypeOrmModule.forFeature([ProjectEntity])],
+  providers: [ProjectsService],
+})
+export class ProjectsModule {}

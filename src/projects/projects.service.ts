@@ -1,0 +1,37 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, type Repository } from 'typeorm';
+import { isUuid } from 'src/common/validation/uuid';
+import { dbCall } from 'src/database/db-errors';
+import { ProjectEntity } from 'src/projects/project.entity';
+import { ProjectsErrors } from 'src/projects/projects.errors';
+
+@Injectable()
+export class ProjectsService {
+  constructor(@InjectRepository(ProjectEntity) private readonly repo: Repository<ProjectEntity>) {}
+
+  create(name: string): Promise<ProjectEntity> {
+    const trimmed = name.trim();
+    if (trimmed.length === 0 || trimmed.length > 200) throw ProjectsErrors.invalidName();
+    return dbCall(() => this.repo.save(this.repo.create({ name: trimmed })));
+  }
+
+  /** The project, or a 404; a malformed id is a 400. */
+  async get(id: string): Promise<ProjectEntity> {
+    if (!isUuid(id)) throw ProjectsErrors.invalidId();
+    const project = await dbCall(() => this.repo.findOneBy({ id }));
+    if (!project) throw ProjectsErrors.notFound();
+    return project;
+  }
+
+  /** Every project (ids = undefined) or the given ones, by name. */
+  list(ids?: string[]): Promise<ProjectEntity[]> {
+    return dbCall(() =>
+      this.repo.find({ where: ids ? { id: In(ids) } : {}, order: { name: 'ASC', id: 'ASC' } }),
+    );
+  }
+
+  findByIds(ids: readonly string[]): Promise<ProjectEntity[]> {
+    return dbCall(() => this.repo.findBy({ id: In([...ids]) }));
+  }
+}
