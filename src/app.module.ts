@@ -14,6 +14,7 @@ import { GqlConfigService } from 'src/graphql/gql-config.service';
 import { HealthModule } from 'src/health/health.module';
 import { AuthGuard } from 'src/identity/auth.guard';
 import { IdentityModule } from 'src/identity/identity.module';
+import { InvitesModule } from 'src/invites/invites.module';
 import { MetricsModule } from 'src/metrics/metrics.module';
 import { OauthModule } from 'src/oauth/oauth.module';
 
@@ -32,6 +33,7 @@ export class AppModule {
         HealthModule,
         ActorsModule,
         IdentityModule,
+        InvitesModule,
         OauthModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,

@@ -17,6 +17,7 @@ export interface TrustedIssuerSpec {
   algorithms?: string;
   provisioning?: 'jit' | 'existing';
   maxTokenAge?: number;
+  fhirBase?: string;
 }
 
 export interface StartOptions {
@@ -38,6 +39,7 @@ export interface RunningBridgekeeper {
   /** Every log line written so far, raw JSON text. */
   logs: string[];
   get(path: string, token?: string, headers?: Record<string, string>): Promise<Response>;
+  post(path: string, body: unknown, token?: string): Promise<Response>;
   graphql(
     query: string,
     token?: string,
@@ -72,6 +74,7 @@ export async function startBridgekeeper(options: StartOptions): Promise<RunningB
     if (i.algorithms) props[`${p}.algorithms`] = i.algorithms;
     if (i.provisioning) props[`${p}.provisioning`] = i.provisioning;
     if (i.maxTokenAge !== undefined) props[`${p}.max.token.age`] = String(i.maxTokenAge);
+    if (i.fhirBase) props[`${p}.fhir.base`] = i.fhirBase;
   }
   const config = loadConfig({
     env: {},
@@ -102,6 +105,12 @@ export async function startBridgekeeper(options: StartOptions): Promise<RunningB
     logs,
     get: (path, token, headers = {}) =>
       fetch(`${url}${path}`, { headers: { ...auth(token), ...headers } }),
+    post: (path, body, token) =>
+      fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...auth(token) },
+        body: JSON.stringify(body),
+      }),
     graphql: async (query, token, variables) => {
       const res = await fetch(`${url}/graphql`, {
         method: 'POST',

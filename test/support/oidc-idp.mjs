@@ -60,6 +60,8 @@ const provider = new Provider(issuer, {
 provider.proxy = false;
 
 const PROFILE_PARAMS = [
+  'fhirUser',
+  'ext_fhirUser',
   'email',
   'email_verified',
   'name',
@@ -71,9 +73,9 @@ const PROFILE_PARAMS = [
 function profileClaims(params) {
   const claims = {};
   for (const name of PROFILE_PARAMS) {
-    if (params[name] !== undefined) {
-      claims[name] = name === 'email_verified' ? params[name] === 'true' : params[name];
-    }
+    if (params[name] === undefined) continue;
+    if (name === 'ext_fhirUser') claims.ext = { fhirUser: params[name] };
+    else claims[name] = name === 'email_verified' ? params[name] === 'true' : params[name];
   }
   return claims;
 }

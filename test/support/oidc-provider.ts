@@ -8,8 +8,8 @@ import { stopChild } from './redis';
 export const IDP_CLIENT_ID = 'bk-test';
 const IDP_CLIENT_SECRET = 'bk-test-secret-not-for-production';
 
-/** Profile claims the IdP puts in the access token it issues. */
-export type LoginClaims = ProfileClaims;
+/** Claims the IdP puts in the access token it issues (`ext_fhirUser` becomes `ext.fhirUser`). */
+export type LoginClaims = ProfileClaims & { fhirUser?: string; ext_fhirUser?: string };
 
 /** A real OpenID provider (oidc-provider) in a child process, see oidc-idp.mjs. */
 export class OidcIdp {

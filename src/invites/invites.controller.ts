@@ -1,0 +1,24 @@
+import { Body, Controller, Param, Post, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { type AuthenticatedCaller, CurrentCaller } from 'src/common/auth/caller';
+import { InviteInput } from 'src/invites/dto/invite.input';
+import { InvitesService } from 'src/invites/invites.service';
+import { type ProjectMembership, toMembershipModel } from 'src/memberships/models/membership.model';
+
+/** REST invites: 201 with the new membership, 200 for an upsert of the same person. */
+@Controller('admin/projects')
+export class InvitesController {
+  constructor(private readonly invites: InvitesService) {}
+
+  @Post(':projectId/invite')
+  async invite(
+    @Param('projectId') projectId: string,
+    @Body() input: InviteInput,
+    @CurrentCaller() caller: AuthenticatedCaller,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ProjectMembership> {
+    const result = await this.invites.invite(caller, projectId, input);
+    void reply.status(result.created ? 201 : 200);
+    return { ...toMembershipModel(result.membership), inviteEmailSent: result.emailSent };
+  }
+}

@@ -1,0 +1,22 @@
+import { Args, ID, Mutation, Resolver } from '@nestjs/graphql';
+import { type AuthenticatedCaller, CurrentCaller } from 'src/common/auth/caller';
+import { InviteInput } from 'src/invites/dto/invite.input';
+import { InvitesService } from 'src/invites/invites.service';
+import { ProjectMembership, toMembershipModel } from 'src/memberships/models/membership.model';
+
+@Resolver(() => ProjectMembership)
+export class InvitesResolver {
+  constructor(private readonly invites: InvitesService) {}
+
+  @Mutation(() => ProjectMembership, {
+    description: 'Invite a person into a project (server ADMIN or an admin of that project)',
+  })
+  async inviteMember(
+    @Args('projectId', { type: () => ID }) projectId: string,
+    @Args('input') input: InviteInput,
+    @CurrentCaller() caller: AuthenticatedCaller,
+  ): Promise<ProjectMembership> {
+    const result = await this.invites.invite(caller, projectId, input);
+    return { ...toMembershipModel(result.membership), inviteEmailSent: result.emailSent };
+  }
+}

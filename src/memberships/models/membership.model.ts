@@ -1,0 +1,115 @@
+import { Field, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { PROFILE_RESOURCE_TYPES, type ProfileResourceType } from 'src/memberships/fhir-user';
+import type { MembershipEntity } from 'src/memberships/membership.entity';
+import type { ProfileEntity } from 'src/memberships/profile.entity';
+
+export const ProfileResourceTypeEnum = Object.fromEntries(
+  PROFILE_RESOURCE_TYPES.map((t) => [t, t]),
+) as { [K in ProfileResourceType]: K };
+registerEnumType(ProfileResourceTypeEnum, {
+  name: 'ProfileResourceType',
+  description: 'FHIR resource type of a member profile',
+});
+
+@ObjectType('Identifier')
+export class IdentifierModel {
+  @Field({ nullable: true })
+  system?: string;
+
+  @Field()
+  value: string;
+}
+
+@ObjectType('Profile', { description: "A person's record in a project" })
+export class ProfileModel {
+  @Field(() => ID)
+  id: string;
+
+  @Field(() => ProfileResourceTypeEnum)
+  resourceType: ProfileResourceType;
+
+  @Field({ description: 'FHIR reference, e.g. Practitioner/<id>' })
+  reference: string;
+
+  @Field()
+  givenName: string;
+
+  @Field()
+  familyName: string;
+
+  @Field(() => String, { nullable: true })
+  email: string | null;
+
+  @Field(() => [IdentifierModel])
+  identifiers: IdentifierModel[];
+}
+
+@ObjectType('ProjectMembership')
+export class ProjectMembership {
+  @Field(() => ID)
+  id: string;
+
+  @Field(() => ID)
+  projectId: string;
+
+  @Field(() => ProfileModel)
+  profile: ProfileModel;
+
+  @Field(() => ID, { nullable: true, description: 'The actor, once the member has signed in' })
+  actorId: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Trusted issuer the externalId belongs to' })
+  issuer: string | null;
+
+  @Field(() => String, { nullable: true })
+  externalId: string | null;
+
+  @Field(() => String, { nullable: true })
+  email: string | null;
+
+  @Field()
+  admin: boolean;
+
+  @Field()
+  active: boolean;
+
+  @Field()
+  createdAt: Date;
+
+  @Field()
+  updatedAt: Date;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'On the result of inviteMember: whether a welcome email was sent',
+  })
+  inviteEmailSent?: boolean;
+}
+
+export function toProfileModel(p: ProfileEntity): ProfileModel {
+  return {
+    id: p.id,
+    resourceType: p.resourceType,
+    reference: `${p.resourceType}/${p.id}`,
+    givenName: p.givenName,
+    familyName: p.familyName,
+    email: p.email,
+    identifiers: p.identifiers,
+  };
+}
+
+export function toMembershipModel(m: MembershipEntity): ProjectMembership {
+  return {
+    id: m.id,
+    projectId: m.projectId,
+    profile: toProfileModel(m.profile!),
+    actorId: m.actorId,
+    issuer: m.issuerName,
+    externalId: m.externalId,
+    email: m.email,
+    admin: m.admin,
+    active: m.active,
+    createdAt: m.createdAt,
+    updatedAt: m.updatedAt,
+  };
+}
