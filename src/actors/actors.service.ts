@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { LRUCache } from 'lru-cache';
-import { Brackets, type Repository } from 'typeorm';
+import { Brackets, In, type Repository } from 'typeorm';
 import { ActorEntity, type ActorStatus } from 'src/actors/actor.entity';
 import { type ActorSnapshot, toSnapshot } from 'src/actors/actor-snapshot';
 import { ActorsErrors } from 'src/actors/actors.errors';
@@ -141,6 +141,14 @@ export class ActorsService {
     if (!UUID.test(id)) throw ActorsErrors.invalidId();
     const e = await this.db(() => this.repo.findOneBy({ id }));
     return e ? toSnapshot(e) : null;
+  }
+
+  /** Actors by id, in no particular order (for DataLoaders). */
+  async findByIds(ids: readonly string[]): Promise<ActorSnapshot[]> {
+    const valid = ids.filter((id) => UUID.test(id));
+    if (valid.length === 0) return [];
+    const rows = await this.db(() => this.repo.findBy({ id: In(valid) }));
+    return rows.map(toSnapshot);
   }
 
   async list(q: ActorListQuery): Promise<ActorPage> {

@@ -5,6 +5,11 @@ import { ActorsResolver } from 'src/actors/actors.resolver';
 import { IdentityResolver } from 'src/identity/identity.resolver';
 import { InvitesResolver } from 'src/invites/invites.resolver';
 import { MembershipsResolver } from 'src/memberships/memberships.resolver';
+import {
+  ActorMembershipsResolver,
+  MembershipActorResolver,
+  ProjectMembershipsResolver,
+} from 'src/memberships/project-memberships.resolver';
 import { ProjectsResolver } from 'src/projects/projects.resolver';
 
 /**
@@ -17,6 +22,9 @@ export const RESOLVERS = [
   ProjectsResolver,
   InvitesResolver,
   MembershipsResolver,
+  ProjectMembershipsResolver,
+  MembershipActorResolver,
+  ActorMembershipsResolver,
 ];
 
 const HEADER =

@@ -197,17 +197,26 @@ export class MembershipsService {
     return m;
   }
 
+  /** Memberships (with their profiles, joined) of these projects, oldest first. */
   byProjectIds(projectIds: readonly string[]): Promise<MembershipEntity[]> {
     return dbCall(() =>
       this.repo.find({
         where: { projectId: In([...projectIds]) },
+        relations: { profile: true },
         order: { createdAt: 'ASC', id: 'ASC' },
       }),
     );
   }
 
-  profilesByIds(ids: readonly string[]): Promise<ProfileEntity[]> {
-    return dbCall(() => this.profiles.findBy({ id: In([...ids]) }));
+  /** Memberships (with their profiles) linked to these actors. */
+  byActorIds(actorIds: readonly string[]): Promise<MembershipEntity[]> {
+    return dbCall(() =>
+      this.repo.find({
+        where: { actorId: In([...actorIds]) },
+        relations: { profile: true },
+        order: { createdAt: 'ASC', id: 'ASC' },
+      }),
+    );
   }
 }
 

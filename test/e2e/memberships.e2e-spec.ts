@@ -142,6 +142,58 @@ describe('projects, invites and membership resolution', () => {
     expect(res.body.membership).toBeUndefined();
   });
 
+  it('lists projects with their members, profiles and linked actors, and each actor its memberships', async () => {
+    const p = await createProject('Listed');
+    const m = (
+      await invite(p, {
+        ...jane,
+        firstName: 'Lou',
+        externalId: 'lou-sub',
+        issuer: 'idp',
+        admin: true,
+      })
+    ).body;
+    await invite(p, { ...jane, firstName: 'Mo', email: 'mo@example.com' });
+    const lou = await idp.login('lou-sub');
+    expect((await userinfo(lou)).status).toBe(200);
+
+    const q = `{ project(id: "${p}") { name memberships { admin email profile { givenName reference } actor { subject issuer } } } }`;
+    const res = await bk.graphql(q, admin);
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data?.project).toEqual({
+      name: 'Listed',
+      memberships: [
+        {
+          admin: true,
+          email: null,
+          profile: { givenName: 'Lou', reference: m.profile.reference },
+          actor: { subject: 'lou-sub', issuer: 'idp' },
+        },
+        {
+          admin: false,
+          email: 'mo@example.com',
+          profile: { givenName: 'Mo', reference: expect.stringMatching(/^Practitioner\//) },
+          actor: null,
+        },
+      ],
+    });
+    // A project admin sees that project (and only the projects they administer); others see none.
+    const mine = await bk.graphql('{ projects { id } }', lou);
+    expect(mine.body.data).toEqual({ projects: [{ id: p }] });
+    expect(
+      (await bk.graphql('{ projects { id } }', await idp.login('stranger'))).body.data,
+    ).toEqual({ projects: [] });
+    expect(
+      (await bk.graphql(`{ project(id: "${p}") { id } }`, await idp.login('stranger'))).body
+        .errors?.[0]?.extensions?.code,
+    ).toBe('FORBIDDEN');
+    const all = await bk.graphql('{ projects { id } }', admin);
+    expect((all.body.data?.projects as { id: string }[]).map((x) => x.id)).toContain(p);
+    // The other direction: the actor's memberships.
+    const me = await bk.graphql('{ me { memberships { id projectId } } }', lou);
+    expect(me.body.data).toEqual({ me: { memberships: [{ id: m.id, projectId: p }] } });
+  });
+
   describe('fhirUser (rule 6)', () => {
     let project: string;
     let member: Membership;
