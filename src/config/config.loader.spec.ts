@@ -62,6 +62,7 @@ describe('loadConfig', () => {
         name: 'corp',
         issuer: 'https://login.example.com/realms/corp',
         jwksUrl: 'https://login.example.com/certs',
+        opaque: false,
         audiences: ['api', 'cli'],
         audiencesRequired: true,
         algorithms: ['RS256'],
@@ -195,5 +196,57 @@ describe('loadConfig', () => {
     expect(message).toMatch(/bridgekeeper\.database\.url/);
     expect(message).toMatch(/bridgekeeper\.redis\.url/);
     expect(message).not.toMatch(/s3cr3t/);
+  });
+
+  describe('userinfo-validated issuers', () => {
+    const ui = (name: string, extra: Record<string, string> = {}) => ({
+      [`BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_${name.toUpperCase()}_ISSUER`]: `https://${name}.example.com`,
+      [`BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_${name.toUpperCase()}_USERINFO`]: `https://${name}.example.com/userinfo`,
+      ...extra,
+    });
+
+    it('needs no audiences when validated only through userinfo', () => {
+      const c = loadConfig({
+        env: { BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUERS: 'med', ...ui('med') },
+        cwd: dir(),
+      });
+      expect(c.issuers[0]).toMatchObject({
+        userinfoUrl: 'https://med.example.com/userinfo',
+        audiencesRequired: false,
+        opaque: false,
+      });
+      expect(c.issuers[0].jwksUrl).toBeUndefined();
+    });
+
+    it('needs a JWKS or a userinfo URL', () => {
+      const env = {
+        BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUERS: 'x',
+        BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_X_ISSUER: 'https://x',
+      };
+      expect(problems(() => loadConfig({ env, cwd: dir() }))).toMatch(
+        /needs a JWKS URL, a userinfo URL/,
+      );
+    });
+
+    it('accepts opaque tokens for one issuer with a userinfo URL, never for two', () => {
+      const one = loadConfig({
+        env: {
+          BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUERS: 'a',
+          ...ui('a', { BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_A_OPAQUE: 'true' }),
+        },
+        cwd: dir(),
+      });
+      expect(one.issuers[0].opaque).toBe(true);
+      const two = {
+        BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUERS: 'a,b',
+        ...ui('a', { BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_A_OPAQUE: 'true' }),
+        ...ui('b', { BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_B_OPAQUE: 'true' }),
+      };
+      expect(problems(() => loadConfig({ env: two, cwd: dir() }))).toMatch(/at most one may/);
+      const noUserinfo = { ...corp, BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_CORP_OPAQUE: 'true' };
+      expect(problems(() => loadConfig({ env: noUserinfo, cwd: dir() }))).toMatch(
+        /only be checked through a userinfo URL/,
+      );
+    });
   });
 });

@@ -47,6 +47,8 @@ const ISSUER_KEYS = [
   'max.token.age',
   'provisioning',
   'fhir.base',
+  'userinfo',
+  'opaque',
 ] as const;
 const GLOBAL_KEYS = [
   'mode',
@@ -126,6 +128,12 @@ export function loadConfig(sources: ConfigSources): AppConfig {
     .filter((n) => ISSUER_NAME.test(n))
     .filter((n, i, all) => all.indexOf(n) === i)
     .map((name) => readIssuer(r, name, mode, where, problems));
+  const opaqueIssuers = issuers.filter((i) => i.opaque).map((i) => i.name);
+  if (opaqueIssuers.length > 1) {
+    problems.push(
+      `issuers ${opaqueIssuers.join(', ')} all accept opaque tokens; at most one may (an opaque token must only ever be sent to one IdP)`,
+    );
+  }
   const issValues = new Map<string, string>();
   for (const i of issuers) {
     const other = issValues.get(i.issuer);
@@ -213,12 +221,30 @@ function readIssuer(
 ): TrustedIssuerConfig {
   const k = (suffix: string) => `${ISSUER_PREFIX}${name}.${suffix}`;
   const issuer = r.requiredStr(k('issuer'));
-  const jwksUrl = r.requiredUrl(k('jwks'), ['https:', 'http:']);
-  if (jwksUrl && mode === 'production' && jwksUrl.startsWith('http:') && !isLoopbackUrl(jwksUrl)) {
-    problems.push(`${where(k('jwks'))}: must use https in production mode`);
+  const jwksUrl = r.optionalUrl(k('jwks'), ['https:', 'http:']);
+  const userinfoUrl = r.optionalUrl(k('userinfo'), ['https:', 'http:']);
+  if (!r.has(k('jwks')) && !r.has(k('userinfo'))) {
+    problems.push(
+      `${where(k('jwks'))}: issuer "${name}" needs a JWKS URL, a userinfo URL (${k('userinfo')}), or both`,
+    );
+  }
+  for (const [key, url] of [
+    [k('jwks'), jwksUrl],
+    [k('userinfo'), userinfoUrl],
+  ] as const) {
+    if (url && mode === 'production' && url.startsWith('http:') && !isLoopbackUrl(url)) {
+      problems.push(`${where(key)}: must use https in production mode`);
+    }
+  }
+  const opaque = r.bool(k('opaque'), false);
+  if (opaque && !userinfoUrl) {
+    problems.push(
+      `${where(k('opaque'))}: opaque tokens can only be checked through a userinfo URL`,
+    );
   }
   const audiences = r.list(k('audiences'));
-  const audiencesRequired = r.bool(k('audiences.required'), true);
+  // Userinfo answers carry no audience: an issuer validated only that way needs none.
+  const audiencesRequired = r.bool(k('audiences.required'), r.has(k('jwks')));
   if (audiencesRequired && audiences.length === 0) {
     problems.push(
       `${where(k('audiences'))}: issuer "${name}" has no audiences; list the accepted audiences, or set ${k('audiences.required')}=false to accept tokens issued for any client`,
@@ -240,7 +266,9 @@ function readIssuer(
   return {
     name,
     issuer,
-    jwksUrl,
+    ...(jwksUrl !== undefined ? { jwksUrl } : {}),
+    ...(userinfoUrl !== undefined ? { userinfoUrl } : {}),
+    opaque,
     audiences,
     audiencesRequired,
     algorithms: algorithms as AsymmetricAlgorithm[],
@@ -328,6 +356,11 @@ class Reader {
     private readonly where: (key: string) => string,
     private readonly problems: string[],
   ) {}
+
+  /** Whether the key was given at all (valid or not). */
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
 
   private get(key: string): string | undefined {
     const v = this.raw(key);

@@ -22,7 +22,12 @@ export interface TrustedIssuerConfig {
   name: string;
   /** The exact `iss` value; compared byte for byte. */
   issuer: string;
-  jwksUrl: string;
+  /** JWKS URL: JWTs of this issuer are verified locally with its keys. */
+  jwksUrl?: string;
+  /** Userinfo endpoint: tokens are validated by calling it (Medplum's `externalAuthProviders`). */
+  userinfoUrl?: string;
+  /** Accept opaque (non-JWT) tokens for this issuer (at most one issuer; needs `userinfoUrl`). */
+  opaque: boolean;
   audiences: string[];
   audiencesRequired: boolean;
   algorithms: AsymmetricAlgorithm[];

@@ -26,6 +26,11 @@ export class IssuersService {
     return this.byName.get(name);
   }
 
+  /** The one issuer that accepts opaque tokens, if any (configuration allows at most one). */
+  opaqueIssuer(): TrustedIssuerConfig | undefined {
+    return this.all().find((i) => i.opaque);
+  }
+
   all(): TrustedIssuerConfig[] {
     return [...this.byName.values()];
   }

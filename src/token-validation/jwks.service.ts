@@ -45,12 +45,16 @@ export class JwksService implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     // Warm every key set without delaying start-up; requests that arrive first wait for the fetch.
-    for (const issuer of this.issuers.all()) void this.refresh(issuer).catch(() => undefined);
+    for (const issuer of this.jwksIssuers()) void this.refresh(issuer).catch(() => undefined);
     const everyMs = this.config.jwks.refreshSeconds * 1000;
     this.timer = setInterval(() => {
-      for (const issuer of this.issuers.all()) void this.refresh(issuer).catch(() => undefined);
+      for (const issuer of this.jwksIssuers()) void this.refresh(issuer).catch(() => undefined);
     }, everyMs);
     this.timer.unref();
+  }
+
+  private jwksIssuers(): TrustedIssuerConfig[] {
+    return this.issuers.all().filter((i) => i.jwksUrl !== undefined);
   }
 
   onApplicationShutdown(): void {
@@ -147,6 +151,7 @@ export class JwksService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async fetchKeySet(issuer: TrustedIssuerConfig): Promise<JSONWebKeySet> {
+    if (!issuer.jwksUrl) throw new Error('issuer has no JWKS URL');
     const res = await this.http.request(issuer.jwksUrl);
     if (res.status !== 200) throw new Error(`JWKS answered ${res.status}`);
     let parsed: unknown;

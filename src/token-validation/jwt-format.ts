@@ -13,8 +13,8 @@ export interface UnverifiedJws {
 /**
  * Structural checks on an untrusted token before any key lookup: compact JWS only (three base64url
  * segments, no JWE, no `alg: none`), bounded size, JSON object header and payload, no nested JWT
- * (`cty: JWT`), and a bounded string `kid`. Header keys `jwk`, `jku`, `x5u` and `x5c` are ignored: keys
- * only ever come from the issuer's configured JWKS.
+ * (`cty: JWT`), no `crit` extensions, and a bounded string `kid`. Header keys `jwk`, `jku`, `x5u`
+ * and `x5c` are ignored: keys only ever come from the issuer's configured JWKS.
  */
 export function parseCompactJws(token: string): UnverifiedJws {
   if (token.length > MAX_TOKEN_LENGTH)
@@ -27,6 +27,8 @@ export function parseCompactJws(token: string): UnverifiedJws {
   if (typeof header.alg !== 'string' || header.alg === 'none') {
     throw invalidToken(TokenErrorCode.TOKEN_MALFORMED, 'bad_alg');
   }
+  // RFC 7515 §4.1.11: `crit` extensions must be understood, and this service understands none.
+  if (header.crit !== undefined) throw invalidToken(TokenErrorCode.TOKEN_MALFORMED, 'crit');
   if (typeof header.cty === 'string' && header.cty.toUpperCase() === 'JWT') {
     throw invalidToken(TokenErrorCode.TOKEN_MALFORMED, 'nested_jwt');
   }
@@ -51,4 +53,15 @@ function decodeSegment(segment: string): Record<string, unknown> {
     throw invalidToken(TokenErrorCode.TOKEN_MALFORMED, 'not_an_object');
   }
   return value as Record<string, unknown>;
+}
+
+/**
+ * The token as a compact JWS, or `undefined` when it is not shaped like one at all (maybe an opaque
+ * token). A token shaped like a JWS but failing the checks above still throws (401).
+ */
+export function tryParseCompactJws(token: string): UnverifiedJws | undefined {
+  if (token.length > MAX_TOKEN_LENGTH)
+    throw invalidToken(TokenErrorCode.TOKEN_MALFORMED, 'too_large');
+  if (!COMPACT_JWS.test(token)) return undefined;
+  return parseCompactJws(token);
 }

@@ -4,24 +4,15 @@ import { LRUCache } from 'lru-cache';
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { CacheKeys } from 'src/cache/cache-keys';
 import { CacheService } from 'src/cache/cache.service';
-import type { ProfileClaims } from 'src/common/auth/profile-claims';
 import { AppError } from 'src/common/errors/app-error';
 import type { TrustedIssuerConfig } from 'src/config/config.types';
 import { IssuersService } from 'src/issuers/issuers.service';
-import { fhirUserClaim } from 'src/token-validation/fhir-user-claim';
 import { MetricsService } from 'src/metrics/metrics.service';
 import { JwksService } from 'src/token-validation/jwks.service';
-import { parseCompactJws } from 'src/token-validation/jwt-format';
+import { tryParseCompactJws } from 'src/token-validation/jwt-format';
+import { extractClaims, type TokenClaims } from 'src/token-validation/token-claims';
+import { UserinfoValidatorService } from 'src/token-validation/userinfo-validator.service';
 import { TokenErrorCode, invalidToken } from 'src/token-validation/token-validation.errors';
-
-/** The claims Bridgekeeper keeps from a verified token (and caches): identity and profile only. */
-export interface TokenClaims extends ProfileClaims {
-  sub: string;
-  exp: number;
-  iat: number;
-  /** The raw `fhirUser` claim (top level, or in `ext`), canonicalized later by the memberships module. */
-  fhirUser?: string;
-}
 
 export interface ValidatedToken {
   issuer: TrustedIssuerConfig;
@@ -38,17 +29,18 @@ interface CachedToken {
   claims: TokenClaims;
 }
 
-const MAX_SUB_LENGTH = 255;
 const LOCAL_TTL_MS = 60_000;
-const MAX_FHIR_USER_LENGTH = 1024;
-const MAX_PROFILE_CLAIM_LENGTH = 512;
-const STRING_PROFILE_CLAIMS = [
-  'email',
-  'name',
-  'given_name',
-  'family_name',
-  'preferred_username',
-] as const;
+/** RFC 6750 b64token: what an opaque bearer token may contain. */
+const OPAQUE_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+function looksLikeJose(token: string): boolean {
+  try {
+    const header: unknown = JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString());
+    return typeof header === 'object' && header !== null;
+  } catch {
+    return false;
+  }
+}
 
 export function sha256Hex(value: string): string {
   return createHash('sha256').update(value).digest('hex');
@@ -72,6 +64,7 @@ export class TokenValidationService {
     private readonly jwks: JwksService,
     private readonly cache: CacheService,
     private readonly metrics: MetricsService,
+    private readonly userinfo: UserinfoValidatorService,
   ) {
     if (cache.kind !== 'memory') this.local = new LRUCache({ max: 10_000, ttl: LOCAL_TTL_MS });
   }
@@ -98,26 +91,16 @@ export class TokenValidationService {
     }
     let issuerName = 'unknown';
     try {
-      const { header, payload } = parseCompactJws(token);
-      const iss = payload.iss;
-      const issuer = typeof iss === 'string' ? this.issuers.findByIss(iss) : undefined;
-      if (!issuer) throw invalidToken(TokenErrorCode.TOKEN_ISSUER_UNTRUSTED, 'unknown_issuer');
-      issuerName = issuer.name;
-      if (!(issuer.algorithms as string[]).includes(header.alg as string)) {
-        throw invalidToken(TokenErrorCode.TOKEN_MALFORMED, 'alg_not_allowed');
-      }
-      const claims = extractClaims(await this.verify(token, issuer));
+      const { issuer, claims, reason } = await this.validateFresh(token, sha256, (name) => {
+        issuerName = name;
+      });
       const ttlMs = claims.exp * 1000 - Date.now();
       if (ttlMs > 0) {
         const entry: CachedToken = { issuer: issuer.name, iss: issuer.issuer, claims };
         this.local?.set(sha256, entry, { ttl: Math.min(ttlMs, LOCAL_TTL_MS) });
         await this.cache.set(key, entry, ttlMs);
       }
-      this.metrics.tokenValidations.inc({
-        issuer: issuer.name,
-        outcome: 'valid',
-        reason: 'verified',
-      });
+      this.metrics.tokenValidations.inc({ issuer: issuer.name, outcome: 'valid', reason });
       return { issuer, claims, sha256, fresh: true };
     } catch (err) {
       const known =
@@ -133,11 +116,63 @@ export class TokenValidationService {
     }
   }
 
+  /**
+   * A token not in the cache: a JWT of an issuer with a JWKS is verified locally; a JWT of an issuer
+   * known only by its userinfo endpoint, or an opaque token when exactly one issuer accepts them, is
+   * checked by calling that endpoint (once for concurrent identical tokens).
+   */
+  private async validateFresh(
+    token: string,
+    sha256: string,
+    onIssuer: (name: string) => void,
+  ): Promise<{ issuer: TrustedIssuerConfig; claims: TokenClaims; reason: string }> {
+    const jws = tryParseCompactJws(token);
+    if (!jws) {
+      const issuer = this.issuers.opaqueIssuer();
+      // A JWE or any other JOSE-shaped token is never "opaque": its issuer is not known, so it must
+      // not be sent to the opaque issuer's userinfo endpoint (rule 7).
+      if (!issuer || !OPAQUE_TOKEN.test(token) || looksLikeJose(token)) {
+        throw invalidToken(TokenErrorCode.TOKEN_MALFORMED, 'not_compact_jws');
+      }
+      onIssuer(issuer.name);
+      return { issuer, claims: await this.viaUserinfo(token, sha256, issuer), reason: 'userinfo' };
+    }
+    const { header, payload } = jws;
+    const iss = payload.iss;
+    const issuer = typeof iss === 'string' ? this.issuers.findByIss(iss) : undefined;
+    if (!issuer) throw invalidToken(TokenErrorCode.TOKEN_ISSUER_UNTRUSTED, 'unknown_issuer');
+    onIssuer(issuer.name);
+    if (!issuer.jwksUrl) {
+      return {
+        issuer,
+        claims: await this.viaUserinfo(token, sha256, issuer, payload),
+        reason: 'userinfo',
+      };
+    }
+    if (!(issuer.algorithms as string[]).includes(header.alg as string)) {
+      throw invalidToken(TokenErrorCode.TOKEN_MALFORMED, 'alg_not_allowed');
+    }
+    return { issuer, claims: extractClaims(await this.verify(token, issuer)), reason: 'verified' };
+  }
+
+  private viaUserinfo(
+    token: string,
+    sha256: string,
+    issuer: TrustedIssuerConfig,
+    jwtPayload?: Record<string, unknown>,
+  ): Promise<TokenClaims> {
+    // Many concurrent requests with the same new token: one call to the IdP (per node).
+    return this.cache.singleFlight(`userinfo:${issuer.name}:${sha256}`, () =>
+      this.userinfo.validate(token, issuer, jwtPayload),
+    );
+  }
+
   private async verify(token: string, issuer: TrustedIssuerConfig): Promise<JWTPayload> {
     try {
       const { payload } = await jwtVerify(token, this.jwks.keyResolver(issuer), {
         issuer: issuer.issuer,
-        audience: issuer.audiencesRequired ? issuer.audiences : undefined,
+        // Listed audiences are always checked; none listed is only possible with audiences.required=false.
+        audience: issuer.audiences.length > 0 ? issuer.audiences : undefined,
         algorithms: issuer.algorithms,
         clockTolerance: issuer.clockToleranceSeconds,
         requiredClaims: ['exp', 'iat', 'sub'],
@@ -187,28 +222,4 @@ export function mapVerifyError(err: unknown): AppError {
   }
   // e.g. jose's TypeError for an RSA key shorter than 2048 bits, or a key that cannot be imported.
   return invalidToken(TokenErrorCode.TOKEN_SIGNATURE_INVALID, 'invalid_key', err);
-}
-
-function extractClaims(payload: JWTPayload): TokenClaims {
-  const sub = payload.sub;
-  if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUB_LENGTH) {
-    throw invalidToken(TokenErrorCode.TOKEN_CLAIMS_INVALID, 'claim_sub');
-  }
-  if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number') {
-    throw invalidToken(TokenErrorCode.TOKEN_CLAIMS_INVALID, 'claim_exp');
-  }
-  const claims: TokenClaims = { sub, exp: payload.exp, iat: payload.iat };
-  for (const name of STRING_PROFILE_CLAIMS) {
-    const v = payload[name];
-    if (typeof v === 'string' && v.length > 0 && v.length <= MAX_PROFILE_CLAIM_LENGTH)
-      claims[name] = v;
-  }
-  if (typeof payload.email_verified === 'boolean') claims.email_verified = payload.email_verified;
-  const fhirUser = fhirUserClaim(payload);
-  if (fhirUser !== undefined) {
-    // Present but unusable must stay visible (a 401 later), not silently fall back to `sub`.
-    claims.fhirUser =
-      typeof fhirUser === 'string' ? fhirUser.slice(0, MAX_FHIR_USER_LENGTH + 1) : '';
-  }
-  return claims;
 }

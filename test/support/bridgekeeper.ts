@@ -12,7 +12,9 @@ import { createTestDatabase } from './postgres';
 export interface TrustedIssuerSpec {
   name: string;
   issuer: string;
-  jwks: string;
+  jwks?: string;
+  userinfo?: string;
+  opaque?: boolean;
   audiences?: string;
   algorithms?: string;
   provisioning?: 'jit' | 'existing';
@@ -69,7 +71,9 @@ export async function startBridgekeeper(options: StartOptions): Promise<RunningB
   for (const i of options.issuers) {
     const p = `bridgekeeper.auth.jwt.trusted.issuer.${i.name}`;
     props[`${p}.issuer`] = i.issuer;
-    props[`${p}.jwks`] = i.jwks;
+    if (i.jwks) props[`${p}.jwks`] = i.jwks;
+    if (i.userinfo) props[`${p}.userinfo`] = i.userinfo;
+    if (i.opaque) props[`${p}.opaque`] = 'true';
     if (i.audiences) props[`${p}.audiences`] = i.audiences;
     if (i.algorithms) props[`${p}.algorithms`] = i.algorithms;
     if (i.provisioning) props[`${p}.provisioning`] = i.provisioning;

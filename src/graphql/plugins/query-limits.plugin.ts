@@ -9,30 +9,44 @@ import {
 } from 'graphql';
 import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 
-/** Selection depth of an operation, following fragment spreads (each fragment counted once per path). */
+/**
+ * Selection depth of an operation, following fragment spreads. Each fragment's depth is computed once:
+ * re-walking a fragment at every spread makes a few hundred bytes of fragments that each spread the
+ * next one twice cost 2^n steps (an event-loop DoS). A spread of a fragment already on the current path
+ * (a cycle, which validation refuses anyway) adds nothing.
+ */
 export function operationDepth(
   op: OperationDefinitionNode,
   fragments: Map<string, FragmentDefinitionNode>,
 ): number {
-  const walk = (set: SelectionSetNode | undefined, seen: Set<string>): number => {
+  const depthOf = new Map<string, number>();
+  const onPath = new Set<string>();
+  const walk = (set: SelectionSetNode | undefined): number => {
     if (!set) return 0;
     let max = 0;
     for (const s of set.selections) {
       if (s.kind === Kind.FIELD) {
         if (s.name.value === '__typename') continue;
-        max = Math.max(max, s.selectionSet ? 1 + walk(s.selectionSet, seen) : 1);
+        max = Math.max(max, s.selectionSet ? 1 + walk(s.selectionSet) : 1);
       } else if (s.kind === Kind.INLINE_FRAGMENT) {
-        max = Math.max(max, walk(s.selectionSet, seen));
+        max = Math.max(max, walk(s.selectionSet));
       } else if (s.kind === Kind.FRAGMENT_SPREAD) {
         const name = s.name.value;
         const frag = fragments.get(name);
-        if (frag && !seen.has(name))
-          max = Math.max(max, walk(frag.selectionSet, new Set(seen).add(name)));
+        if (!frag || onPath.has(name)) continue;
+        let depth = depthOf.get(name);
+        if (depth === undefined) {
+          onPath.add(name);
+          depth = walk(frag.selectionSet);
+          onPath.delete(name);
+          depthOf.set(name, depth);
+        }
+        max = Math.max(max, depth);
       }
     }
     return max;
   };
-  return walk(op.selectionSet, new Set());
+  return walk(op.selectionSet);
 }
 
 function fragmentsOf(doc: DocumentNode): Map<string, FragmentDefinitionNode> {

@@ -1,0 +1,49 @@
+import type { JWTPayload } from 'jose';
+import type { ProfileClaims } from 'src/common/auth/profile-claims';
+import { fhirUserClaim } from 'src/token-validation/fhir-user-claim';
+import { TokenErrorCode, invalidToken } from 'src/token-validation/token-validation.errors';
+
+const MAX_SUB_LENGTH = 255;
+const MAX_PROFILE_CLAIM_LENGTH = 512;
+const MAX_FHIR_USER_LENGTH = 1024;
+const STRING_PROFILE_CLAIMS = [
+  'email',
+  'name',
+  'given_name',
+  'family_name',
+  'preferred_username',
+] as const;
+
+/** The claims Bridgekeeper keeps from a verified token (and caches): identity and profile only. */
+export interface TokenClaims extends ProfileClaims {
+  sub: string;
+  exp: number;
+  iat: number;
+  /** The raw `fhirUser` claim (top level, or in `ext`), canonicalized later by the memberships module. */
+  fhirUser?: string;
+}
+
+/** The identity and profile claims kept from a validated token (or userinfo answer), bounded. */
+export function extractClaims(payload: JWTPayload): TokenClaims {
+  const sub = payload.sub;
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUB_LENGTH) {
+    throw invalidToken(TokenErrorCode.TOKEN_CLAIMS_INVALID, 'claim_sub');
+  }
+  if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number') {
+    throw invalidToken(TokenErrorCode.TOKEN_CLAIMS_INVALID, 'claim_exp');
+  }
+  const claims: TokenClaims = { sub, exp: payload.exp, iat: payload.iat };
+  for (const name of STRING_PROFILE_CLAIMS) {
+    const v = payload[name];
+    if (typeof v === 'string' && v.length > 0 && v.length <= MAX_PROFILE_CLAIM_LENGTH)
+      claims[name] = v;
+  }
+  if (typeof payload.email_verified === 'boolean') claims.email_verified = payload.email_verified;
+  const fhirUser = fhirUserClaim(payload);
+  if (fhirUser !== undefined) {
+    // Present but unusable must stay visible (a 401 later), not silently fall back to `sub`.
+    claims.fhirUser =
+      typeof fhirUser === 'string' ? fhirUser.slice(0, MAX_FHIR_USER_LENGTH + 1) : '';
+  }
+  return claims;
+}
