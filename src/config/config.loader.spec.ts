@@ -249,4 +249,88 @@ describe('loadConfig', () => {
       );
     });
   });
+
+  describe('bridgekeeper.json', () => {
+    const jsonDir = (doc: unknown) => {
+      const d = dir();
+      writeFileSync(
+        join(d, 'bridgekeeper.json'),
+        typeof doc === 'string' ? doc : JSON.stringify(doc),
+      );
+      return d;
+    };
+
+    it("reads the same keys, nested or flat, and Medplum's externalAuthProviders", () => {
+      const cwd = jsonDir({
+        bridgekeeper: { http: { port: 4200 } },
+        'bridgekeeper.log.level': 'warn',
+        externalAuthProviders: [
+          {
+            issuer: 'https://auth.example.com',
+            userInfoUrl: 'https://auth.example.com/oauth2/userinfo',
+          },
+        ],
+      });
+      const c = loadConfig({ env: {}, cwd });
+      expect(c.http.port).toBe(4200);
+      expect(c.log.level).toBe('warn');
+      expect(c.issuers).toHaveLength(1);
+      expect(c.issuers[0]).toMatchObject({
+        name: expect.stringMatching(/^ext[0-9a-f]{8}$/),
+        issuer: 'https://auth.example.com',
+        userinfoUrl: 'https://auth.example.com/oauth2/userinfo',
+        audiencesRequired: false,
+      });
+      // The derived name is stable: actors keep their (issuer, sub) identity across restarts.
+      expect(loadConfig({ env: {}, cwd }).issuers[0].name).toBe(c.issuers[0].name);
+    });
+
+    it('adds providers beside issuers configured with keys, and is chosen by BRIDGEKEEPER_CONFIG too', () => {
+      const d = dir();
+      writeFileSync(
+        join(d, 'custom.json'),
+        JSON.stringify({
+          ...Object.fromEntries(
+            Object.entries(corp).map(([k, v]) => [k.toLowerCase().replace(/_/g, '.'), v]),
+          ),
+          externalAuthProviders: [
+            {
+              name: 'medplum',
+              issuer: 'https://m.example.com',
+              userInfoUrl: 'https://m.example.com/ui',
+            },
+          ],
+        }),
+      );
+      const c = loadConfig({ env: { BRIDGEKEEPER_CONFIG: 'custom.json' }, cwd: d });
+      expect(c.issuers.map((i) => i.name)).toEqual(['corp', 'medplum']);
+    });
+
+    it('refuses invalid JSON without quoting it, bad providers, and two configuration files', () => {
+      expect(
+        problems(() =>
+          loadConfig({
+            env: {},
+            cwd: jsonDir('{"bridgekeeper.database.url": "postgres://u:s3cr3t@h/db",'),
+          }),
+        ),
+      ).toMatch(/not valid JSON/);
+      expect(
+        problems(() =>
+          loadConfig({
+            env: {},
+            cwd: jsonDir('{"bridgekeeper.database.url": "postgres://u:s3cr3t@h/db",'),
+          }),
+        ),
+      ).not.toMatch(/s3cr3t/);
+      expect(
+        problems(() =>
+          loadConfig({ env: {}, cwd: jsonDir({ externalAuthProviders: [{ issuer: 'x' }] }) }),
+        ),
+      ).toMatch(/externalAuthProviders\[0\].*userInfoUrl/);
+      const both = jsonDir({});
+      writeFileSync(join(both, 'bridgekeeper.properties'), '');
+      expect(problems(() => loadConfig({ env: {}, cwd: both }))).toMatch(/both exist/);
+    });
+  });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { getProperties } from 'properties-file';
@@ -306,28 +307,95 @@ function readAdmins(
 
 function readConfigFile(sources: ConfigSources, problems: string[]): Record<string, string> {
   const explicit = sources.env[CONFIG_FILE_ENV];
-  const path = explicit
-    ? resolve(sources.cwd, explicit)
-    : resolve(sources.cwd, 'bridgekeeper.properties');
-  if (!existsSync(path)) {
-    if (explicit) problems.push(`env ${CONFIG_FILE_ENV}: file not found: ${path}`);
-    return {};
-  }
-  try {
-    const props = getProperties(readFileSync(path, 'utf8'));
-    const out: Record<string, string> = {};
-    for (const [key, value] of Object.entries(props)) {
-      if (!key.startsWith(PREFIX)) {
-        problems.push(`${key} (in ${path}): unknown key; keys start with "${PREFIX}"`);
-        continue;
-      }
-      out[key] = value;
+  let path: string;
+  if (explicit) {
+    path = resolve(sources.cwd, explicit);
+    if (!existsSync(path)) {
+      problems.push(`env ${CONFIG_FILE_ENV}: file not found: ${path}`);
+      return {};
     }
-    return out;
+  } else {
+    const found = ['bridgekeeper.properties', 'bridgekeeper.json']
+      .map((f) => resolve(sources.cwd, f))
+      .filter((f) => existsSync(f));
+    if (found.length > 1) {
+      problems.push(`${found.join(' and ')}: both exist; keep one configuration file`);
+      return {};
+    }
+    if (found.length === 0) return {};
+    path = found[0];
+  }
+  let raw: Record<string, string>;
+  try {
+    const text = readFileSync(path, 'utf8');
+    raw = path.endsWith('.json') ? readJsonConfig(text, path, problems) : getProperties(text);
   } catch (err) {
-    problems.push(`${path}: cannot be read (${(err as Error).message})`);
+    // V8's JSON errors quote the input around the error, which may be a secret: never repeat them.
+    const why = err instanceof SyntaxError ? 'not valid JSON' : (err as Error).message;
+    problems.push(`${path}: cannot be read (${why})`);
     return {};
   }
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (!key.startsWith(PREFIX)) {
+      problems.push(`${key} (in ${path}): unknown key; keys start with "${PREFIX}"`);
+      continue;
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+/**
+ * `bridgekeeper.json`: the same keys as the properties file (flat `"bridgekeeper.a.b": value`, or nested
+ * objects), plus Medplum's `"externalAuthProviders": [{"issuer", "userInfoUrl"}]`, each becoming a
+ * userinfo-validated trusted issuer named `ext<first 8 hex of SHA-256(issuer)>` (stable, so actors keep
+ * their identity), or the provider's own `"name"`.
+ */
+function readJsonConfig(text: string, path: string, problems: string[]): Record<string, string> {
+  const doc: unknown = JSON.parse(text);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw new Error('the top level must be an object');
+  }
+  const out: Record<string, string> = {};
+  const { externalAuthProviders, ...rest } = doc as Record<string, unknown>;
+  const flatten = (prefix: string, value: unknown) => {
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      for (const [k, v] of Object.entries(value)) flatten(prefix ? `${prefix}.${k}` : k, v);
+    } else if (Array.isArray(value)) {
+      out[prefix] = value.map(String).join(',');
+    } else if (value !== null && value !== undefined) {
+      out[prefix] = String(value);
+    }
+  };
+  flatten('', rest);
+  if (externalAuthProviders !== undefined) {
+    if (!Array.isArray(externalAuthProviders)) {
+      problems.push(`externalAuthProviders (in ${path}): must be an array`);
+      return out;
+    }
+    const names = out['bridgekeeper.auth.jwt.trusted.issuers']
+      ? out['bridgekeeper.auth.jwt.trusted.issuers'].split(',').map((n) => n.trim())
+      : [];
+    externalAuthProviders.forEach((p: unknown, i) => {
+      const provider = (p ?? {}) as { issuer?: unknown; userInfoUrl?: unknown; name?: unknown };
+      if (typeof provider.issuer !== 'string' || typeof provider.userInfoUrl !== 'string') {
+        problems.push(
+          `externalAuthProviders[${i}] (in ${path}): needs "issuer" and "userInfoUrl" strings`,
+        );
+        return;
+      }
+      const name =
+        typeof provider.name === 'string'
+          ? provider.name
+          : `ext${createHash('sha256').update(provider.issuer).digest('hex').slice(0, 8)}`;
+      names.push(name);
+      out[`${ISSUER_PREFIX}${name}.issuer`] = provider.issuer;
+      out[`${ISSUER_PREFIX}${name}.userinfo`] = provider.userInfoUrl;
+    });
+    out['bridgekeeper.auth.jwt.trusted.issuers'] = names.join(',');
+  }
+  return out;
 }
 
 function hintFor(key: string, issuerNames: string[]): string {
