@@ -36,6 +36,9 @@ export class ConfigError extends Error {
 
 const PREFIX = 'bridgekeeper.';
 const CONFIG_FILE_ENV = 'BRIDGEKEEPER_CONFIG';
+const DEFAULT_INVITE_SUBJECT = 'You are invited to {{project}}';
+const DEFAULT_INVITE_BODY =
+  'Hello {{name}},\n\nyou have been invited to {{project}}. Sign in at {{link}} with your usual account.\n';
 const ISSUER_NAME = /^[a-z0-9]+$/;
 const ISSUER_PREFIX = 'bridgekeeper.auth.jwt.trusted.issuer.';
 const ISSUER_KEYS = [
@@ -77,6 +80,11 @@ const GLOBAL_KEYS = [
   'actors.last.seen.interval.seconds',
   'auth.jwt.trusted.issuers',
   'auth.admins',
+  'smtp.url',
+  'smtp.from',
+  'invite.email.subject',
+  'invite.email.body',
+  'invite.signin.url',
 ] as const;
 
 /** `bridgekeeper.http.port` → `BRIDGEKEEPER_HTTP_PORT`. */
@@ -208,6 +216,13 @@ export function loadConfig(sources: ConfigSources): AppConfig {
     },
     issuers,
     admins,
+    smtp: {
+      url: r.optionalUrl('bridgekeeper.smtp.url', ['smtp:', 'smtps:']),
+      from: r.str('bridgekeeper.smtp.from', 'Bridgekeeper <no-reply@localhost>'),
+      inviteSubject: r.str('bridgekeeper.invite.email.subject', DEFAULT_INVITE_SUBJECT),
+      inviteBody: r.str('bridgekeeper.invite.email.body', DEFAULT_INVITE_BODY),
+      signInUrl: r.url('bridgekeeper.invite.signin.url', publicUrl),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -338,7 +353,11 @@ function readConfigFile(sources: ConfigSources, problems: string[]): Record<stri
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(raw)) {
     if (!key.startsWith(PREFIX)) {
-      problems.push(`${key} (in ${path}): unknown key; keys start with "${PREFIX}"`);
+      problems.push(
+        SETTING_NAME.test(key) || path.endsWith('.json')
+          ? `${key} (in ${path}): unknown key; keys start with "${PREFIX}"`
+          : `${path}: a line is not a "${PREFIX}" setting (not shown: it may be part of a wrapped value, such as a password)`,
+      );
       continue;
     }
     out[key] = value;
@@ -397,6 +416,9 @@ function readJsonConfig(text: string, path: string, problems: string[]): Record<
   }
   return out;
 }
+
+/** A dotted name such as `server.port`: safe to repeat. A bare word or URL tail may be a secret's tail. */
+const SETTING_NAME = /^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)+$/;
 
 function hintFor(key: string, issuerNames: string[]): string {
   const lower = key.toLowerCase().replace(/_/g, '.');

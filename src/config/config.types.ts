@@ -38,6 +38,16 @@ export interface TrustedIssuerConfig {
   fhirBase?: string;
 }
 
+export interface SmtpConfig {
+  /** `smtp://user:pass@host:port` or `smtps://…`; credentials are never printed. */
+  url?: string;
+  from: string;
+  inviteSubject: string;
+  inviteBody: string;
+  /** Where the welcome email sends people to sign in. */
+  signInUrl: string;
+}
+
 export interface AdminIdentity {
   issuer: string;
   subject: string;
@@ -63,5 +73,6 @@ export interface AppConfig {
   jwks: { cooldownSeconds: number; refreshSeconds: number; maxStaleSeconds: number };
   actors: { lastSeenIntervalSeconds: number };
   issuers: TrustedIssuerConfig[];
+  smtp: SmtpConfig;
   admins: AdminIdentity[];
 }

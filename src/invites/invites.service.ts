@@ -7,8 +7,10 @@ import { dbCall, uniqueViolation } from 'src/database/db-errors';
 import type { InviteInput } from 'src/invites/dto/invite.input';
 import { InvitesErrors } from 'src/invites/invites.errors';
 import { MembershipEntity } from 'src/memberships/membership.entity';
+import { MailService } from 'src/mail/mail.service';
 import { MembershipsService } from 'src/memberships/memberships.service';
 import { ProfileEntity, type ProfileIdentifier } from 'src/memberships/profile.entity';
+import { ProjectsService } from 'src/projects/projects.service';
 
 export interface InviteResult {
   membership: MembershipEntity;
@@ -27,6 +29,8 @@ export class InvitesService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly memberships: MembershipsService,
+    private readonly projects: ProjectsService,
+    private readonly mail: MailService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -51,8 +55,16 @@ export class InvitesService {
         ),
       );
       await this.memberships.changed();
-      // No SMTP transport yet: the invite stands and says so.
-      return { ...result, emailSent: false };
+      // After the commit: the invite stands whether or not the email goes out, and says which.
+      const emailSent =
+        input.sendEmail === true && !!email
+          ? await this.mail.sendInvite({
+              to: email,
+              name: `${input.firstName} ${input.lastName}`,
+              project: (await this.projects.get(projectId)).name,
+            })
+          : false;
+      return { ...result, emailSent };
     } catch (err) {
       const constraint = uniqueViolation(err);
       if (constraint === 'uq_memberships_project_issuer_external')

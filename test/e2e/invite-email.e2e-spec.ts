@@ -1,0 +1,118 @@
+import { SMTPServer } from 'smtp-server';
+import { startBridgekeeper, type RunningBridgekeeper } from '../support/bridgekeeper';
+import { JwksStub } from '../support/jwks-stub';
+import { freePort, waitFor } from '../support/ports';
+
+// Issue 3 §4: welcome emails through a real SMTP server on loopback, from an operator template.
+describe('invite welcome email', () => {
+  let stub: JwksStub;
+  let smtp: SMTPServer;
+  let bk: RunningBridgekeeper;
+  let admin: string;
+  const received: { to: string[]; raw: string }[] = [];
+
+  beforeAll(async () => {
+    stub = await JwksStub.start();
+    const port = await freePort();
+    smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, session, callback) {
+        let raw = '';
+        stream.on('data', (d: Buffer) => (raw += d.toString()));
+        stream.on('end', () => {
+          received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((r) => smtp.listen(port, '127.0.0.1', r));
+    bk = await startBridgekeeper({
+      issuers: [{ name: 'stub', issuer: stub.issuer, jwks: stub.jwksUrl, audiences: 'aud' }],
+      admins: ['stub:root'],
+      properties: {
+        'bridgekeeper.smtp.url': `smtp://127.0.0.1:${port}`,
+        'bridgekeeper.smtp.from': 'Clinic <clinic@example.com>',
+        'bridgekeeper.invite.email.subject': 'Welcome to {{project}}, {{name}}',
+        'bridgekeeper.invite.email.body': 'Dear {{name}},\\njoin {{project}} at {{link}}\\n',
+        'bridgekeeper.invite.signin.url': 'https://app.example.com/signin',
+      },
+    });
+    admin = await stub.token('aud', { sub: 'root' });
+  });
+
+  afterAll(async () => {
+    await bk?.close();
+    await new Promise<void>((r) => smtp?.close(() => r()));
+    await stub?.stop();
+  });
+
+  async function project(name: string): Promise<string> {
+    const res = await bk.graphql(`mutation { createProject(name: "${name}") { id } }`, admin);
+    return (res.body.data?.createProject as { id: string }).id;
+  }
+
+  it('sends the templated email after the invite is stored, and says so', async () => {
+    const p = await project('Harbor Clinic');
+    const res = await bk.post(
+      `/admin/projects/${p}/invite`,
+      {
+        resourceType: 'Practitioner',
+        firstName: 'Jane',
+        lastName: 'Smith',
+        email: 'jane@example.com',
+        sendEmail: true,
+      },
+      admin,
+    );
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as { inviteEmailSent: boolean }).inviteEmailSent).toBe(true);
+    await waitFor('the email', async () => received.length > 0, 5000);
+    const mail = received[0];
+    expect(mail.to).toEqual(['jane@example.com']);
+    const text = mail.raw.replace(/=\r?\n/g, '');
+    expect(text).toMatch(/Subject: Welcome to Harbor Clinic, Jane Smith/);
+    expect(text).toMatch(/Dear Jane Smith,/);
+    expect(text).toContain('join Harbor Clinic at https://app.example.com/signin');
+    expect(text).toMatch(/From: Clinic <clinic@example.com>/);
+  });
+
+  it('does not send without sendEmail or without an email address', async () => {
+    const p = await project('Quiet');
+    const before = received.length;
+    const noFlag = await bk.post(
+      `/admin/projects/${p}/invite`,
+      { resourceType: 'Patient', firstName: 'A', lastName: 'B', email: 'a@example.com' },
+      admin,
+    );
+    expect(((await noFlag.json()) as { inviteEmailSent: boolean }).inviteEmailSent).toBe(false);
+    const noEmail = await bk.post(
+      `/admin/projects/${p}/invite`,
+      { resourceType: 'Patient', firstName: 'C', lastName: 'D', externalId: 'cd', sendEmail: true },
+      admin,
+    );
+    expect(noEmail.status).toBe(201);
+    expect(((await noEmail.json()) as { inviteEmailSent: boolean }).inviteEmailSent).toBe(false);
+    expect(received.length).toBe(before);
+  });
+
+  it('keeps the invite when the SMTP server is down, reporting the email as not sent', async () => {
+    const p = await project('Offline');
+    await new Promise<void>((r) => smtp.close(() => r()));
+    const res = await bk.post(
+      `/admin/projects/${p}/invite`,
+      {
+        resourceType: 'Patient',
+        firstName: 'E',
+        lastName: 'F',
+        email: 'ef@example.com',
+        sendEmail: true,
+      },
+      admin,
+    );
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as { inviteEmailSent: boolean }).inviteEmailSent).toBe(false);
+    expect(bk.logs.join('\n')).toMatch(/invite email not sent/);
+  });
+});
