@@ -36,3 +36,46 @@ describe('outbound address policy (SECURITY rule 8)', () => {
     expect(isForbiddenHostname('login.example.com')).toBe(false);
   });
 });
+
+describe('outbound address policy: other spellings of the same addresses', () => {
+  it.each([
+    ['fully expanded IPv4-mapped metadata', '0:0:0:0:0:ffff:a9fe:a9fe'],
+    ['expanded IPv4-mapped with a dotted tail', '0:0:0:0:0:ffff:169.254.169.254'],
+    ['upper-case IPv4-mapped', '::FFFF:A9FE:A9FE'],
+    ['IPv4-mapped link-local', '::ffff:169.254.0.1'],
+    ['IPv4-mapped "this network"', '::ffff:0.0.0.0'],
+    ['IPv4-mapped broadcast', '::ffff:255.255.255.255'],
+    ['upper-case link-local', 'FE80::1'],
+    ['link-local with zeros written out', 'fe80:0000:0000:0000:0000:0000:0000:0001'],
+    ['link-local with a zone id', 'fe80::1%eth0'],
+    ['the top of fe80::/10', 'febf:ffff::1'],
+    ['the unspecified address written out', '0:0:0:0:0:0:0:0'],
+    ['AWS IMDS over IPv6 written out', 'fd00:ec2:0:0:0:0:0:254'],
+    ['the top of 169.254.0.0/16', '169.254.255.255'],
+    ['an octal-looking IPv4 (not an IP to node)', '0251.0376.0251.0376'],
+    ['a decimal IPv4 (not an IP to node)', '2852039166'],
+    ['an empty string', ''],
+  ])('refuses %s: %s', (_what, address) => {
+    expect(isForbiddenAddress(address)).toBe(true);
+  });
+
+  it.each([
+    ['just below 169.254.0.0/16', '169.253.255.255'],
+    ['just above 169.254.0.0/16', '169.255.0.1'],
+    ['just below fe80::/10', 'fe7f::1'],
+    ['just above fe80::/10', 'fec0::1'],
+    ['unique local (private) IPv6', 'fd12:3456::1'],
+    ['loopback written out', '0:0:0:0:0:0:0:1'],
+    ['IPv4-mapped private address', '::ffff:10.1.2.3'],
+    ['a public address', '1.1.1.1'],
+  ])('allows %s: %s', (_what, address) => {
+    expect(isForbiddenAddress(address)).toBe(false);
+  });
+
+  it('refuses every metadata host name and nothing that merely contains one', () => {
+    for (const h of ['metadata', 'instance-data', 'instance-data.ec2.internal', 'METADATA.'])
+      expect(isForbiddenHostname(h)).toBe(true);
+    for (const h of ['metadata.example.com', 'my-metadata', 'google.internal', ''])
+      expect(isForbiddenHostname(h)).toBe(false);
+  });
+});

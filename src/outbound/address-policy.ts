@@ -9,7 +9,8 @@ export function isForbiddenAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 4) return isForbiddenV4(address);
   if (family === 6) {
-    const a = address.toLowerCase();
+    // One spelling per address, so `0:0:0:0:0:ffff:a9fe:a9fe` or `FE80:0::1` cannot slip past.
+    const a = canonicalV6(address);
     const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
     if (mapped) return isForbiddenV4(mapped[1]);
     // The WHATWG URL parser writes [::ffff:169.254.169.254] as [::ffff:a9fe:a9fe].
@@ -25,6 +26,16 @@ export function isForbiddenAddress(address: string): boolean {
     return false;
   }
   return true; // not an IP at all: refuse
+}
+
+/** The WHATWG URL spelling of an IPv6 address (zone id dropped): lower case, zeros compressed. */
+function canonicalV6(address: string): string {
+  const bare = address.replace(/%.*$/, '');
+  try {
+    return new URL(`http://[${bare}]/`).hostname.slice(1, -1);
+  } catch {
+    return bare.toLowerCase();
+  }
 }
 
 function isForbiddenV4(address: string): boolean {

@@ -77,7 +77,8 @@ export function httpErrorResponse(err: unknown): HttpErrorResponse {
   } else {
     // Fastify's own 4xx errors (bad JSON, body too large, unsupported media type): keep the status,
     // not the message, which can echo request input.
-    const statusCode = (err as { statusCode?: unknown }).statusCode;
+    // `?.`: a rejection with `undefined` or `null` must still become a 500, not a TypeError here.
+    const statusCode = (err as { statusCode?: unknown } | null | undefined)?.statusCode;
     if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500)
       status = statusCode;
   }

@@ -10,12 +10,21 @@ export const REDACT_PATHS = [
   'headers.authorization',
   'headers.cookie',
   '*.authorization',
+  '*.Authorization',
   '*.access_token',
   '*.refresh_token',
   '*.id_token',
   '*.client_secret',
   '*.password',
   '*.token',
+  // `*.x` matches one level down only: the same fields at the top of a log object.
+  'authorization',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'client_secret',
+  'password',
+  'token',
 ];
 
 /** The application logger: JSON lines on stdout, or on `destination` (tests capture logs this way). */

@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto';
+import { CacheKeys, namespaceOf } from 'src/cache/cache-keys';
+import { sha256Hex } from 'src/token-validation/token-validation.service';
+
+// SECURITY rule 14: no token or secret in a cache key; the namespace is the only metrics label.
+const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl';
+
+describe('CacheKeys', () => {
+  it('keys a verified token by its SHA-256, never by the token', () => {
+    const key = CacheKeys.verifiedToken(sha256Hex(TOKEN));
+    expect(key).toBe(`tok:${createHash('sha256').update(TOKEN).digest('hex')}`);
+    expect(key).toMatch(/^tok:[0-9a-f]{64}$/);
+    for (const part of TOKEN.split('.')) expect(key).not.toContain(part);
+  });
+
+  it('is deterministic and tells different tokens apart', () => {
+    expect(CacheKeys.verifiedToken(sha256Hex(TOKEN))).toBe(
+      CacheKeys.verifiedToken(sha256Hex(TOKEN)),
+    );
+    expect(CacheKeys.verifiedToken(sha256Hex(TOKEN))).not.toBe(
+      CacheKeys.verifiedToken(sha256Hex(`${TOKEN}x`)),
+    );
+  });
+
+  it('keys an actor by issuer name and a hash of the subject', () => {
+    const subject = 'alice@example.com';
+    const key = CacheKeys.actorByIdentity('corp', subject);
+    expect(key).toBe(`actor:corp:${createHash('sha256').update(subject).digest('base64url')}`);
+    expect(key).not.toContain('alice');
+    expect(CacheKeys.actorByIdentity('corp', subject)).toBe(key);
+  });
+
+  it('keeps identities of different issuers and subjects apart (identity is (issuer, sub))', () => {
+    const keys = new Set([
+      CacheKeys.actorByIdentity('corp', 'alice'),
+      CacheKeys.actorByIdentity('partner', 'alice'),
+      CacheKeys.actorByIdentity('corp', 'Alice'),
+      CacheKeys.actorByIdentity('corp', 'alice '),
+      CacheKeys.actorByIdentity('corp1', 'alice'),
+    ]);
+    expect(keys.size).toBe(5);
+  });
+
+  it('hashes subjects of any length to a bounded key', () => {
+    const key = CacheKeys.actorByIdentity('corp', 'x'.repeat(10000));
+    expect(key.length).toBeLessThan(60);
+  });
+});
+
+describe('namespaceOf', () => {
+  it('is the first segment of a key, and never a hash or identity', () => {
+    expect(namespaceOf(CacheKeys.verifiedToken(sha256Hex(TOKEN)))).toBe('tok');
+    expect(namespaceOf(CacheKeys.actorByIdentity('corp', 'alice'))).toBe('actor');
+    expect(namespaceOf('plain')).toBe('plain');
+    expect(namespaceOf(':x')).toBe('');
+  });
+});
