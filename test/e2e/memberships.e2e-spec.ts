@@ -1,3 +1,5 @@
+import { ActorsService } from 'src/actors/actors.service';
+import { MembershipsService } from 'src/memberships/memberships.service';
 import { startBridgekeeper, type RunningBridgekeeper } from '../support/bridgekeeper';
 import { JwksStub } from '../support/jwks-stub';
 import { OidcIdp } from '../support/oidc-provider';
@@ -192,6 +194,42 @@ describe('projects, invites and membership resolution', () => {
     // The other direction: the actor's memberships.
     const me = await bk.graphql('{ me { memberships { id projectId } } }', lou);
     expect(me.body.data).toEqual({ me: { memberships: [{ id: m.id, projectId: p }] } });
+  });
+
+  it('loads memberships and actors of many projects in one batch each (no N+1)', async () => {
+    const ids = await Promise.all(['N1', 'N2', 'N3', 'N4'].map((n) => createProject(n)));
+    for (const [i, p] of ids.entries()) {
+      await invite(p, { ...jane, firstName: `N${i}`, externalId: `n-${i}`, issuer: 'idp' });
+      expect((await userinfo(await idp.login(`n-${i}`))).status).toBe(200);
+    }
+    const memberships = bk.app.get(MembershipsService);
+    const actors = bk.app.get(ActorsService);
+    const byProject = jest.spyOn(memberships, 'byProjectIds');
+    const byActor = jest.spyOn(actors, 'findByIds');
+    try {
+      const res = await bk.graphql(
+        '{ projects { name memberships { actor { subject } } } }',
+        admin,
+      );
+      expect(res.body.errors).toBeUndefined();
+      const listed = (
+        res.body.data?.projects as {
+          name: string;
+          memberships: { actor: { subject: string } | null }[];
+        }[]
+      ).filter((p) => /^N\d$/.test(p.name));
+      expect(listed.map((p) => p.memberships[0].actor?.subject).sort()).toEqual([
+        'n-0',
+        'n-1',
+        'n-2',
+        'n-3',
+      ]);
+      expect(byProject).toHaveBeenCalledTimes(1);
+      expect(byActor).toHaveBeenCalledTimes(1);
+    } finally {
+      byProject.mockRestore();
+      byActor.mockRestore();
+    }
   });
 
   describe('fhirUser (rule 6)', () => {
