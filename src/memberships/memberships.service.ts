@@ -30,6 +30,8 @@ const GENERATION_KEY = 'mship:gen';
 
 @Injectable()
 export class MembershipsService {
+  private bound?: { generation: string; issuers: Set<string> };
+
   constructor(
     @InjectRepository(MembershipEntity) private readonly repo: Repository<MembershipEntity>,
     @InjectRepository(ProfileEntity) private readonly profiles: Repository<ProfileEntity>,
@@ -48,6 +50,11 @@ export class MembershipsService {
     if (q.projectId !== undefined && !isUuid(q.projectId))
       throw MembershipsErrors.badProjectHeader();
     const generation = (await this.cache.get<string>(GENERATION_KEY)) ?? '0';
+    // Most callers of most issuers are nobody's members: skip the lookup for issuers that have none.
+    if (!(await this.issuersWithMemberships(generation)).has(q.issuerName)) {
+      if (q.projectId !== undefined) throw MembershipsErrors.notInProject();
+      return undefined;
+    }
     const key = `mship:${q.issuerName}:${hash([q.subject, q.fhirUser ?? '', q.projectId ?? '', generation])}`;
     const cached = await this.cache.get<{ m: MembershipSnapshot | null }>(key);
     if (cached) return this.checked(cached.m ?? undefined, q.actorId);
@@ -56,6 +63,23 @@ export class MembershipsService {
     const m = this.checked(found, q.actorId);
     if (m && m.actorId === null) await this.link(m, q.actorId);
     return m;
+  }
+
+  /**
+   * Issuers that have at least one membership, recomputed on this node when the generation changes
+   * (every membership change sets a new one, on every node sharing the cache).
+   */
+  private async issuersWithMemberships(generation: string): Promise<Set<string>> {
+    if (this.bound?.generation === generation) return this.bound.issuers;
+    const rows = await dbCall(
+      () =>
+        this.repo.query(
+          'SELECT DISTINCT issuer_name FROM project_memberships WHERE issuer_name IS NOT NULL',
+        ) as Promise<{ issuer_name: string }[]>,
+    );
+    const issuers = new Set(rows.map((r) => r.issuer_name));
+    this.bound = { generation, issuers };
+    return issuers;
   }
 
   private checked(
