@@ -1,424 +1,461 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
-import { exportJWK, SignJWT } from 'jose';
+import { type LocalIssuer, signAll, startIssuer } from './lib/issuer';
+import { CONNECTIONS, type LoadRun, type LoadSpec, runLoad } from './lib/load';
+import { cleanup, pinned, pinSelf, runWithCleanup, stop } from './lib/processes';
+import { formatTable, type Row, type Target, verdictOf } from './lib/report';
+import {
+  type Bridgekeeper,
+  countActors,
+  hasRedis,
+  startBridgekeeper,
+  startRedis,
+} from './lib/services';
+import { startStaticJson } from './lib/static-server';
+import { startUserinfoIdp, type UserinfoIdp } from './lib/userinfo-idp';
 
-// `npm run bench`: Bridgekeeper against a bare node:http ceiling, in one run, on this machine.
-// Servers are pinned to core 1 (`taskset`), the load generator to core 0. Ratios to the ceiling measured
-// in the same run are what to compare; absolute numbers vary between machines and runs.
+// `npm run bench`: Bridgekeeper against a bare node:http server (the ceiling), in one run, on this
+// machine. See bench/README.md. Every scenario is measured in slices, each right after a slice of the
+// ceiling; the ratio reported is the median of the per-pair ratios, so a machine that changes speed
+// during the run (they do) does not decide the outcome.
 
 const ROOT = join(__dirname, '..');
-const DURATION = Number(process.env.BENCH_DURATION ?? 15);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const FIRST_LOGINS = Number(process.env.BENCH_FIRST_LOGINS ?? 8000);
+const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 3);
 const SLICES = Number(process.env.BENCH_SLICES ?? 5);
-const AUDIENCE = 'bridgekeeper-bench';
-const TARGETS: Record<string, number> = {
-  'repeated token': 0.55,
-  'GraphQL me': 0.3,
-  'distinct tokens (1000)': 0.2,
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+const FIRST_LOGINS = Number(process.env.BENCH_FIRST_LOGINS ?? 12_000);
+const FIRST_LOGINS_WARMUP = 1000;
+const DISTINCT_TOKENS = 1000;
+/** More than this share of failed answers makes the run fail: a benchmark of 401s is worthless. */
+const MAX_FAILED_SHARE = 0.01;
+
+const TARGETS = {
+  repeated: { kind: 'ratio', min: 0.55 },
+  graphql: { kind: 'ratio', min: 0.3 },
+  distinct: { kind: 'ratio', min: 0.2 },
+  firstLogins: { kind: 'actors/s', min: 1000 },
+} satisfies Record<string, Target>;
+
+// About the size of a userinfo answer.
+const CEILING_BODY = JSON.stringify({
+  sub: '00000000-0000-4000-8000-000000000000',
+  issuer: 'bench',
+  subject: 'ceiling',
+  roles: [],
+});
+const GRAPHQL_ME = JSON.stringify({ query: '{ me { id } }' });
+const BURSTS = 20;
+const BURST_SIZE = 100;
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-const FIRST_LOGIN_TARGET = 1000;
-
-const children: ChildProcess[] = [];
-const tempDirs: string[] = [];
-let issuerServer: Server | undefined;
-
-const hasTaskset = (() => {
-  try {
-    execFileSync('taskset', ['-c', '0', 'true']);
-    return process.env.BENCH_NO_PIN === undefined;
-  } catch {
-    return false;
-  }
-})();
-
-function pinned(cmd: string, args: string[]): [string, string[]] {
-  return hasTaskset ? ['taskset', ['-c', '1', cmd, ...args]] : [cmd, args];
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-async function waitHttp(url: string, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${url}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function start(cmd: string, args: string[], env: Record<string, string> = {}): ChildProcess {
-  const [c, a] = pinned(cmd, args);
-  const child = spawn(c, a, {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(child);
-  return child;
-}
-
-async function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.once('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-async function cleanup(): Promise<void> {
-  await Promise.all(children.map(stop));
-  issuerServer?.close();
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-}
-
-// ---------------------------------------------------------------- the local issuer (JWKS + signer)
-async function startIssuer() {
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'bench-1', alg: 'RS256', use: 'sig' };
-  const port = await freePort();
-  issuerServer = createServer((_req, res) =>
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })),
-  );
-  await new Promise<void>((r) => issuerServer!.listen(port, '127.0.0.1', r));
-  const issuer = `http://127.0.0.1:${port}`;
-  const sign = (sub: string, extra: Record<string, unknown> = {}) => {
-    const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ sub, aud: AUDIENCE, iss: issuer, iat: now, exp: now + 3600, ...extra })
-      .setProtectedHeader({ alg: 'RS256', kid: 'bench-1', typ: 'JWT' })
-      .sign(privateKey);
-  };
-  return { issuer, jwks: `${issuer}/jwks`, sign };
-}
-
-// ---------------------------------------------------------------- servers
-async function startCeiling(): Promise<string> {
-  const port = await freePort();
-  const code = `require('node:http').createServer((q, s) => { s.writeHead(200, {'content-type': 'application/json'}); s.end('{"sub":"ceiling","issuer":"bench"}'); }).listen(${port}, '127.0.0.1')`;
-  start(process.execPath, ['-e', code]);
-  const url = `http://127.0.0.1:${port}`;
-  await waitHttp(url);
-  return url;
-}
-
-async function startRedis(): Promise<string | undefined> {
-  try {
-    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
-  } catch {
-    console.warn(
-      'redis-server not found: skipping the Redis variant (apt-get install redis-server)',
-    );
-    return undefined;
-  }
-  const port = await freePort();
-  start('redis-server', [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-  ]);
-  await new Promise((r) => setTimeout(r, 500));
-  return `redis://127.0.0.1:${port}`;
-}
-
-async function startBridgekeeper(issuer: { issuer: string; jwks: string }, redisUrl?: string) {
-  const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'bk-bench-'));
-  tempDirs.push(dataDir);
-  const env: Record<string, string> = {
-    // As deployed (the Docker image sets it too): graphql-js skips its development-only checks.
-    NODE_ENV: 'production',
-    BRIDGEKEEPER_MODE: 'production',
-    BRIDGEKEEPER_HTTP_PORT: String(port),
-    BRIDGEKEEPER_DATA_DIR: dataDir,
-    BRIDGEKEEPER_LOG_LEVEL: 'warn',
-    BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUERS: 'bench',
-    BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_BENCH_ISSUER: issuer.issuer,
-    BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_BENCH_JWKS: issuer.jwks,
-    BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_BENCH_AUDIENCES: AUDIENCE,
-    ...(redisUrl ? { BRIDGEKEEPER_REDIS_URL: redisUrl } : {}),
-  };
-  const child = start(process.execPath, [join(ROOT, 'dist', 'main.js')], env);
-  const url = `http://127.0.0.1:${port}`;
-  await waitHttp(`${url}/health/ready`);
-  return { url, child };
-}
-
-// ---------------------------------------------------------------- load
-interface Result {
-  variant: string;
-  scenario: string;
-  rps: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  ratio?: number;
-  /** The ceiling this result is compared to: mean of the runs just before and just after it. */
-  ceiling?: number;
-  actorsPerSecond?: number;
-}
-
-type Req = { method?: string; path?: string; headers?: Record<string, string>; body?: string };
-
-async function load(
-  url: string,
-  pick: () => Req,
-  opts: { duration?: number; amount?: number } = {},
-): Promise<autocannon.Result> {
-  const first = pick();
-  return autocannon({
-    url,
-    connections: CONNECTIONS,
-    ...(opts.amount ? { amount: opts.amount } : { duration: opts.duration ?? DURATION }),
-    requests: [
-      {
-        method: (first.method ?? 'GET') as 'GET',
-        path: first.path ?? '/',
-        setupRequest: (req) => ({ ...req, ...pick() }) as typeof req,
-      },
-    ],
-  });
-}
-
-/** Runs the ceiling for a few seconds (set once the ceiling server runs); paired with every slice. */
-let ceilingProbe: ((seconds: number) => Promise<number>) | undefined;
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/**
- * Warm-up, then SLICES pairs of (ceiling slice, scenario slice) back to back: the ratio of each pair is
- * taken while the machine runs at one speed, and the median pair is reported. Without a ceiling yet, one
- * plain run.
- */
-async function measure(
-  variant: string,
-  scenario: string,
-  url: string,
-  pick: () => Req,
-): Promise<Result> {
-  await load(url, pick, { duration: 3 }); // warm-up
-  const runs: { r: autocannon.Result; ceiling?: number }[] = [];
-  if (!ceilingProbe) runs.push({ r: await load(url, pick) });
-  else {
-    const slice = Math.max(1, Math.round(DURATION / SLICES));
-    for (let i = 0; i < SLICES; i++) {
-      const ceiling = await ceilingProbe(slice);
-      runs.push({ r: await load(url, pick, { duration: slice }), ceiling });
-    }
-  }
-  const ratios = runs.filter((x) => x.ceiling).map((x) => x.r.requests.average / x.ceiling!);
-  const total = runs.reduce((n, x) => n + x.r.requests.total, 0);
-  const non2xx = runs.reduce((n, x) => n + x.r.non2xx + x.r.errors + x.r.timeouts, 0);
-  const result: Result = {
-    variant,
-    scenario,
-    rps: Math.round(median(runs.map((x) => x.r.requests.average))),
-    p50: median(runs.map((x) => x.r.latency.p50)),
-    p99: median(runs.map((x) => x.r.latency.p99)),
-    non2xx,
-  };
-  if (ratios.length > 0) {
-    result.ratio = Math.round(median(ratios) * 100) / 100;
-    result.ceiling = Math.round(median(runs.map((x) => x.ceiling!)));
-  }
-  if (non2xx > total * 0.01) {
-    throw new Error(`${variant} / ${scenario}: ${non2xx} of ${total} responses were not 2xx`);
-  }
-  return result;
-}
-
-function cycle<T>(items: T[]): () => T {
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const rotate = <T>(items: T[]): (() => T) => {
   let i = 0;
   return () => items[i++ % items.length];
-}
+};
 
-async function scenarios(
-  variant: string,
-  url: string,
-  issuer: Awaited<ReturnType<typeof startIssuer>>,
-  withFirstLogins: boolean,
-): Promise<Result[]> {
-  const out: Result[] = [];
-  const auth = (t: string) => ({ authorization: `Bearer ${t}` });
+class Bench {
+  readonly rows: Row[] = [];
+  readonly ceilingRuns: LoadRun[] = [];
 
-  const repeated = await issuer.sign(`repeat-${variant}`);
-  out.push(
-    await measure(variant, 'repeated token', url, () => ({
+  constructor(
+    private readonly ceiling: LoadSpec,
+    private readonly issuer: LocalIssuer,
+  ) {}
+
+  /** One slice of the ceiling, recorded, for the scenario slice that follows it. */
+  private async ceilingSlice(): Promise<LoadRun> {
+    const run = await runLoad(this.ceiling, { seconds: SLICE_SECONDS });
+    this.ceilingRuns.push(run);
+    return run;
+  }
+
+  /** Warm-up, then SLICES pairs of (ceiling slice, scenario slice). */
+  async measure(
+    variant: string,
+    scenario: string,
+    spec: LoadSpec,
+    target: Target | undefined,
+  ): Promise<Row> {
+    process.stdout.write(`  ${variant} / ${scenario}: `);
+    await runLoad(spec, { seconds: WARMUP_SECONDS });
+    const pairs: { ceiling: LoadRun; run: LoadRun }[] = [];
+    for (let i = 0; i < SLICES; i++) {
+      const ceiling = await this.ceilingSlice();
+      const run = await runLoad(spec, { seconds: SLICE_SECONDS });
+      pairs.push({ ceiling, run });
+      process.stdout.write(`${Math.round(run.rps)}/${Math.round(ceiling.rps)} `);
+    }
+    process.stdout.write('\n');
+    const runs = pairs.map((p) => p.run);
+    const row = this.row(variant, scenario, runs, target, {
+      ceilingRps: median(pairs.map((p) => p.ceiling.rps)),
+      ratio: median(pairs.map((p) => p.run.rps / p.ceiling.rps)),
+    });
+    this.rows.push(row);
+    return row;
+  }
+
+  private row(
+    variant: string,
+    scenario: string,
+    runs: LoadRun[],
+    target: Target | undefined,
+    extra: Partial<Row>,
+  ): Row {
+    const total = runs.reduce((n, r) => n + r.total, 0);
+    const failed = runs.reduce((n, r) => n + r.failed, 0);
+    const statusCodes: Record<string, number> = {};
+    for (const r of runs)
+      for (const [code, n] of Object.entries(r.statusCodes))
+        statusCodes[code] = (statusCodes[code] ?? 0) + n;
+    const row: Row = {
+      variant,
+      scenario,
+      rps: median(runs.map((r) => r.rps)),
+      // Per-slice percentiles: the median slice's.
+      p50: median(runs.map((r) => r.p50)),
+      p99: median(runs.map((r) => r.p99)),
+      ceilingRps: NaN,
+      ratio: NaN,
+      total,
+      failed,
+      statusCodes,
+      serverCpu: median(runs.map((r) => r.serverCpu)),
+      loadCpu: median(runs.map((r) => r.loadCpu)),
+      otherCpu: median(runs.map((r) => r.otherCpu)),
+      target,
+      verdict: '',
+      slices: runs.map((r) => Math.round(r.rps)),
+      ...extra,
+    };
+    if (total === 0 || failed > total * MAX_FAILED_SHARE) {
+      row.problem ??= `${failed} of ${total} answers failed (status codes ${JSON.stringify(statusCodes)})`;
+    }
+    row.verdict = verdictOf(row);
+    return row;
+  }
+
+  /** Scenarios 1-4 against one running Bridgekeeper. */
+  async scenarios(variant: string, bk: Bridgekeeper, serverPids: number[]): Promise<void> {
+    const sign = (sub: string) => this.issuer.sign(sub);
+    const userinfo = (headers: Record<string, string>): LoadSpec => ({
+      url: bk.url,
       path: '/oauth2/userinfo',
-      headers: auth(repeated),
-    })),
-  );
+      headers,
+      serverPids,
+    });
 
-  out.push(
-    await measure(variant, 'GraphQL me', url, () => ({
+    // 1. The same valid token on every request.
+    const token = await sign(`repeated-${variant}`);
+    const repeated = userinfo(bearer(token));
+    repeated.expectBody = await probe(repeated, isUserinfo);
+    await this.measure(variant, '1 repeated token', repeated, TARGETS.repeated);
+
+    // 2. 1000 distinct tokens of existing actors, a different one on each request (all connections
+    //    share one rotation). The actors are created first, one userinfo call per token.
+    const tokens = await signAll(
+      this.issuer,
+      Array.from({ length: DISTINCT_TOKENS }, (_, i) => `distinct-${variant}-${i}`),
+    );
+    await createActors(bk.url, tokens);
+    const nextDistinct = rotate(tokens);
+    const distinct = { ...userinfo({}), perRequest: () => bearer(nextDistinct()) };
+    await probe(distinct, isUserinfo);
+    await this.measure(
+      variant,
+      `2 distinct tokens (${DISTINCT_TOKENS})`,
+      distinct,
+      TARGETS.distinct,
+    );
+
+    // 3. GraphQL `{ me { id } }`, the token of scenario 1.
+    const graphql: LoadSpec = {
+      url: bk.url,
       method: 'POST',
       path: '/graphql',
-      headers: { ...auth(repeated), 'content-type': 'application/json' },
-      body: '{"query":"{ me { id issuer subject roles } }"}',
-    })),
-  );
-
-  const distinct = await Promise.all(
-    Array.from({ length: 1000 }, (_, i) => issuer.sign(`distinct-${variant}-${i}`)),
-  );
-  // Create the actors first: the scenario is about existing actors.
-  for (let i = 0; i < distinct.length; i += 50) {
-    await Promise.all(
-      distinct.slice(i, i + 50).map((t) => fetch(`${url}/oauth2/userinfo`, { headers: auth(t) })),
-    );
-  }
-  const nextDistinct = cycle(distinct);
-  out.push(
-    await measure(variant, 'distinct tokens (1000)', url, () => ({
-      path: '/oauth2/userinfo',
-      headers: auth(nextDistinct()),
-    })),
-  );
-
-  if (withFirstLogins) {
-    const tokens = await Promise.all(
-      Array.from({ length: FIRST_LOGINS }, (_, i) =>
-        issuer.sign(`new-${variant}-${i}-${Date.now()}`),
-      ),
-    );
-    let i = 0;
-    const r = await load(
-      url,
-      () => ({ path: '/oauth2/userinfo', headers: auth(tokens[i++ % tokens.length]) }),
-      {
-        amount: tokens.length,
-      },
-    );
-    const seconds = r.duration;
-    out.push({
-      variant,
-      scenario: 'first logins',
-      rps: Math.round(r.requests.average),
-      p50: r.latency.p50,
-      p99: r.latency.p99,
-      non2xx: r.non2xx + r.errors + r.timeouts,
-      actorsPerSecond: Math.round(r['2xx'] / seconds),
-    });
-  }
-  return out;
-}
-
-function report(ceiling: Result, results: Result[]): void {
-  const rows = [ceiling, ...results].map((r) => {
-    const target = r.actorsPerSecond !== undefined ? FIRST_LOGIN_TARGET : TARGETS[r.scenario];
-    const value = r.actorsPerSecond ?? r.ratio;
-    const verdict =
-      target === undefined || value === undefined ? '' : value >= target ? 'PASS' : 'BELOW';
-    return {
-      variant: r.variant,
-      scenario: r.scenario,
-      'req/s': r.rps,
-      'p50 ms': r.p50,
-      'p99 ms': r.p99,
-      ceiling: r.ceiling ?? '',
-      ratio: r.ratio ?? '',
-      'actors/s': r.actorsPerSecond ?? '',
-      target:
-        target === undefined
-          ? ''
-          : r.actorsPerSecond !== undefined
-            ? `≥ ${target}/s`
-            : `≥ ${target}×`,
-      verdict,
-      non2xx: r.non2xx,
+      headers: { ...bearer(token), 'content-type': 'application/json' },
+      body: GRAPHQL_ME,
+      serverPids,
     };
-  });
-  console.table(rows);
+    graphql.expectBody = await probe(graphql, isGraphqlMe);
+    await this.measure(variant, '3 GraphQL me', graphql, TARGETS.graphql);
+
+    // 4. First logins: every request a never-seen subject; tokens signed before measuring.
+    await this.firstLogins(variant, bk, serverPids);
+
+    // 5-6. The userinfo-validated issuer (issue 3): cache hits, and bursts of identical new tokens.
+    if (this.userinfoIdp) await this.userinfoScenarios(variant, bk, serverPids, this.userinfoIdp);
+  }
+
+  userinfoIdp?: UserinfoIdp;
+
+  private async userinfoScenarios(
+    variant: string,
+    bk: Bridgekeeper,
+    serverPids: number[],
+    idp: UserinfoIdp,
+  ): Promise<void> {
+    const token = `opaque-${variant}-${Date.now()}`;
+    const cached: LoadSpec = {
+      url: bk.url,
+      path: '/oauth2/userinfo',
+      headers: bearer(token),
+      serverPids,
+    };
+    cached.expectBody = await probe(cached, isUserinfo);
+    await this.measure(variant, '5 userinfo issuer, cached token', cached, undefined);
+    if (idp.calls(token) !== 1) {
+      this.rows[this.rows.length - 1].problem =
+        `the IdP was called ${idp.calls(token)} times for one token`;
+    }
+
+    // Bursts: BURSTS new tokens, each sent by BURST_SIZE concurrent requests at once.
+    const tokens = Array.from({ length: BURSTS }, (_, i) => `burst-${variant}-${Date.now()}-${i}`);
+    const started = performance.now();
+    let failed = 0;
+    for (const t of tokens) {
+      const answers = await Promise.all(
+        Array.from({ length: BURST_SIZE }, () =>
+          fetch(`${bk.url}/oauth2/userinfo`, { headers: bearer(t) }).then(async (r) => {
+            await r.arrayBuffer();
+            return r.status;
+          }),
+        ),
+      );
+      failed += answers.filter((s) => s !== 200).length;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const calls = tokens.reduce((n, t) => n + idp.calls(t), 0);
+    console.log(
+      `  ${variant} / 6 userinfo bursts: ${BURSTS} new tokens × ${BURST_SIZE} concurrent requests: ` +
+        `${calls} IdP calls (one per token expected), ${failed} failed, ${seconds.toFixed(2)} s`,
+    );
+    this.bursts.push({
+      variant,
+      tokens: BURSTS,
+      requestsPerToken: BURST_SIZE,
+      idpCalls: calls,
+      failed,
+      seconds,
+    });
+    if (calls !== BURSTS || failed > 0) {
+      const last = this.rows[this.rows.length - 1];
+      last.problem = `userinfo bursts: ${calls} IdP calls for ${BURSTS} tokens, ${failed} failed answers`;
+      last.verdict = verdictOf(last);
+    }
+  }
+
+  readonly bursts: {
+    variant: string;
+    tokens: number;
+    requestsPerToken: number;
+    idpCalls: number;
+    failed: number;
+    seconds: number;
+  }[] = [];
+
+  private async firstLogins(variant: string, bk: Bridgekeeper, serverPids: number[]) {
+    const scenario = '4 first logins';
+    process.stdout.write(`  ${variant} / ${scenario}: signing ${FIRST_LOGINS} tokens… `);
+    const run = `${variant}-${Date.now()}`;
+    const subjects = (prefix: string, n: number) =>
+      Array.from({ length: n }, (_, i) => `${prefix}-${run}-${i}`);
+    const warmup = await signAll(this.issuer, subjects('warmup', FIRST_LOGINS_WARMUP));
+    // A few spare tokens: never needed (autocannon sends exactly `amount`), but never a repeat either.
+    const tokens = await signAll(this.issuer, subjects('first', FIRST_LOGINS + CONNECTIONS));
+    const spec = (list: string[]): LoadSpec => {
+      const next = rotate(list);
+      return {
+        url: bk.url,
+        path: '/oauth2/userinfo',
+        perRequest: () => bearer(next()),
+        serverPids,
+      };
+    };
+    await runLoad(spec(warmup), { amount: FIRST_LOGINS_WARMUP });
+    const before = await countActors(bk);
+    const ceiling = await this.ceilingSlice();
+    const result = await runLoad(spec(tokens), { amount: FIRST_LOGINS });
+    const created = (await countActors(bk)) - before;
+    const actorsPerSecond = created / result.seconds;
+    process.stdout.write(
+      `${created} actors in ${result.seconds.toFixed(1)} s = ${Math.round(actorsPerSecond)}/s\n`,
+    );
+    const row = this.row(variant, scenario, [result], TARGETS.firstLogins, {
+      ceilingRps: ceiling.rps,
+      ratio: result.rps / ceiling.rps,
+      actorsCreated: created,
+      actorsPerSecond,
+    });
+    if (!row.problem && created !== result.ok) {
+      row.problem = `${result.ok} answers were 200 but ${created} actors were created`;
+      row.verdict = verdictOf(row);
+    }
+    this.rows.push(row);
+  }
+
+  ceilingRow(): Row {
+    const row = this.row('node:http', 'ceiling', this.ceilingRuns, undefined, {});
+    return { ...row, ceilingRps: row.rps, ratio: 1 };
+  }
 }
 
-async function main(): Promise<void> {
-  if (hasTaskset)
-    execFileSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+/** One request before measuring: it must be 2xx with the expected body, or the scenario is pointless. */
+async function probe(spec: LoadSpec, check: (body: unknown) => boolean): Promise<string> {
+  const res = await fetch(spec.url + spec.path, {
+    method: spec.method ?? 'GET',
+    headers: { ...spec.headers, ...spec.perRequest?.() },
+    body: spec.body,
+  });
+  const text = await res.text();
+  let ok = res.ok;
+  try {
+    ok &&= check(JSON.parse(text));
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new Error(`${spec.method ?? 'GET'} ${spec.path}: ${res.status} ${text}`);
+  return text;
+}
+
+const isUserinfo = (b: unknown) => typeof (b as { sub?: unknown }).sub === 'string';
+const isGraphqlMe = (b: unknown) => {
+  const r = b as { data?: { me?: { id?: unknown } }; errors?: unknown };
+  return r.errors === undefined && typeof r.data?.me?.id === 'string';
+};
+
+/** One userinfo call per token, 50 at a time; every one must succeed. */
+async function createActors(url: string, tokens: string[]): Promise<void> {
+  for (let i = 0; i < tokens.length; i += 50) {
+    await Promise.all(
+      tokens.slice(i, i + 50).map(async (t) => {
+        const res = await fetch(`${url}/oauth2/userinfo`, { headers: bearer(t) });
+        const text = await res.text();
+        if (!res.ok) throw new Error(`creating actors: ${res.status} ${text}`);
+      }),
+    );
+  }
+}
+
+function gitRevision(): string {
+  try {
+    const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT })
+      .toString()
+      .trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT })
+      .toString()
+      .trim();
+    return dirty ? `${rev} (src modified)` : rev;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(): Promise<number> {
+  pinSelf();
+  const started = new Date();
   console.log(
-    `bench: ${DURATION}s per scenario, ${CONNECTIONS} connections, servers ${hasTaskset ? 'pinned to core 1, load on core 0' : 'not pinned (no taskset)'}`,
+    `bench: ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${SLICES} × ${SLICE_SECONDS} s per scenario, ` +
+      (pinned
+        ? 'servers pinned to core 1, load generator to core 0'
+        : 'NOT pinned (no taskset or fewer than 2 cores): ratios are less meaningful'),
   );
   const issuer = await startIssuer();
-
-  // The machine's speed drifts during a run (the ceiling alone moves between 16k and 30k req/s here):
-  // every scenario slice is paired with a ceiling slice just before it (see measure).
-  const ceilingUrl = await startCeiling();
-  const ceilings: number[] = [];
-  const ceilingRun = await measure('node:http', 'ceiling', ceilingUrl, () => ({ path: '/' }));
-  ceilingProbe = async (seconds: number) => {
-    const r = await load(ceilingUrl, () => ({ path: '/' }), { duration: seconds });
-    ceilings.push(Math.round(r.requests.average));
-    return r.requests.average;
+  const ceilingServer = await startStaticJson('ceiling (node:http)', CEILING_BODY);
+  const ceiling: LoadSpec = {
+    url: ceilingServer.url,
+    path: '/',
+    serverPids: [ceilingServer.child.pid],
   };
-  const results: Result[] = [];
-  const variants: { name: string; redis: boolean; firstLogins: boolean }[] = [
-    { name: 'embedded', redis: false, firstLogins: true },
-    { name: 'redis', redis: true, firstLogins: false },
+  await runLoad(ceiling, { seconds: WARMUP_SECONDS });
+  const bench = new Bench(ceiling, issuer);
+  const userinfoIdp = await startUserinfoIdp();
+  bench.userinfoIdp = userinfoIdp;
+
+  const variants: { name: string; redis: boolean }[] = [
+    { name: 'embedded', redis: false },
+    { name: 'redis', redis: true },
   ];
+  const skipped: string[] = [];
   for (const v of variants) {
-    const redisUrl = v.redis ? await startRedis() : undefined;
-    if (v.redis && !redisUrl) continue;
-    const bk = await startBridgekeeper(issuer, redisUrl);
-    results.push(...(await scenarios(v.name, bk.url, issuer, v.firstLogins)));
+    if (v.redis && !hasRedis()) {
+      console.warn(
+        `redis-server not found: skipping the "${v.name}" variant (apt-get install redis-server)`,
+      );
+      skipped.push(v.name);
+      continue;
+    }
+    const redis = v.redis ? await startRedis() : undefined;
+    console.log(`${v.name}: starting Bridgekeeper${redis ? ` with ${redis.url}` : ''}…`);
+    const bk = await startBridgekeeper(`bridgekeeper (${v.name})`, issuer, redis?.url, userinfoIdp);
+    const serverPids = [bk.child.pid, ...(redis ? [redis.child.pid] : [])];
+    await bench.scenarios(v.name, bk, serverPids);
     await stop(bk.child);
+    if (redis) await stop(redis.child);
   }
-  const ceiling: Result = {
-    ...ceilingRun,
-    rps: Math.round(ceilings.reduce((a, b) => a + b, 0) / ceilings.length),
-    ratio: 1,
-    scenario: `ceiling (mean of ${ceilings.length} runs)`,
-  };
-  console.log(`ceiling runs: ${ceilings.join(', ')} req/s`);
 
-  report(ceiling, results);
+  const ceilingRow = bench.ceilingRow();
+  const rows = [ceilingRow, ...bench.rows];
+  console.log();
+  console.log(formatTable(rows));
+  const ceilings = bench.ceilingRuns.map((r) => Math.round(r.rps));
+  console.log(
+    `ceiling slices: ${Math.min(...ceilings)}–${Math.max(...ceilings)} req/s (median ${Math.round(ceilingRow.rps)}); ` +
+      `ceiling server CPU ${Math.round(ceilingRow.serverCpu)} %, load generator ${Math.round(ceilingRow.loadCpu)} %`,
+  );
+  const noisy = rows.filter((r) => r.otherCpu > 20);
+  if (noisy.length > 0) {
+    console.warn(
+      `warning: other processes on this machine used more than 20 % of a core during ` +
+        noisy.map((r) => `${r.variant} / ${r.scenario}`).join(', ') +
+        ': those numbers are skewed (a busy machine slows the ceiling, which is limited by both ' +
+        'cores, more than the scenario, so the ratios look better than they are). Run again when ' +
+        'the machine is quiet.',
+    );
+  }
+  if (ceilingRow.serverCpu < 85) {
+    console.warn(
+      `warning: the ceiling server used only ${Math.round(ceilingRow.serverCpu)} % of its core: it was ` +
+        'not saturated (load generator too slow, or the cores shared with other work), which ' +
+        'flatters every ratio.',
+    );
+  }
+  if (skipped.length) console.warn(`skipped variants: ${skipped.join(', ')}`);
+
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(
-    file,
-    JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        pinned: hasTaskset,
-        duration: DURATION,
-        connections: CONNECTIONS,
-        ceilings,
-        ceiling,
-        results,
-      },
-      null,
-      2,
-    ),
-  );
+  const file = join(dir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  const results = {
+    date: started.toISOString(),
+    revision: gitRevision(),
+    node: process.version,
+    cpu: cpus()[0]?.model,
+    pinned,
+    connections: CONNECTIONS,
+    warmupSeconds: WARMUP_SECONDS,
+    slices: SLICES,
+    sliceSeconds: SLICE_SECONDS,
+    firstLogins: FIRST_LOGINS,
+    ceilingSlices: ceilings,
+    userinfoBursts: bench.bursts,
+    skipped,
+    rows,
+  };
+  writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
   console.log(`results written to ${file}`);
+
+  await userinfoIdp.stop();
+  await cleanup();
+  const broken = rows.filter((r) => r.problem);
+  for (const r of broken) console.error(`FAILED: ${r.variant} / ${r.scenario}: ${r.problem}`);
+  return broken.length > 0 ? 1 : 0;
 }
 
-process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
-main()
-  .then(cleanup)
-  .catch(async (err: unknown) => {
-    console.error(err);
-    await cleanup();
-    process.exit(1);
-  });
+runWithCleanup(main);

@@ -1,0 +1,132 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { AUDIENCE, type LocalIssuer } from './issuer';
+import { type Child, cleanEnv, freePort, start, tempDir, waitUntil } from './processes';
+
+const ROOT = join(__dirname, '..', '..');
+export const MAIN_JS = join(ROOT, 'dist', 'main.js');
+
+export interface Bridgekeeper {
+  child: Child;
+  url: string;
+  dataDir: string;
+}
+
+/**
+ * Starts the built service (`dist/main.js`) as deployed (NODE_ENV=production, production mode) in its
+ * own process with a fresh data dir (embedded PostgreSQL) and the local issuer as its only trusted
+ * issuer; with `redisUrl`, Redis as the cache. Ready once `GET /health/ready` answers 200.
+ */
+export async function startBridgekeeper(
+  name: string,
+  issuer: LocalIssuer,
+  redisUrl?: string,
+  userinfoIdp?: { issuer: string; url: string },
+): Promise<Bridgekeeper> {
+  if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} not found: run \`npx nest build\` first`);
+  const port = await freePort();
+  const dataDir = tempDir('bk-bench-');
+  const env = cleanEnv({
+    NODE_ENV: 'production',
+    BRIDGEKEEPER_MODE: 'production',
+    BRIDGEKEEPER_HTTP_HOST: '127.0.0.1',
+    BRIDGEKEEPER_HTTP_PORT: String(port),
+    BRIDGEKEEPER_DATA_DIR: dataDir,
+    BRIDGEKEEPER_LOG_LEVEL: 'warn',
+    BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUERS: userinfoIdp ? 'bench,ui' : 'bench',
+    ...(userinfoIdp
+      ? {
+          // A userinfo-validated issuer that also takes opaque tokens (issue 3).
+          BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_UI_ISSUER: userinfoIdp.issuer,
+          BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_UI_USERINFO: userinfoIdp.url,
+          BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_UI_OPAQUE: 'true',
+        }
+      : {}),
+    BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_BENCH_ISSUER: issuer.issuer,
+    BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_BENCH_JWKS: issuer.jwksUrl,
+    BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_BENCH_AUDIENCES: AUDIENCE,
+    ...(redisUrl ? { BRIDGEKEEPER_REDIS_URL: redisUrl } : {}),
+  });
+  // cwd: the data dir, so that no bridgekeeper.properties of the checkout is picked up.
+  const child = start(name, process.execPath, [MAIN_JS], { env, cwd: dataDir });
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil(child, 'GET /health/ready answered 200', async () => {
+    const res = await fetch(`${url}/health/ready`);
+    await res.arrayBuffer();
+    return res.status === 200;
+  });
+  return { child, url, dataDir };
+}
+
+/** Counts the rows of the actors table in the embedded PostgreSQL of a running Bridgekeeper. */
+export async function countActors(bk: Bridgekeeper): Promise<number> {
+  // The embedded database keeps its password next to its data, and its port in postmaster.pid (line 4).
+  const password = readFileSync(join(bk.dataDir, 'postgres.password'), 'utf8').trim();
+  const pid = readFileSync(join(bk.dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n');
+  const client = new Client({
+    host: '127.0.0.1',
+    port: Number(pid[3]),
+    user: 'postgres',
+    password,
+    database: 'bridgekeeper',
+  });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM actors');
+    return Number(rows[0].n);
+  } finally {
+    await client.end();
+  }
+}
+
+export function hasRedis(): boolean {
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A throwaway `redis-server` on a free loopback port, no persistence; ready once it answers PING. */
+export async function startRedis(): Promise<{ child: Child; url: string }> {
+  const port = await freePort();
+  const dir = tempDir('bk-bench-redis-');
+  const child = start(
+    'redis-server',
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+    ],
+    { cwd: dir },
+  );
+  await waitUntil(child, 'PONG', () => redisPing(port), 30_000);
+  return { child, url: `redis://127.0.0.1:${port}` };
+}
+
+function redisPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.setTimeout(1000, () => socket.destroy());
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (d) => {
+      answer += d.toString();
+      if (answer.includes('\r\n')) socket.end();
+    });
+    socket.on('error', () => resolve(false));
+    socket.on('close', () => resolve(answer.startsWith('+PONG')));
+  });
+}
