@@ -21,6 +21,8 @@ const shared = {
 };
 
 module.exports = {
+  // Global (Jest ignores it per project): hooks that start PostgreSQL or Redis need more than 5 s.
+  testTimeout: 60000,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     {
@@ -29,7 +31,6 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/jest-global-setup.ts',
       globalTeardown: '<rootDir>/test/jest-global-teardown.ts',
-      testTimeout: 60000,
     },
   ],
 };

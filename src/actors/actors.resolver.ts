@@ -45,7 +45,8 @@ export class ActorsResolver {
     @Args() { id }: ActorIdArgs,
     @CurrentCaller() caller: AuthenticatedCaller,
   ): Promise<Actor> {
-    if (caller.actor.id === id) throw ActorsErrors.cannotDisableSelf();
+    // UUIDs are accepted in any letter case (PostgreSQL compares them as values), so compare them so too.
+    if (caller.actor.id.toLowerCase() === id.toLowerCase()) throw ActorsErrors.cannotDisableSelf();
     return this.model(await this.service.setStatus(id, 'DISABLED'));
   }
 

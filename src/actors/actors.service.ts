@@ -356,6 +356,8 @@ function encodeCursor(us: string, id: string): string {
 
 function decodeCursor(cursor: string): { us: string; id: string } {
   const [us, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!us || !/^\d{1,20}$/.test(us) || !id || !UUID.test(id)) throw ActorsErrors.invalidCursor();
+  // At most 16 digits (microseconds up to the year 2286): longer values overflow PostgreSQL's bigint,
+  // interval or timestamp range, which would turn a forged cursor into a 500.
+  if (!us || !/^\d{1,16}$/.test(us) || !id || !UUID.test(id)) throw ActorsErrors.invalidCursor();
   return { us, id };
 }

@@ -6,15 +6,23 @@ import { MemoryCacheStore } from 'src/cache/memory-cache.store';
 import { LOGGER } from 'src/common/logging/logging.constants';
 import { MetricsService } from 'src/metrics/metrics.service';
 
+/** Bound on remembered failed deletions (beyond it the oldest are forgotten). */
+const MAX_PENDING_DELETES = 100_000;
+const PENDING_DELETE_RETRY_MS = 1_000;
+
 /**
  * The cache every module uses. Fails soft: a store error is logged (rate-limited), counted, and treated
  * as a miss, so callers go to the source of truth. `wrap` coalesces concurrent misses of one key in this
- * process into a single call of the loader.
+ * process into a single call of the loader. A deletion (an invalidation) that fails is remembered and
+ * retried until it succeeds, and the key is never read meanwhile: a store that was only unreachable
+ * (network cut, not restarted) must not serve the entry again once it is back (SECURITY.md rules 13, 19).
  */
 @Injectable()
 export class CacheService implements OnApplicationShutdown {
   private readonly inflight = new Map<string, Promise<unknown>>();
   private readonly unwrap: (entry: unknown) => unknown;
+  private readonly pendingDeletes = new Set<string>();
+  private retryTimer?: NodeJS.Timeout;
   private lastErrorLog = 0;
 
   constructor(
@@ -32,6 +40,12 @@ export class CacheService implements OnApplicationShutdown {
   async get<T>(key: string): Promise<T | undefined> {
     const ns = namespaceOf(key);
     try {
+      if (this.pendingDeletes.has(key)) {
+        await this.store.del([key]);
+        this.pendingDeletes.delete(key);
+        this.metrics.cacheOperations.inc({ cache: ns, result: 'miss' });
+        return undefined;
+      }
       const value = this.unwrap(await this.store.get(key)) as T | undefined;
       this.metrics.cacheOperations.inc({ cache: ns, result: value === undefined ? 'miss' : 'hit' });
       return value;
@@ -52,8 +66,10 @@ export class CacheService implements OnApplicationShutdown {
   async del(...keys: string[]): Promise<void> {
     try {
       await this.store.del(keys);
+      for (const k of keys) this.pendingDeletes.delete(k);
     } catch (err) {
       this.failSoft(keys.length ? namespaceOf(keys[0]) : 'none', 'del', err);
+      this.rememberDeletes(keys);
     }
   }
 
@@ -86,7 +102,41 @@ export class CacheService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.retryTimer);
+    this.retryTimer = undefined;
     await this.store.close();
+  }
+
+  private rememberDeletes(keys: string[]): void {
+    for (const k of keys) {
+      this.pendingDeletes.delete(k);
+      this.pendingDeletes.add(k);
+    }
+    for (const oldest of this.pendingDeletes) {
+      if (this.pendingDeletes.size <= MAX_PENDING_DELETES) break;
+      this.pendingDeletes.delete(oldest);
+    }
+    this.retryTimer ??= setInterval(
+      () => void this.retryDeletes(),
+      PENDING_DELETE_RETRY_MS,
+    ).unref();
+  }
+
+  /** Background retry, so other nodes sharing the store stop seeing the entries soon after it is back. */
+  private async retryDeletes(): Promise<void> {
+    const keys = [...this.pendingDeletes];
+    if (keys.length > 0) {
+      try {
+        await this.store.del(keys);
+        for (const k of keys) this.pendingDeletes.delete(k);
+      } catch {
+        // Still unreachable: the next tick tries again (the failure was already logged and counted).
+      }
+    }
+    if (this.pendingDeletes.size === 0) {
+      clearInterval(this.retryTimer);
+      this.retryTimer = undefined;
+    }
   }
 
   private failSoft(ns: string, op: string, err: unknown): void {
