@@ -23,6 +23,8 @@ export class RedisCacheStore extends CacheStore {
       commandTimeout: options.commandTimeoutMs,
       connectTimeout: Math.max(1000, options.commandTimeoutMs),
       enableOfflineQueue: false,
+      // Commands issued in the same tick by concurrent requests share one write (fewer syscalls).
+      enableAutoPipelining: true,
       maxRetriesPerRequest: 0,
       lazyConnect: true,
       retryStrategy: (times) => Math.min(times * 200, 2000),

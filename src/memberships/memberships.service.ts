@@ -27,10 +27,27 @@ export interface MembershipQuery {
 /** Resolutions are cached briefly; every membership change bumps a generation that voids them all. */
 const RESOLUTION_TTL_MS = 60_000;
 const GENERATION_KEY = 'mship:gen';
+const GENERATION_REFRESH_MS = 1_000;
 
 @Injectable()
 export class MembershipsService {
   private bound?: { generation: string; issuers: Set<string> };
+  private recentGeneration?: { value: string; at: number };
+
+  /**
+   * The current membership generation. Read from the shared cache at most once per second per node:
+   * a change made on this node is seen here at once, one made on another node within a second (the
+   * same bound SECURITY.md rule 13 sets for revocation).
+   */
+  private async generation(): Promise<string> {
+    const now = Date.now();
+    if (this.recentGeneration && now - this.recentGeneration.at < GENERATION_REFRESH_MS) {
+      return this.recentGeneration.value;
+    }
+    const value = (await this.cache.get<string>(GENERATION_KEY)) ?? '0';
+    this.recentGeneration = { value, at: now };
+    return value;
+  }
 
   constructor(
     @InjectRepository(MembershipEntity) private readonly repo: Repository<MembershipEntity>,
@@ -49,7 +66,7 @@ export class MembershipsService {
   async resolve(q: MembershipQuery): Promise<MembershipSnapshot | undefined> {
     if (q.projectId !== undefined && !isUuid(q.projectId))
       throw MembershipsErrors.badProjectHeader();
-    const generation = (await this.cache.get<string>(GENERATION_KEY)) ?? '0';
+    const generation = await this.generation();
     // Most callers of most issuers are nobody's members: skip the lookup for issuers that have none.
     if (!(await this.issuersWithMemberships(generation)).has(q.issuerName)) {
       if (q.projectId !== undefined) throw MembershipsErrors.notInProject();
@@ -162,7 +179,9 @@ export class MembershipsService {
    * random generation rather than an increment: two concurrent changes can never leave the same value.
    */
   async changed(): Promise<void> {
-    await this.cache.set(GENERATION_KEY, randomUUID(), 365 * 24 * 3600 * 1000);
+    const generation = randomUUID();
+    this.recentGeneration = { value: generation, at: Date.now() };
+    await this.cache.set(GENERATION_KEY, generation, 365 * 24 * 3600 * 1000);
   }
 
   /** Server admins may manage any project; a project admin only that project. 404 for an unknown one. */
