@@ -10,10 +10,10 @@ import { CacheKeys } from 'src/cache/cache-keys';
 import { CacheService } from 'src/cache/cache.service';
 import type { ProfileClaims } from 'src/common/auth/profile-claims';
 import { MicroBatcher } from 'src/common/batching/micro-batcher';
-import { databaseUnavailable, isDatabaseUnavailable } from 'src/common/errors/app-error';
 import { ADMIN_ROLE } from 'src/common/decorators/roles.decorator';
 import { LOGGER } from 'src/common/logging/logging.constants';
 import { APP_CONFIG } from 'src/config/config.constants';
+import { dbCall } from 'src/database/db-errors';
 import type { AppConfig, Provisioning } from 'src/config/config.types';
 import { MetricsService } from 'src/metrics/metrics.service';
 
@@ -86,7 +86,7 @@ export class ActorsService {
     const cached = await this.cache.get<ActorSnapshot>(key);
     if (cached && (!freshToken || sameProfile(cached, profile))) return cached;
     return this.cache.singleFlight(key, async () => {
-      const entity = await this.db(() =>
+      const entity = await dbCall(() =>
         provisioning === 'jit'
           ? this.upsert(issuerName, subject, profile)
           : this.updateExisting(issuerName, subject, profile),
@@ -139,7 +139,7 @@ export class ActorsService {
 
   async findById(id: string): Promise<ActorSnapshot | null> {
     if (!UUID.test(id)) throw ActorsErrors.invalidId();
-    const e = await this.db(() => this.repo.findOneBy({ id }));
+    const e = await dbCall(() => this.repo.findOneBy({ id }));
     return e ? toSnapshot(e) : null;
   }
 
@@ -147,7 +147,7 @@ export class ActorsService {
   async findByIds(ids: readonly string[]): Promise<ActorSnapshot[]> {
     const valid = ids.filter((id) => UUID.test(id));
     if (valid.length === 0) return [];
-    const rows = await this.db(() => this.repo.findBy({ id: In(valid) }));
+    const rows = await dbCall(() => this.repo.findBy({ id: In(valid) }));
     return rows.map(toSnapshot);
   }
 
@@ -167,7 +167,7 @@ export class ActorsService {
         ),
       );
     }
-    const totalCount = await this.db(() => qb.clone().getCount());
+    const totalCount = await dbCall(() => qb.clone().getCount());
     if (q.after) {
       const c = decodeCursor(q.after);
       qb.andWhere(
@@ -182,7 +182,7 @@ export class ActorsService {
       .orderBy('a.created_at', 'ASC')
       .addOrderBy('a.id', 'ASC')
       .limit(q.first + 1);
-    const { entities, raw } = await this.db(() => qb.getRawAndEntities());
+    const { entities, raw } = await dbCall(() => qb.getRawAndEntities());
     const items = entities.slice(0, q.first).map((e, i) => ({
       cursor: encodeCursor(String((raw[i] as { cursor_us: string }).cursor_us), e.id),
       actor: toSnapshot(e),
@@ -203,7 +203,7 @@ export class ActorsService {
     patch: Partial<ActorEntity>,
   ): Promise<ActorSnapshot> {
     if (!UUID.test(id)) throw ActorsErrors.invalidId();
-    const result = await this.db(() =>
+    const result = await dbCall(() =>
       this.repo
         .createQueryBuilder()
         .update(ActorEntity)
@@ -307,15 +307,6 @@ export class ActorsService {
     const existing = await this.repo.findOneBy({ issuerName, subject });
     if (!existing || sameProfile(toSnapshot(existing), p)) return existing;
     return this.upsert(issuerName, subject, p);
-  }
-
-  private async db<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (isDatabaseUnavailable(err)) throw databaseUnavailable(err);
-      throw err;
-    }
   }
 }
 

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, type Repository } from 'typeorm';
+import { type FindOptionsWhere, In, type Repository } from 'typeorm';
 import { CacheService } from 'src/cache/cache.service';
 import type { AuthenticatedCaller } from 'src/common/auth/caller';
 import { ADMIN_ROLE } from 'src/common/decorators/roles.decorator';
@@ -242,20 +242,18 @@ export class MembershipsService {
 
   /** Memberships (with their profiles, joined) of these projects, oldest first. */
   byProjectIds(projectIds: readonly string[]): Promise<MembershipEntity[]> {
-    return dbCall(() =>
-      this.repo.find({
-        where: { projectId: In([...projectIds]) },
-        relations: { profile: true },
-        order: { createdAt: 'ASC', id: 'ASC' },
-      }),
-    );
+    return this.withProfiles({ projectId: In([...projectIds]) });
   }
 
-  /** Memberships (with their profiles) linked to these actors. */
+  /** Memberships (with their profiles) linked to these actors, oldest first. */
   byActorIds(actorIds: readonly string[]): Promise<MembershipEntity[]> {
+    return this.withProfiles({ actorId: In([...actorIds]) });
+  }
+
+  private withProfiles(where: FindOptionsWhere<MembershipEntity>): Promise<MembershipEntity[]> {
     return dbCall(() =>
       this.repo.find({
-        where: { actorId: In([...actorIds]) },
+        where,
         relations: { profile: true },
         order: { createdAt: 'ASC', id: 'ASC' },
       }),
