@@ -1,6 +1,17 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
+/** Field names that hold credentials wherever they appear. */
+const SECRET_FIELDS = [
+  'authorization',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'client_secret',
+  'password',
+  'token',
+];
+
 /** Paths redacted from every log line, wherever a request or headers object is logged. */
 export const REDACT_PATHS = [
   'req.headers.authorization',
@@ -9,22 +20,10 @@ export const REDACT_PATHS = [
   'res.headers["set-cookie"]',
   'headers.authorization',
   'headers.cookie',
-  '*.authorization',
   '*.Authorization',
-  '*.access_token',
-  '*.refresh_token',
-  '*.id_token',
-  '*.client_secret',
-  '*.password',
-  '*.token',
-  // `*.x` matches one level down only: the same fields at the top of a log object.
-  'authorization',
-  'access_token',
-  'refresh_token',
-  'id_token',
-  'client_secret',
-  'password',
-  'token',
+  // `*.x` matches one level down only: the same fields at the top of a log object too.
+  ...SECRET_FIELDS.map((f) => `*.${f}`),
+  ...SECRET_FIELDS,
 ];
 
 /** The application logger: JSON lines on stdout, or on `destination` (tests capture logs this way). */
