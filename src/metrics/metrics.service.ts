@@ -14,53 +14,53 @@ import {
  * cached-token request. These keep the labelled child per label-value combination (closed sets only,
  * see below, so the maps stay small).
  */
+class Children<T extends string, C> {
+  private readonly byKey = new Map<string, C>();
+
+  constructor(
+    private readonly names: readonly T[],
+    private readonly make: (labels: LabelValues<T>) => C,
+  ) {}
+
+  /** The child for these label values, made once; keyed in the metric's own label order. */
+  of(labels: LabelValues<T>): C {
+    let key = '';
+    for (const n of this.names) key += `${String(labels[n])}\u0000`;
+    let child = this.byKey.get(key);
+    if (!child) {
+      child = this.make(labels);
+      this.byKey.set(key, child);
+    }
+    return child;
+  }
+}
+
 class LabelledCounter<T extends string> {
   readonly metric: Counter<T>;
-  private readonly children = new Map<string, { inc(value?: number): void }>();
-  private readonly names: readonly T[];
+  private readonly children: Children<T, { inc(value?: number): void }>;
 
   constructor(config: CounterConfiguration<T> & { labelNames: readonly T[] }) {
     this.metric = new Counter(config);
-    this.names = config.labelNames;
+    this.children = new Children(config.labelNames, (l) => this.metric.labels(l));
   }
 
   inc(labels: LabelValues<T>, value?: number): void {
-    const key = keyOf(this.names, labels);
-    let child = this.children.get(key);
-    if (!child) {
-      child = this.metric.labels(labels);
-      this.children.set(key, child);
-    }
-    child.inc(value);
+    this.children.of(labels).inc(value);
   }
 }
 
 class LabelledHistogram<T extends string> {
   readonly metric: Histogram<T>;
-  private readonly children = new Map<string, { observe(value: number): void }>();
-  private readonly names: readonly T[];
+  private readonly children: Children<T, { observe(value: number): void }>;
 
   constructor(config: HistogramConfiguration<T> & { labelNames: readonly T[] }) {
     this.metric = new Histogram(config);
-    this.names = config.labelNames;
+    this.children = new Children(config.labelNames, (l) => this.metric.labels(l));
   }
 
   observe(labels: LabelValues<T>, value: number): void {
-    const key = keyOf(this.names, labels);
-    let child = this.children.get(key);
-    if (!child) {
-      child = this.metric.labels(labels);
-      this.children.set(key, child);
-    }
-    child.observe(value);
+    this.children.of(labels).observe(value);
   }
-}
-
-/** The label values in the metric's own label order: no sorting, no hashing. */
-function keyOf<T extends string>(names: readonly T[], labels: LabelValues<T>): string {
-  let key = '';
-  for (const n of names) key += `${String(labels[n])}\u0000`;
-  return key;
 }
 
 const counter = <T extends string>(c: CounterConfiguration<T> & { labelNames: readonly T[] }) =>
