@@ -57,7 +57,14 @@ export class MailService implements OnApplicationShutdown {
 
   async sendInvite(mail: InviteEmail): Promise<boolean> {
     if (!this.transport) return false;
-    const values = { name: mail.name, project: mail.project, link: this.config.smtp.signInUrl };
+    // Caller-supplied values are plain text on one line: no control characters reach the message.
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point here
+    const text = (v: string) => v.replace(/[\u0000-\u001f\u007f]+/g, ' ');
+    const values = {
+      name: text(mail.name),
+      project: text(mail.project),
+      link: this.config.smtp.signInUrl,
+    };
     try {
       await this.transport.sendMail({
         from: this.config.smtp.from,

@@ -78,6 +78,28 @@ describe('invite welcome email', () => {
     expect(text).toMatch(/From: Clinic <clinic@example.com>/);
   });
 
+  it('never lets invite input inject mail headers', async () => {
+    const p = await project('Headers');
+    const before = received.length;
+    const res = await bk.post(
+      `/admin/projects/${p}/invite`,
+      {
+        resourceType: 'Practitioner',
+        firstName: 'Eve\r\nBcc: victim@example.com',
+        lastName: 'X',
+        email: 'eve@example.com',
+        sendEmail: true,
+      },
+      admin,
+    );
+    expect(res.status).toBe(201);
+    await waitFor('the email', async () => received.length > before, 5000);
+    const mail = received[received.length - 1];
+    expect(mail.to).toEqual(['eve@example.com']);
+    expect(mail.raw).not.toMatch(/^Bcc:/im);
+    expect(mail.raw).toMatch(/Subject: Welcome to Headers, Eve Bcc: victim@example.com X/);
+  });
+
   it('does not send without sendEmail or without an email address', async () => {
     const p = await project('Quiet');
     const before = received.length;
