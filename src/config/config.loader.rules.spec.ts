@@ -86,6 +86,8 @@ describe('loadConfig trusted issuers', () => {
         `${P}.max.token.age=3600`,
         `${P}.provisioning=existing`,
         `${P}.fhir.base=https://fhir.example.com/R4/`,
+        `${P}.userinfo.credentials=true`,
+        `${P}.email.matching=true`,
       ].join('\n'),
     );
     expect(loadConfig({ env: {}, cwd }).issuers[0]).toEqual({
@@ -100,6 +102,53 @@ describe('loadConfig trusted issuers', () => {
       maxTokenAgeSeconds: 3600,
       provisioning: 'existing',
       fhirBase: 'https://fhir.example.com/R4',
+      userinfoCredentials: true,
+      emailMatching: true,
+      source: 'config',
+    });
+  });
+
+  describe('oauth and secrets (issue 4)', () => {
+    const prod = { BRIDGEKEEPER_MODE: 'production' };
+    it('has safe defaults: ES256, 5 min access tokens, 30 day rotation, audience = public URL', () => {
+      const c = loadConfig({ env: {}, cwd: dir() });
+      expect(c.oauth).toEqual({
+        signingAlgorithm: 'ES256',
+        signingRotationSeconds: 30 * 86400,
+        audience: 'http://localhost:3000',
+        accessTokenTtlSeconds: 300,
+        refreshTokenTtlSeconds: 30 * 86400,
+      });
+    });
+
+    it('requires bridgekeeper.secrets.key in production mode', () => {
+      expect(configError(() => loadConfig({ env: prod, cwd: dir() })).message).toMatch(
+        /bridgekeeper\.secrets\.key .*is required in production mode/,
+      );
+    });
+
+    it.each([
+      'change-me-change-me-change-me-change-me',
+      'x'.repeat(40),
+      'please-replace-me-with-32-random-bytes',
+    ])('refuses the placeholder secrets key %s in production, without printing it', (key) => {
+      const message = configError(() =>
+        loadConfig({ env: { ...prod, BRIDGEKEEPER_SECRETS_KEY: key }, cwd: dir() }),
+      ).message;
+      expect(message).toMatch(/looks like a placeholder/);
+      expect(message).not.toContain(key);
+    });
+
+    it('refuses a short secrets key in any mode, and accepts a random one in production', () => {
+      expect(
+        configError(() => loadConfig({ env: { BRIDGEKEEPER_SECRETS_KEY: 'short' }, cwd: dir() }))
+          .message,
+      ).toMatch(/at least 32 characters/);
+      const key = 'q8Vn2Kx7Lp4Rt9Wz3Ym6Bc1Hd5Jf0Gs=';
+      expect(
+        loadConfig({ env: { ...prod, BRIDGEKEEPER_SECRETS_KEY: key }, cwd: dir() }).oauth
+          .secretsKey,
+      ).toBe(key);
     });
   });
 

@@ -68,6 +68,9 @@ describe('loadConfig', () => {
         algorithms: ['RS256'],
         clockToleranceSeconds: 60,
         provisioning: 'existing',
+        userinfoCredentials: false,
+        emailMatching: false,
+        source: 'config',
       },
     ]);
   });
@@ -170,6 +173,7 @@ describe('loadConfig', () => {
     const env = {
       ...corp,
       BRIDGEKEEPER_MODE: 'production',
+      BRIDGEKEEPER_SECRETS_KEY: 'k'.repeat(10) + 'Zq3vX9pLm2Rt8wYb4nJh6Ds1',
       BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_CORP_JWKS: 'http://login.example.com/certs',
     };
     expect(problems(() => loadConfig({ env, cwd: dir() }))).toMatch(/must use https in production/);

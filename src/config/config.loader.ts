@@ -8,7 +8,9 @@ import {
   type AppConfig,
   type AsymmetricAlgorithm,
   type Mode,
+  type OauthConfig,
   type Provisioning,
+  type SigningAlgorithm,
   type TrustedIssuerConfig,
 } from 'src/config/config.types';
 
@@ -53,6 +55,8 @@ const ISSUER_KEYS = [
   'fhir.base',
   'userinfo',
   'opaque',
+  'userinfo.credentials',
+  'email.matching',
 ] as const;
 const GLOBAL_KEYS = [
   'mode',
@@ -85,6 +89,12 @@ const GLOBAL_KEYS = [
   'invite.email.subject',
   'invite.email.body',
   'invite.signin.url',
+  'secrets.key',
+  'oauth.signing.algorithm',
+  'oauth.signing.rotation.seconds',
+  'oauth.audience',
+  'oauth.access.token.ttl.seconds',
+  'oauth.refresh.token.ttl.seconds',
 ] as const;
 
 /** `bridgekeeper.http.port` → `BRIDGEKEEPER_HTTP_PORT`. */
@@ -223,6 +233,7 @@ export function loadConfig(sources: ConfigSources): AppConfig {
       inviteBody: r.str('bridgekeeper.invite.email.body', DEFAULT_INVITE_BODY),
       signInUrl: r.url('bridgekeeper.invite.signin.url', publicUrl),
     },
+    oauth: readOauth(r, mode, publicUrl, where, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -292,6 +303,67 @@ function readIssuer(
     ...(maxAgeRaw !== undefined ? { maxTokenAgeSeconds: maxAgeRaw } : {}),
     ...(fhirBase !== undefined ? { fhirBase: fhirBase.replace(/\/+$/, '') } : {}),
     provisioning: r.oneOf<Provisioning>(k('provisioning'), ['jit', 'existing'], 'jit'),
+    userinfoCredentials: r.bool(k('userinfo.credentials'), false),
+    emailMatching: r.bool(k('email.matching'), false),
+    source: 'config',
+  };
+}
+
+/** Values that are documentation, not secrets: refused as `secrets.key` in production mode. */
+const PLACEHOLDER_SECRET =
+  /^(change[-_ ]?me|changeit|placeholder|secret|password|example|default|test|x+|0+|(.)\2*)$|change[-_ ]?me|replace[-_ ]?me|placeholder|example|your[-_ ]/i;
+const MIN_SECRETS_KEY_LENGTH = 32;
+
+function readOauth(
+  r: Reader,
+  mode: Mode,
+  publicUrl: string,
+  where: (k: string) => string,
+  problems: string[],
+): OauthConfig {
+  const keyName = 'bridgekeeper.secrets.key';
+  const secretsKey = r.has(keyName) ? r.str(keyName, '') : undefined;
+  if (secretsKey !== undefined) {
+    // Never print the value, not even a part of it.
+    if (secretsKey.length < MIN_SECRETS_KEY_LENGTH) {
+      problems.push(
+        `${where(keyName)}: must be at least ${MIN_SECRETS_KEY_LENGTH} characters (e.g. \`openssl rand -base64 32\`)`,
+      );
+    } else if (mode === 'production' && PLACEHOLDER_SECRET.test(secretsKey)) {
+      problems.push(`${where(keyName)}: looks like a placeholder; generate a random key`);
+    }
+  } else if (mode === 'production') {
+    problems.push(
+      `${where(keyName)}: is required in production mode (it encrypts the signing keys at rest); generate one with \`openssl rand -base64 32\``,
+    );
+  }
+  const accessTokenTtlSeconds = r.int(
+    'bridgekeeper.oauth.access.token.ttl.seconds',
+    300,
+    30,
+    86400,
+  );
+  return {
+    ...(secretsKey !== undefined ? { secretsKey } : {}),
+    signingAlgorithm: r.oneOf<SigningAlgorithm>(
+      'bridgekeeper.oauth.signing.algorithm',
+      ['ES256', 'RS256'],
+      'ES256',
+    ),
+    signingRotationSeconds: r.int(
+      'bridgekeeper.oauth.signing.rotation.seconds',
+      30 * 86400,
+      0,
+      365 * 86400,
+    ),
+    audience: r.str('bridgekeeper.oauth.audience', publicUrl),
+    accessTokenTtlSeconds,
+    refreshTokenTtlSeconds: r.int(
+      'bridgekeeper.oauth.refresh.token.ttl.seconds',
+      30 * 86400,
+      60,
+      365 * 86400,
+    ),
   };
 }
 

@@ -36,6 +36,12 @@ export interface TrustedIssuerConfig {
   provisioning: Provisioning;
   /** FHIR base URL that absolute `fhirUser` claims of this issuer must start with (issue 3). */
   fhirBase?: string;
+  /** `GET /oauth2/userinfo` with this issuer's token also returns Bridgekeeper `credentials` (Medplum). */
+  userinfoCredentials: boolean;
+  /** Whether a verified email (`email_verified: true`) of this issuer may be used to match people. */
+  emailMatching: boolean;
+  /** Where the issuer comes from: configuration (read-only) or the admin API (database). */
+  source: 'config' | 'database';
 }
 
 export interface SmtpConfig {
@@ -51,6 +57,21 @@ export interface SmtpConfig {
 export interface AdminIdentity {
   issuer: string;
   subject: string;
+}
+
+export type SigningAlgorithm = 'ES256' | 'RS256';
+
+/** Bridgekeeper as an OAuth 2 / OpenID provider (issue 4). */
+export interface OauthConfig {
+  /** Encrypts secrets at rest (signing keys). Absent in development: a generated key in `dataDir`. */
+  secretsKey?: string;
+  signingAlgorithm: SigningAlgorithm;
+  /** A new signing key every this many seconds (0: only when an admin rotates). */
+  signingRotationSeconds: number;
+  /** The `aud` of Bridgekeeper access tokens, and the audience our own validation accepts. */
+  audience: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
 }
 
 export interface AppConfig {
@@ -75,4 +96,5 @@ export interface AppConfig {
   issuers: TrustedIssuerConfig[];
   smtp: SmtpConfig;
   admins: AdminIdentity[];
+  oauth: OauthConfig;
 }
