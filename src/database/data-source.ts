@@ -4,12 +4,24 @@ import type { AppConfig } from 'src/config/config.types';
 import { MembershipEntity } from 'src/memberships/membership.entity';
 import { ProfileEntity } from 'src/memberships/profile.entity';
 import { ProjectEntity } from 'src/projects/project.entity';
+import { SigningKeyEntity } from 'src/signing-keys/signing-key.entity';
 import { CreateActors1764000000000 } from 'src/database/migrations/1764000000000-CreateActors';
 import { CreateProjectsAndMemberships1795541668147 } from 'src/database/migrations/1795541668147-CreateProjectsAndMemberships';
+import { CreateSigningKeys1796153210656 } from 'src/database/migrations/1796153210656-CreateSigningKeys';
 
 /** Every entity and migration, listed explicitly so the same list works from TypeScript and from dist/. */
-export const ENTITIES = [ActorEntity, ProjectEntity, ProfileEntity, MembershipEntity];
-export const MIGRATIONS = [CreateActors1764000000000, CreateProjectsAndMemberships1795541668147];
+export const ENTITIES = [
+  ActorEntity,
+  ProjectEntity,
+  ProfileEntity,
+  MembershipEntity,
+  SigningKeyEntity,
+];
+export const MIGRATIONS = [
+  CreateActors1764000000000,
+  CreateProjectsAndMemberships1795541668147,
+  CreateSigningKeys1796153210656,
+];
 
 /** The one DataSource definition, shared by the Nest app and the migration scripts. */
 export function dataSourceOptions(config: AppConfig, url: string): DataSourceOptions {
