@@ -3,16 +3,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { getProperties } from 'properties-file';
 import {
-  ASYMMETRIC_ALGORITHMS,
   type AdminIdentity,
   type AppConfig,
-  type AsymmetricAlgorithm,
   type Mode,
   type OauthConfig,
-  type Provisioning,
   type SigningAlgorithm,
   type TrustedIssuerConfig,
 } from 'src/config/config.types';
+import {
+  checkIssuer,
+  type IssuerDraft,
+  type IssuerField,
+  issuerConflicts,
+  issuerNameProblem,
+} from 'src/config/issuer-rules';
 
 /**
  * Configuration sources, later wins: built-in defaults → properties file → environment.
@@ -41,7 +45,6 @@ const CONFIG_FILE_ENV = 'BRIDGEKEEPER_CONFIG';
 const DEFAULT_INVITE_SUBJECT = 'You are invited to {{project}}';
 const DEFAULT_INVITE_BODY =
   'Hello {{name}},\n\nyou have been invited to {{project}}. Sign in at {{link}} with your usual account.\n';
-const ISSUER_NAME = /^[a-z0-9]+$/;
 const ISSUER_PREFIX = 'bridgekeeper.auth.jwt.trusted.issuer.';
 const ISSUER_KEYS = [
   'issuer',
@@ -131,11 +134,9 @@ export function loadConfig(sources: ConfigSources): AppConfig {
   const issuerNames = r.list('bridgekeeper.auth.jwt.trusted.issuers');
   const seen = new Set<string>();
   for (const name of issuerNames) {
-    if (!ISSUER_NAME.test(name)) {
-      problems.push(
-        `${where('bridgekeeper.auth.jwt.trusted.issuers')}: issuer name "${name}" must be lower-case letters and digits only`,
-      );
-    }
+    const nameProblem = issuerNameProblem(name);
+    if (nameProblem)
+      problems.push(`${where('bridgekeeper.auth.jwt.trusted.issuers')}: ${nameProblem}`);
     if (seen.has(name)) {
       problems.push(
         `${where('bridgekeeper.auth.jwt.trusted.issuers')}: issuer "${name}" is listed twice`,
@@ -143,25 +144,26 @@ export function loadConfig(sources: ConfigSources): AppConfig {
     }
     seen.add(name);
   }
-  const issuers = issuerNames
-    .filter((n) => ISSUER_NAME.test(n))
-    .filter((n, i, all) => all.indexOf(n) === i)
-    .map((name) => readIssuer(r, name, mode, where, problems));
+  const validNames = issuerNames
+    .filter((n) => issuerNameProblem(n) === undefined)
+    .filter((n, i, all) => all.indexOf(n) === i);
+  const issuers = validNames
+    .map((name) => readIssuer(r, name, mode, publicUrl, where, problems))
+    .filter((i): i is TrustedIssuerConfig => i !== undefined);
   const opaqueIssuers = issuers.filter((i) => i.opaque).map((i) => i.name);
   if (opaqueIssuers.length > 1) {
     problems.push(
       `issuers ${opaqueIssuers.join(', ')} all accept opaque tokens; at most one may (an opaque token must only ever be sent to one IdP)`,
     );
   }
-  const issValues = new Map<string, string>();
-  for (const i of issuers) {
-    const other = issValues.get(i.issuer);
-    if (other)
-      problems.push(`issuers "${other}" and "${i.name}" have the same exact iss "${i.issuer}"`);
-    else issValues.set(i.issuer, i.name);
-  }
+  issuers.forEach((i, index) => {
+    for (const c of issuerConflicts(i, issuers.slice(0, index))) {
+      if (c.kind === 'iss')
+        problems.push(`issuers "${c.other}" and "${i.name}" have the same exact iss "${i.issuer}"`);
+    }
+  });
 
-  const admins = readAdmins(r, new Set(issuers.map((i) => i.name)), where, problems);
+  const admins = readAdmins(r, new Set(validNames), where, problems);
 
   const knownKeys = new Set<string>(GLOBAL_KEYS.map((k) => PREFIX + k));
   for (const name of issuerNames)
@@ -239,74 +241,61 @@ export function loadConfig(sources: ConfigSources): AppConfig {
   return config;
 }
 
+/** Per-issuer configuration key suffixes, by field: the messages of the shared rules name these keys. */
+const ISSUER_FIELD_KEYS: Record<IssuerField, string> = {
+  name: 'name',
+  issuer: 'issuer',
+  jwksUrl: 'jwks',
+  userinfoUrl: 'userinfo',
+  opaque: 'opaque',
+  audiences: 'audiences',
+  audiencesRequired: 'audiences.required',
+  algorithms: 'algorithms',
+  clockToleranceSeconds: 'clock.tolerance',
+  maxTokenAgeSeconds: 'max.token.age',
+  provisioning: 'provisioning',
+  fhirBase: 'fhir.base',
+  userinfoCredentials: 'userinfo.credentials',
+  emailMatching: 'email.matching',
+};
+
+/**
+ * Reads one issuer's keys (syntax only: booleans, integers, lists) and applies the shared issuer rules
+ * (`issuer-rules.ts`), which the admin API applies too.
+ */
 function readIssuer(
   r: Reader,
   name: string,
   mode: Mode,
+  publicUrl: string,
   where: (k: string) => string,
   problems: string[],
-): TrustedIssuerConfig {
+): TrustedIssuerConfig | undefined {
   const k = (suffix: string) => `${ISSUER_PREFIX}${name}.${suffix}`;
+  const key = (field: IssuerField) => k(ISSUER_FIELD_KEYS[field]);
   const issuer = r.requiredStr(k('issuer'));
-  const jwksUrl = r.optionalUrl(k('jwks'), ['https:', 'http:']);
-  const userinfoUrl = r.optionalUrl(k('userinfo'), ['https:', 'http:']);
-  if (!r.has(k('jwks')) && !r.has(k('userinfo'))) {
-    problems.push(
-      `${where(k('jwks'))}: issuer "${name}" needs a JWKS URL, a userinfo URL (${k('userinfo')}), or both`,
-    );
-  }
-  for (const [key, url] of [
-    [k('jwks'), jwksUrl],
-    [k('userinfo'), userinfoUrl],
-  ] as const) {
-    if (url && mode === 'production' && url.startsWith('http:') && !isLoopbackUrl(url)) {
-      problems.push(`${where(key)}: must use https in production mode`);
-    }
-  }
-  const opaque = r.bool(k('opaque'), false);
-  if (opaque && !userinfoUrl) {
-    problems.push(
-      `${where(k('opaque'))}: opaque tokens can only be checked through a userinfo URL`,
-    );
-  }
-  const audiences = r.list(k('audiences'));
-  // Userinfo answers carry no audience: an issuer validated only that way needs none.
-  const audiencesRequired = r.bool(k('audiences.required'), r.has(k('jwks')));
-  if (audiencesRequired && audiences.length === 0) {
-    problems.push(
-      `${where(k('audiences'))}: issuer "${name}" has no audiences; list the accepted audiences, or set ${k('audiences.required')}=false to accept tokens issued for any client`,
-    );
-  }
-  const algorithms = r.list(k('algorithms'), ['RS256']);
-  const badAlgs = algorithms.filter(
-    (a) => !(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(a),
-  );
-  if (badAlgs.length > 0) {
-    problems.push(
-      `${where(k('algorithms'))}: ${badAlgs.join(', ')} not allowed; use asymmetric algorithms only (${ASYMMETRIC_ALGORITHMS.join(', ')})`,
-    );
-  }
-  if (algorithms.length === 0)
-    problems.push(`${where(k('algorithms'))}: must list at least one algorithm`);
-  const maxAgeRaw = r.optionalInt(k('max.token.age'), 1, 31536000);
-  const fhirBase = r.optionalUrl(k('fhir.base'), ['https:', 'http:']);
-  return {
+  const draft: IssuerDraft = {
     name,
-    issuer,
-    ...(jwksUrl !== undefined ? { jwksUrl } : {}),
-    ...(userinfoUrl !== undefined ? { userinfoUrl } : {}),
-    opaque,
-    audiences,
-    audiencesRequired,
-    algorithms: algorithms as AsymmetricAlgorithm[],
-    clockToleranceSeconds: r.int(k('clock.tolerance'), 60, 0, 600),
-    ...(maxAgeRaw !== undefined ? { maxTokenAgeSeconds: maxAgeRaw } : {}),
-    ...(fhirBase !== undefined ? { fhirBase: fhirBase.replace(/\/+$/, '') } : {}),
-    provisioning: r.oneOf<Provisioning>(k('provisioning'), ['jit', 'existing'], 'jit'),
+    ...(issuer ? { issuer } : {}),
+    jwksUrl: r.optionalStr(k('jwks')),
+    userinfoUrl: r.optionalStr(k('userinfo')),
+    opaque: r.bool(k('opaque'), false),
+    audiences: r.list(k('audiences')),
+    audiencesRequired: r.optionalBool(k('audiences.required')),
+    algorithms: r.optionalList(k('algorithms')),
+    clockToleranceSeconds: r.optionalInteger(k('clock.tolerance')),
+    maxTokenAgeSeconds: r.optionalInteger(k('max.token.age')),
+    provisioning: r.optionalStr(k('provisioning')),
+    fhirBase: r.optionalStr(k('fhir.base')),
     userinfoCredentials: r.bool(k('userinfo.credentials'), false),
     emailMatching: r.bool(k('email.matching'), false),
-    source: 'config',
   };
+  const checked = checkIssuer(draft, { mode, fieldName: key, ownIssuer: publicUrl });
+  // A missing iss was already reported by requiredStr.
+  for (const p of checked.problems) {
+    if (!(p.field === 'issuer' && !issuer)) problems.push(`${where(key(p.field))}: ${p.message}`);
+  }
+  return checked.issuer ? { ...checked.issuer, source: 'config' } : undefined;
 }
 
 /** Values that are documentation, not secrets: refused as `secrets.key` in production mode. */
@@ -502,15 +491,6 @@ function hintFor(key: string, issuerNames: string[]): string {
   return '';
 }
 
-function isLoopbackUrl(value: string): boolean {
-  try {
-    const h = new URL(value).hostname;
-    return h === 'localhost' || h === '[::1]' || /^127\./.test(h);
-  } catch {
-    return false;
-  }
-}
-
 /** Reads typed values and records one problem per bad key. Never includes a value in a message. */
 class Reader {
   constructor(
@@ -539,6 +519,10 @@ class Reader {
     return this.get(key) ?? def;
   }
 
+  optionalStr(key: string): string | undefined {
+    return this.get(key);
+  }
+
   requiredStr(key: string): string {
     const v = this.get(key);
     if (v === undefined) this.fail(key, 'is required');
@@ -552,6 +536,22 @@ class Reader {
       .split(',')
       .map((s) => s.trim())
       .filter((s) => s.length > 0);
+  }
+
+  /** A list, or undefined when the key is absent (so the caller's default applies). */
+  optionalList(key: string): string[] | undefined {
+    return this.has(key) ? this.list(key) : undefined;
+  }
+
+  /** Integer syntax only; the range is the caller's rule. */
+  optionalInteger(key: string): number | undefined {
+    const v = this.get(key);
+    if (v === undefined) return undefined;
+    if (!/^-?\d+$/.test(v)) {
+      this.fail(key, 'must be an integer');
+      return undefined;
+    }
+    return Number(v);
   }
 
   int(key: string, def: number, min: number, max: number): number {
@@ -571,6 +571,10 @@ class Reader {
       return undefined;
     }
     return n;
+  }
+
+  optionalBool(key: string): boolean | undefined {
+    return this.has(key) ? this.bool(key, false) : undefined;
   }
 
   bool(key: string, def: boolean): boolean {
