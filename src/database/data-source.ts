@@ -5,9 +5,11 @@ import { MembershipEntity } from 'src/memberships/membership.entity';
 import { ProfileEntity } from 'src/memberships/profile.entity';
 import { ProjectEntity } from 'src/projects/project.entity';
 import { SigningKeyEntity } from 'src/signing-keys/signing-key.entity';
+import { TrustedIssuerEntity } from 'src/issuers/trusted-issuer.entity';
 import { CreateActors1764000000000 } from 'src/database/migrations/1764000000000-CreateActors';
 import { CreateProjectsAndMemberships1795541668147 } from 'src/database/migrations/1795541668147-CreateProjectsAndMemberships';
 import { CreateSigningKeys1796153210656 } from 'src/database/migrations/1796153210656-CreateSigningKeys';
+import { CreateTrustedIssuers1796153345286 } from 'src/database/migrations/1796153345286-CreateTrustedIssuers';
 
 /** Every entity and migration, listed explicitly so the same list works from TypeScript and from dist/. */
 export const ENTITIES = [
@@ -16,11 +18,13 @@ export const ENTITIES = [
   ProfileEntity,
   MembershipEntity,
   SigningKeyEntity,
+  TrustedIssuerEntity,
 ];
 export const MIGRATIONS = [
   CreateActors1764000000000,
   CreateProjectsAndMemberships1795541668147,
   CreateSigningKeys1796153210656,
+  CreateTrustedIssuers1796153345286,
 ];
 
 /** The one DataSource definition, shared by the Nest app and the migration scripts. */
