@@ -17,6 +17,8 @@ import { IdentityModule } from 'src/identity/identity.module';
 import { InvitesModule } from 'src/invites/invites.module';
 import { MetricsModule } from 'src/metrics/metrics.module';
 import { OauthModule } from 'src/oauth/oauth.module';
+import { SecretsModule } from 'src/secrets/secrets.module';
+import { SigningKeysModule } from 'src/signing-keys/signing-keys.module';
 
 /** Composition only: infrastructure first, then the domain modules. */
 @Module({})
@@ -30,10 +32,12 @@ export class AppModule {
         MetricsModule,
         DatabaseModule,
         CacheModule,
+        SecretsModule,
         HealthModule,
         ActorsModule,
         IdentityModule,
         InvitesModule,
+        SigningKeysModule,
         OauthModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,

@@ -11,6 +11,7 @@ import {
   ProjectMembershipsResolver,
 } from 'src/memberships/project-memberships.resolver';
 import { ProjectsResolver } from 'src/projects/projects.resolver';
+import { SigningKeysResolver } from 'src/signing-keys/signing-keys.resolver';
 
 /**
  * Every resolver class of the API. The runtime schema is built by Nest from the modules; `schema.gql` is
@@ -25,6 +26,7 @@ export const RESOLVERS = [
   ProjectMembershipsResolver,
   MembershipActorResolver,
   ActorMembershipsResolver,
+  SigningKeysResolver,
 ];
 
 const HEADER =

@@ -1,0 +1,24 @@
+import { Mutation, Query, Resolver } from '@nestjs/graphql';
+import { ADMIN_ROLE, RequireRoles } from 'src/common/decorators/roles.decorator';
+import { SigningKey, toSigningKeyModel } from 'src/signing-keys/models/signing-key.model';
+import { SigningKeysService } from 'src/signing-keys/signing-keys.service';
+
+/** Signing key administration. Every operation here needs the ADMIN role. */
+@Resolver(() => SigningKey)
+@RequireRoles(ADMIN_ROLE)
+export class SigningKeysResolver {
+  constructor(private readonly service: SigningKeysService) {}
+
+  @Query(() => [SigningKey], { description: 'Every signing key, newest first (ADMIN)' })
+  async signingKeys(): Promise<SigningKey[]> {
+    return (await this.service.list()).map(toSigningKeyModel);
+  }
+
+  @Mutation(() => SigningKey, {
+    description:
+      'Activate a new signing key now; the old one keeps verifying until its tokens have expired (ADMIN)',
+  })
+  async rotateSigningKey(): Promise<SigningKey> {
+    return toSigningKeyModel(await this.service.rotate());
+  }
+}

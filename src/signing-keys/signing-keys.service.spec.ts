@@ -1,0 +1,137 @@
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import { MemoryClusterBus } from 'src/cache/cluster-bus';
+import { AppError } from 'src/common/errors/app-error';
+import type { AppConfig } from 'src/config/config.types';
+import { SecretsService } from 'src/secrets/secrets.service';
+import {
+  generateSigningKey,
+  importPrivateKey,
+  KID_PATTERN,
+  newKid,
+  publicJwk,
+} from 'src/signing-keys/signing-key-material';
+import { SigningKeysService } from 'src/signing-keys/signing-keys.service';
+
+// Key material and failure mapping without a database; the full lifecycle runs in
+// test/e2e/signing-keys.e2e-spec.ts against a real PostgreSQL.
+
+const config = {
+  mode: 'development',
+  dataDir: '/nonexistent',
+  oauth: {
+    secretsKey: 'unit-test-signing-keys-secrets-key-0123456789',
+    signingAlgorithm: 'ES256',
+    signingRotationSeconds: 0,
+    accessTokenTtlSeconds: 300,
+  },
+} as unknown as AppConfig;
+const logger = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+} as unknown as Logger;
+
+function service(dataSource: Partial<DataSource>): SigningKeysService {
+  return new SigningKeysService(
+    dataSource as DataSource,
+    new SecretsService(config, logger),
+    new MemoryClusterBus(),
+    config,
+    logger,
+  );
+}
+
+async function expectUnavailable(p: Promise<unknown>): Promise<void> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AppError);
+  expect((err as AppError).kind).toBe('UNAVAILABLE');
+}
+
+describe('signing key material', () => {
+  it('mints random base64url kids of 16 bytes', () => {
+    const kids = new Set(Array.from({ length: 100 }, newKid));
+    expect(kids.size).toBe(100);
+    for (const k of kids) {
+      expect(k).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      expect(KID_PATTERN.test(k)).toBe(true);
+    }
+  });
+
+  it.each(['ES256', 'RS256'] as const)('publishes only public members of %s keys', async (alg) => {
+    const k = await generateSigningKey(alg);
+    expect(k.privateJwk.d).toEqual(expect.any(String));
+    expect(k.publicJwk).toEqual(
+      alg === 'ES256'
+        ? {
+            kty: 'EC',
+            crv: 'P-256',
+            x: k.privateJwk.x,
+            y: k.privateJwk.y,
+            kid: k.kid,
+            alg,
+            use: 'sig',
+          }
+        : { kty: 'RSA', n: k.privateJwk.n, e: k.privateJwk.e, kid: k.kid, alg, use: 'sig' },
+    );
+    expect(publicJwk(k.privateJwk, k.kid, alg)).toEqual(k.publicJwk);
+    expect(importPrivateKey(k.privateJwk, k.publicJwk, k.kid, alg).type).toBe('private');
+  });
+
+  it('refuses a private key that is not the private half of the published key, or of the wrong type', async () => {
+    const [a, b] = await Promise.all([generateSigningKey('ES256'), generateSigningKey('ES256')]);
+    expect(() => importPrivateKey(a.privateJwk, b.publicJwk, b.kid, 'ES256')).toThrow(
+      /does not match/,
+    );
+    expect(() => importPrivateKey(a.publicJwk, a.publicJwk, a.kid, 'ES256')).toThrow(
+      /does not match/,
+    );
+    expect(() => publicJwk(a.publicJwk, a.kid, 'RS256')).toThrow(/RSA/);
+  });
+});
+
+describe('SigningKeysService without a database', () => {
+  const failing = () => {
+    const err = Object.assign(new Error('relation "signing_keys" does not exist'), {
+      code: '42P01',
+    });
+    return {
+      query: jest.fn().mockRejectedValue(err),
+      transaction: jest.fn().mockRejectedValue(err),
+    } as unknown as Partial<DataSource>;
+  };
+
+  it('turns any database failure into a 503, never a 500 nor "no key"', async () => {
+    const keys = service(failing());
+    await expectUnavailable(keys.onApplicationBootstrap());
+    await expectUnavailable(keys.list());
+    await expectUnavailable(keys.rotate());
+    await expectUnavailable(keys.verificationKey('some-unknown-kid'));
+  });
+
+  it('refuses to sign (503) before a key is loaded, and publishes nothing', async () => {
+    const keys = service(failing());
+    await expectUnavailable(keys.sign({ sub: 'x' }, 'at+jwt'));
+    expect(keys.publicJwks()).toEqual({ keys: [] });
+    expect(keys.algorithms()).toEqual([]);
+  });
+
+  it('never queries the database for a malformed kid', async () => {
+    const ds = failing();
+    const keys = service(ds);
+    await expect(keys.verificationKey('../../etc/passwd')).resolves.toBeUndefined();
+    await expect(keys.verificationKey('k'.repeat(65))).resolves.toBeUndefined();
+    expect(ds.query).not.toHaveBeenCalled();
+  });
+
+  it('asks the database about unknown kids at most once per 5 s', async () => {
+    const query = jest.fn().mockResolvedValue([]);
+    const keys = service({ query } as unknown as Partial<DataSource>);
+    await Promise.all([keys.verificationKey('unknown-1'), keys.verificationKey('unknown-2')]);
+    await keys.verificationKey('unknown-3');
+    expect(query).toHaveBeenCalledTimes(1);
+  });
+});
