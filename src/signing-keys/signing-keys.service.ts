@@ -339,7 +339,11 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
       try {
         signer = this.openSigner(activeRow);
       } catch (err) {
-        if (strict) throw err;
+        if (strict)
+          throw new Error(
+            `the active signing key ${activeRow.kid} cannot be used: it does not decrypt with this node's bridgekeeper.secrets.key (not the key of the node that created it, or altered data)`,
+            { cause: err },
+          );
         this.logger.error(
           { kid: activeRow.kid, code: (err as AppError).code },
           'the active signing key cannot be used here (is bridgekeeper.secrets.key the same on every node?)',

@@ -18,6 +18,7 @@ import { startRedis, type RedisServer } from '../support/redis';
 // every node learning a rotation made on another one.
 jest.setTimeout(60_000);
 const AUD = 'bk-signing-keys';
+const ISS = 'https://bridgekeeper.test';
 const SECRETS_KEY = 'e2e-signing-keys-secrets-key-0123456789abcdef';
 const OTHER_SECRETS_KEY = 'e2e-some-other-secrets-key-0123456789abcdef';
 const SIGNING_KEY_FIELDS = 'kid alg status createdAt retiredAt publishUntil';
@@ -49,10 +50,10 @@ async function jwksOf(bk: RunningBridgekeeper): Promise<{ keys: JWK[] }> {
   return (await res.json()) as { keys: JWK[] };
 }
 
-function claims(bk: RunningBridgekeeper, sub = 'actor-1'): Record<string, unknown> {
+function claims(sub = 'actor-1'): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000);
   return {
-    iss: bk.config.publicUrl,
+    iss: ISS,
     aud: AUD,
     sub,
     client_id: 'c1',
@@ -64,7 +65,7 @@ function claims(bk: RunningBridgekeeper, sub = 'actor-1'): Record<string, unknow
 
 async function verifyAgainstJwks(bk: RunningBridgekeeper, token: string) {
   return jwtVerify(token, createLocalJWKSet(await jwksOf(bk)), {
-    issuer: bk.config.publicUrl,
+    issuer: ISS,
     audience: AUD,
     typ: 'at+jwt',
   });
@@ -155,7 +156,7 @@ describe('signing keys', () => {
 
   it('signs tokens that verify against the published JWKS, with typ, alg and kid in the header', async () => {
     const keys = a.app.get(SigningKeysService);
-    const { token, kid } = await keys.sign(claims(a), 'at+jwt');
+    const { token, kid } = await keys.sign(claims(), 'at+jwt');
     expect(decodeProtectedHeader(token)).toEqual({ alg: 'ES256', kid, typ: 'at+jwt' });
     const { payload } = await verifyAgainstJwks(b, token);
     expect(payload).toMatchObject({ sub: 'actor-1', client_id: 'c1' });
@@ -164,7 +165,7 @@ describe('signing keys', () => {
     expect(vk?.alg).toBe('ES256');
     await expect(jwtVerify(token, vk!.key, { algorithms: ['ES256'] })).resolves.toBeDefined();
     // Another typ is another header, never a token usable in place of an access token.
-    const id = await keys.sign(claims(a), 'JWT');
+    const id = await keys.sign(claims(), 'JWT');
     expect(decodeProtectedHeader(id.token).typ).toBe('JWT');
     await expect(verifyAgainstJwks(a, id.token)).rejects.toThrow();
   });
@@ -192,7 +193,7 @@ describe('signing keys', () => {
 
   it('rotates for an admin: old key retired but still published until its tokens expire; the other node learns the new kid', async () => {
     const [before] = await keysOf(a.databaseUrl);
-    const oldToken = (await a.app.get(SigningKeysService).sign(claims(a, 'old'), 'at+jwt')).token;
+    const oldToken = (await a.app.get(SigningKeysService).sign(claims('old'), 'at+jwt')).token;
 
     const rotated = await a.graphql(
       `mutation { rotateSigningKey { ${SIGNING_KEY_FIELDS} } }`,
@@ -224,7 +225,7 @@ describe('signing keys', () => {
 
     // Node A publishes both and signs with the new key.
     expect((await jwksOf(a)).keys.map((k) => k.kid)).toEqual([fresh.kid, before.kid]);
-    const newToken = await a.app.get(SigningKeysService).sign(claims(a, 'new'), 'at+jwt');
+    const newToken = await a.app.get(SigningKeysService).sign(claims('new'), 'at+jwt');
     expect(newToken.kid).toBe(fresh.kid);
     await expect(verifyAgainstJwks(a, oldToken)).resolves.toBeDefined();
     await expect(verifyAgainstJwks(a, newToken.token)).resolves.toBeDefined();
@@ -284,7 +285,7 @@ describe('signing keys across nodes on Redis', () => {
       await new Promise((r) => setTimeout(r, 25));
     }
     expect(keysB.publicJwks().keys.map((k) => k.kid)).toContain(info.kid);
-    expect((await keysB.sign(claims(b), 'at+jwt')).kid).toBe(info.kid);
+    expect((await keysB.sign(claims(), 'at+jwt')).kid).toBe(info.kid);
   });
 });
 
@@ -313,7 +314,7 @@ describe('signing keys with RS256 and scheduled rotation', () => {
     expect(keys).toHaveLength(1);
     expect(Object.keys(keys[0]).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
     expect(keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig' });
-    const { token } = await bk.app.get(SigningKeysService).sign(claims(bk), 'at+jwt');
+    const { token } = await bk.app.get(SigningKeysService).sign(claims(), 'at+jwt');
     expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'RS256', typ: 'at+jwt' });
     await expect(verifyAgainstJwks(bk, token)).resolves.toBeDefined();
     expect(bk.logs.join('\n')).toMatch(/development secrets key/);
