@@ -9,6 +9,7 @@ import {
   importPrivateKey,
   KID_PATTERN,
   newKid,
+  privateKeyAad,
   publicJwk,
 } from 'src/signing-keys/signing-key-material';
 import { SigningKeysService } from 'src/signing-keys/signing-keys.service';
@@ -133,5 +134,33 @@ describe('SigningKeysService without a database', () => {
     await Promise.all([keys.verificationKey('unknown-1'), keys.verificationKey('unknown-2')]);
     await keys.verificationKey('unknown-3');
     expect(query).toHaveBeenCalledTimes(1);
+  });
+
+  it("refuses to start, saying why, when the active key does not decrypt with this node's secrets key", async () => {
+    const k = await generateSigningKey('ES256');
+    const otherNode = new SecretsService(
+      {
+        ...config,
+        oauth: { ...config.oauth, secretsKey: 'another-nodes-secrets-key-0123456789abcdef' },
+      },
+      logger,
+    );
+    const row = {
+      kid: k.kid,
+      alg: 'ES256',
+      status: 'ACTIVE',
+      public_jwk: k.publicJwk,
+      private_key_encrypted: otherNode.encrypt(JSON.stringify(k.privateJwk), privateKeyAad(k.kid)),
+      created_at: new Date(),
+      retired_at: null,
+      publish_until: null,
+    };
+    const keys = service({
+      query: jest.fn().mockResolvedValue([row]),
+    } as unknown as Partial<DataSource>);
+    const err = (await keys.onApplicationBootstrap().catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(/does not decrypt with this node's bridgekeeper.secrets.key/);
+    expect(err.message).not.toContain(row.private_key_encrypted);
+    keys.onApplicationShutdown();
   });
 });
