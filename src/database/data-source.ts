@@ -6,10 +6,15 @@ import { ProfileEntity } from 'src/memberships/profile.entity';
 import { ProjectEntity } from 'src/projects/project.entity';
 import { SigningKeyEntity } from 'src/signing-keys/signing-key.entity';
 import { TrustedIssuerEntity } from 'src/issuers/trusted-issuer.entity';
+import { ClientEntity } from 'src/clients/client.entity';
+import { GrantEntity } from 'src/oauth/grants/grant.entity';
+import { RefreshTokenEntity } from 'src/oauth/grants/refresh-token.entity';
+import { RevocationEntity } from 'src/revocation/revocation.entity';
 import { CreateActors1764000000000 } from 'src/database/migrations/1764000000000-CreateActors';
 import { CreateProjectsAndMemberships1795541668147 } from 'src/database/migrations/1795541668147-CreateProjectsAndMemberships';
 import { CreateSigningKeys1796153210656 } from 'src/database/migrations/1796153210656-CreateSigningKeys';
 import { CreateTrustedIssuers1796153345286 } from 'src/database/migrations/1796153345286-CreateTrustedIssuers';
+import { CreateOauthClientsGrantsRevocations1796153456289 } from 'src/database/migrations/1796153456289-CreateOauthClientsGrantsRevocations';
 
 /** Every entity and migration, listed explicitly so the same list works from TypeScript and from dist/. */
 export const ENTITIES = [
@@ -19,12 +24,17 @@ export const ENTITIES = [
   MembershipEntity,
   SigningKeyEntity,
   TrustedIssuerEntity,
+  ClientEntity,
+  GrantEntity,
+  RefreshTokenEntity,
+  RevocationEntity,
 ];
 export const MIGRATIONS = [
   CreateActors1764000000000,
   CreateProjectsAndMemberships1795541668147,
   CreateSigningKeys1796153210656,
   CreateTrustedIssuers1796153345286,
+  CreateOauthClientsGrantsRevocations1796153456289,
 ];
 
 /** The one DataSource definition, shared by the Nest app and the migration scripts. */

@@ -12,6 +12,8 @@ import {
 } from 'src/memberships/project-memberships.resolver';
 import { ProjectsResolver } from 'src/projects/projects.resolver';
 import { SigningKeysResolver } from 'src/signing-keys/signing-keys.resolver';
+import { ClientsResolver } from 'src/clients/clients.resolver';
+import { SessionsResolver } from 'src/oauth/sessions.resolver';
 
 /**
  * Every resolver class of the API. The runtime schema is built by Nest from the modules; `schema.gql` is
@@ -27,6 +29,8 @@ export const RESOLVERS = [
   MembershipActorResolver,
   ActorMembershipsResolver,
   SigningKeysResolver,
+  ClientsResolver,
+  SessionsResolver,
 ];
 
 const HEADER =

@@ -1,10 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { ActorsErrors } from 'src/actors/actors.errors';
-import { ActorsService } from 'src/actors/actors.service';
+import { ActorsService, CLIENT_PRINCIPAL_NAMESPACE } from 'src/actors/actors.service';
+import { MembershipsErrors } from 'src/memberships/memberships.errors';
+import { OWN_ISSUER_NAME } from 'src/token-validation/own-tokens';
+import type { OwnTokenClaims } from 'src/token-validation/token-claims';
 import { IdentityErrors } from 'src/identity/identity.errors';
 import { MembershipsService } from 'src/memberships/memberships.service';
 import type { Principal } from 'src/identity/principal';
-import { TokenValidationService } from 'src/token-validation/token-validation.service';
+import {
+  TokenValidationService,
+  type ValidatedToken,
+} from 'src/token-validation/token-validation.service';
 
 const BEARER = /^Bearer +([^\s]+) *$/i;
 
@@ -37,6 +43,7 @@ export class IdentityService {
     const token = extractBearer(authorization);
     const validated = await this.tokens.validate(token);
     const { issuer, claims } = validated;
+    if (claims.own) return this.authenticateOwn(validated, claims.own, projectId);
     const actor = await this.actors.resolve(
       issuer.name,
       claims.sub,
@@ -60,6 +67,39 @@ export class IdentityService {
       roles: this.actors.effectiveRoles(actor),
       issuer: issuer.name,
       tokenSha256: validated.sha256,
+    };
+  }
+
+  /**
+   * One of our own tokens: `sub` is an actor id (a person), or the client's own `client_id` (client
+   * credentials: the client's principal, in its own namespace). The membership it was issued for must
+   * still be active; a project header may only confirm it.
+   */
+  private async authenticateOwn(
+    validated: ValidatedToken,
+    own: OwnTokenClaims,
+    projectId: string | undefined,
+  ): Promise<Principal> {
+    const { claims } = validated;
+    const actor =
+      claims.sub === own.clientId
+        ? await this.actors.resolve(CLIENT_PRINCIPAL_NAMESPACE, claims.sub, {}, 'existing', false)
+        : await this.actors.snapshotById(claims.sub);
+    if (actor.status !== 'ACTIVE') throw ActorsErrors.disabled();
+    const membership = own.membership
+      ? await this.memberships.forOwnToken(own.membership, actor.id)
+      : undefined;
+    if (projectId !== undefined && membership?.projectId !== projectId) {
+      throw MembershipsErrors.notInProject();
+    }
+    this.actors.touch(actor);
+    return {
+      actor,
+      membership,
+      roles: this.actors.effectiveRoles(actor),
+      issuer: OWN_ISSUER_NAME,
+      tokenSha256: validated.sha256,
+      own: { ...own, exp: claims.exp, iat: claims.iat },
     };
   }
 }

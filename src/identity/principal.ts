@@ -1,3 +1,4 @@
+import type { OwnTokenClaims } from 'src/token-validation/token-claims';
 import type { ActorSnapshot } from 'src/actors/actor-snapshot';
 import type { AuthenticatedCaller } from 'src/common/auth/caller';
 import type { MembershipSnapshot } from 'src/memberships/membership-snapshot';
@@ -12,4 +13,6 @@ export interface Principal extends AuthenticatedCaller {
   membership?: MembershipSnapshot;
   /** SHA-256 of the bearer token (hex); log only a short prefix of it. */
   tokenSha256: string;
+  /** Set when the bearer token is one of Bridgekeeper's own (issue 4). */
+  own?: OwnTokenClaims & { exp: number; iat: number };
 }

@@ -99,6 +99,28 @@ export class MembershipsService {
     return issuers;
   }
 
+  /**
+   * The membership one of Bridgekeeper's own tokens names (it was resolved when the token was issued):
+   * still there, still active, and still this actor's. Cached per generation, like resolutions.
+   */
+  async forOwnToken(membershipId: string, actorId: string): Promise<MembershipSnapshot> {
+    if (!isUuid(membershipId)) throw MembershipsErrors.inactive();
+    const generation = await this.generation();
+    const key = `mship:id:${hash([membershipId, generation])}`;
+    let cached = await this.cache.get<{ m: MembershipSnapshot | null }>(key);
+    if (!cached) {
+      const row = await dbCall(() =>
+        this.repo.findOne({ where: { id: membershipId }, relations: { profile: true } }),
+      );
+      cached = { m: row ? toSnapshot(row) : null };
+      await this.cache.set(key, cached, RESOLUTION_TTL_MS);
+    }
+    if (!cached.m) throw MembershipsErrors.inactive();
+    const m = this.checked(cached.m, actorId);
+    if (!m || m.actorId !== actorId) throw MembershipsErrors.linkedElsewhere();
+    return m;
+  }
+
   private checked(
     m: MembershipSnapshot | undefined,
     actorId: string,

@@ -1,5 +1,43 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ActorsModule } from 'src/actors/actors.module';
+import { ClientsModule } from 'src/clients/clients.module';
+import { IdentityModule } from 'src/identity/identity.module';
+import { MembershipsModule } from 'src/memberships/memberships.module';
+import { AccessTokensService } from 'src/oauth/access-tokens.service';
+import { ClientAuthService } from 'src/oauth/client-auth.service';
+import { DiscoveryController } from 'src/oauth/discovery.controller';
+import { GrantEntity } from 'src/oauth/grants/grant.entity';
+import { GrantsService } from 'src/oauth/grants/grants.service';
+import { RefreshTokenEntity } from 'src/oauth/grants/refresh-token.entity';
+import { SessionController } from 'src/oauth/session.controller';
+import { SessionService } from 'src/oauth/session.service';
+import { SessionsResolver } from 'src/oauth/sessions.resolver';
+import { TokenController } from 'src/oauth/token.controller';
+import { TokenService } from 'src/oauth/token.service';
 import { UserinfoController } from 'src/oauth/userinfo.controller';
+import { RevocationModule } from 'src/revocation/revocation.module';
+import { SigningKeysModule } from 'src/signing-keys/signing-keys.module';
 
-@Module({ controllers: [UserinfoController] })
+/** Bridgekeeper as an OAuth 2 / OpenID provider: token, revocation, introspection, logout, userinfo. */
+@Module({
+  controllers: [DiscoveryController, SessionController, TokenController, UserinfoController],
+  imports: [
+    ActorsModule,
+    ClientsModule,
+    IdentityModule,
+    MembershipsModule,
+    RevocationModule,
+    SigningKeysModule,
+    TypeOrmModule.forFeature([GrantEntity, RefreshTokenEntity]),
+  ],
+  providers: [
+    AccessTokensService,
+    ClientAuthService,
+    GrantsService,
+    SessionService,
+    SessionsResolver,
+    TokenService,
+  ],
+})
 export class OauthModule {}

@@ -21,6 +21,20 @@ export interface TokenClaims extends ProfileClaims {
   iat: number;
   /** The raw `fhirUser` claim (top level, or in `ext`), canonicalized later by the memberships module. */
   fhirUser?: string;
+  /** Present on Bridgekeeper's own access tokens only. */
+  own?: OwnTokenClaims;
+}
+
+/** What Bridgekeeper's own access tokens carry besides identity (issue 4 §1). */
+export interface OwnTokenClaims {
+  jti: string;
+  clientId: string;
+  /** Space-separated, as in the token. */
+  scope: string;
+  /** The grant (session) the token belongs to, when it has one (refresh tokens, exchanges). */
+  sid?: string;
+  /** The project membership the subject resolved to when the token was issued. */
+  membership?: string;
 }
 
 /** The identity and profile claims kept from a validated token (or userinfo answer), bounded. */

@@ -1,18 +1,31 @@
 import { createHash } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { CacheKeys } from 'src/cache/cache-keys';
 import { CacheService } from 'src/cache/cache.service';
 import { AppError } from 'src/common/errors/app-error';
-import type { TrustedIssuerConfig } from 'src/config/config.types';
+import { APP_CONFIG } from 'src/config/config.constants';
+import type { AppConfig, TrustedIssuerConfig } from 'src/config/config.types';
 import { IssuersService } from 'src/issuers/issuers.service';
 import { MetricsService } from 'src/metrics/metrics.service';
+import { RevocationService } from 'src/revocation/revocation.service';
+import { SigningKeysService } from 'src/signing-keys/signing-keys.service';
+import {
+  ACCESS_TOKEN_TYP,
+  OWN_ISSUER_NAME,
+  extractOwnClaims,
+  ownIssuer,
+} from 'src/token-validation/own-tokens';
 import { JwksService } from 'src/token-validation/jwks.service';
 import { tryParseCompactJws } from 'src/token-validation/jwt-format';
 import { extractClaims, type TokenClaims } from 'src/token-validation/token-claims';
 import { UserinfoValidatorService } from 'src/token-validation/userinfo-validator.service';
-import { TokenErrorCode, invalidToken } from 'src/token-validation/token-validation.errors';
+import {
+  TokenErrorCode,
+  invalidToken,
+  issuerUnavailable,
+} from 'src/token-validation/token-validation.errors';
 
 export interface ValidatedToken {
   issuer: TrustedIssuerConfig;
@@ -26,6 +39,8 @@ export interface ValidatedToken {
 interface CachedToken {
   issuer: string;
   iss: string;
+  /** The issuer's revision when verified: a changed (database) issuer's tokens are verified again. */
+  revision?: number;
   claims: TokenClaims;
 }
 
@@ -58,6 +73,8 @@ export class TokenValidationService {
    * that never changes until `exp`, and every hit still re-checks `exp` and the issuer. Keyed by SHA-256.
    */
   private readonly local?: LRUCache<string, CachedToken>;
+  /** Bridgekeeper itself: tokens whose `iss` is our public URL, verified with our own keys. */
+  readonly own: TrustedIssuerConfig;
 
   constructor(
     private readonly issuers: IssuersService,
@@ -65,8 +82,36 @@ export class TokenValidationService {
     private readonly cache: CacheService,
     private readonly metrics: MetricsService,
     private readonly userinfo: UserinfoValidatorService,
+    private readonly signingKeys: SigningKeysService,
+    private readonly revocations: RevocationService,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
     if (cache.kind !== 'memory') this.local = new LRUCache({ max: 10_000, ttl: LOCAL_TTL_MS });
+    this.own = ownIssuer(config);
+  }
+
+  private issuerNamed(name: string): TrustedIssuerConfig | undefined {
+    return name === OWN_ISSUER_NAME ? this.own : this.issuers.findByName(name);
+  }
+
+  /**
+   * Our own tokens can be revoked: checked on every use, cached or not, against the revocations every
+   * node holds in memory. Until they could be read once, our tokens are a 503 (not the caller's fault).
+   */
+  private assertNotRevoked(claims: TokenClaims): void {
+    if (!claims.own) return;
+    if (!this.revocations.ready) throw issuerUnavailable('revocations_unavailable');
+    if (
+      this.revocations.isRevoked({
+        jti: claims.own.jti,
+        sid: claims.own.sid,
+        sub: claims.sub,
+        clientId: claims.own.clientId,
+        iat: claims.iat,
+      })
+    ) {
+      throw invalidToken(TokenErrorCode.TOKEN_REVOKED, 'revoked');
+    }
   }
 
   async validate(token: string): Promise<ValidatedToken> {
@@ -78,9 +123,15 @@ export class TokenValidationService {
       if (cached) this.local?.set(sha256, cached);
     }
     if (cached) {
-      const issuer = this.issuers.findByName(cached.issuer);
+      const issuer = this.issuerNamed(cached.issuer);
       // Re-check expiry on every hit, and that the issuer is still trusted with the same `iss`.
-      if (issuer && issuer.issuer === cached.iss && cached.claims.exp * 1000 > Date.now()) {
+      if (
+        issuer &&
+        issuer.issuer === cached.iss &&
+        issuer.revision === cached.revision &&
+        cached.claims.exp * 1000 > Date.now()
+      ) {
+        this.assertNotRevokedCounted(issuer, cached.claims);
         this.metrics.tokenValidations.inc({
           issuer: issuer.name,
           outcome: 'valid',
@@ -94,9 +145,15 @@ export class TokenValidationService {
       const { issuer, claims, reason } = await this.validateFresh(token, sha256, (name) => {
         issuerName = name;
       });
+      this.assertNotRevoked(claims);
       const ttlMs = claims.exp * 1000 - Date.now();
       if (ttlMs > 0) {
-        const entry: CachedToken = { issuer: issuer.name, iss: issuer.issuer, claims };
+        const entry: CachedToken = {
+          issuer: issuer.name,
+          iss: issuer.issuer,
+          revision: issuer.revision,
+          claims,
+        };
         this.local?.set(sha256, entry, { ttl: Math.min(ttlMs, LOCAL_TTL_MS) });
         await this.cache.set(key, entry, ttlMs);
       }
@@ -113,6 +170,20 @@ export class TokenValidationService {
         reason: known.reason ?? 'unknown',
       });
       throw known;
+    }
+  }
+
+  private assertNotRevokedCounted(issuer: TrustedIssuerConfig, claims: TokenClaims): void {
+    try {
+      this.assertNotRevoked(claims);
+    } catch (err) {
+      const known = err as AppError;
+      this.metrics.tokenValidations.inc({
+        issuer: issuer.name,
+        outcome: known.kind === 'UNAVAILABLE' ? 'error' : 'invalid',
+        reason: known.reason ?? 'unknown',
+      });
+      throw err;
     }
   }
 
@@ -139,6 +210,10 @@ export class TokenValidationService {
     }
     const { header, payload } = jws;
     const iss = payload.iss;
+    if (iss === this.own.issuer) {
+      onIssuer(OWN_ISSUER_NAME);
+      return { issuer: this.own, claims: await this.verifyOwn(token, header), reason: 'verified' };
+    }
     const issuer = typeof iss === 'string' ? this.issuers.findByIss(iss) : undefined;
     if (!issuer) throw invalidToken(TokenErrorCode.TOKEN_ISSUER_UNTRUSTED, 'unknown_issuer');
     onIssuer(issuer.name);
@@ -153,6 +228,36 @@ export class TokenValidationService {
       throw invalidToken(TokenErrorCode.TOKEN_MALFORMED, 'alg_not_allowed');
     }
     return { issuer, claims: extractClaims(await this.verify(token, issuer)), reason: 'verified' };
+  }
+
+  /**
+   * Bridgekeeper's own access tokens: our keys only (by `kid`, from the database, never from a header),
+   * `typ: at+jwt` (so an ID token or any other JWT we sign is never an access token), our audience, and
+   * the claims RFC 9068 requires.
+   */
+  private async verifyOwn(token: string, header: Record<string, unknown>): Promise<TokenClaims> {
+    const kid = header.kid;
+    if (typeof kid !== 'string' || kid.length === 0 || kid.length > 128) {
+      throw invalidToken(TokenErrorCode.TOKEN_KEY_UNKNOWN, 'unknown_kid');
+    }
+    const found = await this.signingKeys.verificationKey(kid);
+    if (!found) throw invalidToken(TokenErrorCode.TOKEN_KEY_UNKNOWN, 'unknown_kid');
+    if (header.alg !== found.alg)
+      throw invalidToken(TokenErrorCode.TOKEN_MALFORMED, 'alg_not_allowed');
+    try {
+      const { payload } = await jwtVerify(token, found.key, {
+        issuer: this.own.issuer,
+        audience: this.own.audiences,
+        algorithms: [found.alg],
+        typ: ACCESS_TOKEN_TYP,
+        clockTolerance: this.own.clockToleranceSeconds,
+        requiredClaims: ['exp', 'iat', 'sub', 'jti', 'client_id'],
+        maxTokenAge: this.own.maxTokenAgeSeconds,
+      });
+      return extractOwnClaims(payload);
+    } catch (err) {
+      throw mapVerifyError(err);
+    }
   }
 
   private viaUserinfo(

@@ -7,6 +7,7 @@ import { createApp } from 'src/bootstrap';
 import { createLogger } from 'src/common/logging/logger';
 import { loadConfig } from 'src/config/config.loader';
 import type { AppConfig } from 'src/config/config.types';
+import { freePort } from './ports';
 import { createTestDatabase } from './postgres';
 
 export interface TrustedIssuerSpec {
@@ -59,8 +60,12 @@ export interface GraphqlBody {
 export async function startBridgekeeper(options: StartOptions): Promise<RunningBridgekeeper> {
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
   const dataDir = mkdtempSync(join(tmpdir(), 'bk-test-data-'));
+  // A known port, so the public URL (the `iss` of our own tokens) is the address tests call. Nodes of
+  // one deployment share a public URL: pass `bridgekeeper.public.url` to make a second node.
+  const listenPort = await freePort();
   const props: Record<string, string> = {
-    'bridgekeeper.http.port': '0',
+    'bridgekeeper.http.port': String(listenPort),
+    'bridgekeeper.public.url': `http://127.0.0.1:${listenPort}`,
     'bridgekeeper.data.dir': dataDir,
     'bridgekeeper.database.url': databaseUrl,
     'bridgekeeper.log.level': 'debug',
@@ -94,7 +99,7 @@ export async function startBridgekeeper(options: StartOptions): Promise<RunningB
   });
   const logger = createLogger('debug', sink);
   const app = await createApp(config, logger);
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  await app.listen({ port: listenPort, host: '127.0.0.1' });
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const url = `http://127.0.0.1:${port}`;

@@ -1,0 +1,76 @@
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  PrimaryGeneratedColumn,
+  Unique,
+  UpdateDateColumn,
+} from 'typeorm';
+
+export type ClientStatus = 'ACTIVE' | 'DISABLED';
+export type SubjectResolution = 'MEMBERSHIP' | 'EMAIL' | 'SUBJECT';
+export const CLIENT_GRANT_TYPES = [
+  'client_credentials',
+  'token_exchange',
+  'refresh_token',
+] as const;
+export type ClientGrantType = (typeof CLIENT_GRANT_TYPES)[number];
+
+/** An OAuth client application registered with Bridgekeeper (issue 4 §2). */
+@Entity({ name: 'oauth_clients' })
+@Unique('uq_oauth_clients_client_id', ['clientId'])
+@Index('idx_oauth_clients_created_at_id', ['createdAt', 'id'])
+@Check('ck_oauth_clients_status', `"status" IN ('ACTIVE', 'DISABLED')`)
+@Check(
+  'ck_oauth_clients_subject_resolution',
+  `"subject_resolution" IN ('MEMBERSHIP', 'EMAIL', 'SUBJECT')`,
+)
+export class ClientEntity {
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'pk_oauth_clients' })
+  id: string;
+
+  /** The public identifier (`client_id`), random: `bkc_…`. */
+  @Column({ name: 'client_id', type: 'text' })
+  clientId: string;
+
+  @Column({ type: 'text' })
+  name: string;
+
+  /** SHA-256 (hex) of the secret: the secret has 256 bits of entropy, so a fast hash is enough. */
+  @Column({ name: 'secret_hash', type: 'text' })
+  secretHash: string;
+
+  @Column({ name: 'secret_rotated_at', type: 'timestamptz' })
+  secretRotatedAt: Date;
+
+  /** The actor that is this client's own principal (namespace `bridgekeeper:clients`). */
+  @Column({ name: 'actor_id', type: 'uuid' })
+  actorId: string;
+
+  @Column({ name: 'project_id', type: 'uuid', nullable: true })
+  projectId: string | null;
+
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  scopes: string[];
+
+  @Column({ name: 'grant_types', type: 'text', array: true, default: () => "'{}'" })
+  grantTypes: string[];
+
+  /** Trusted issuer names whose tokens this client may exchange (token exchange policy). */
+  @Column({ name: 'exchange_issuers', type: 'text', array: true, default: () => "'{}'" })
+  exchangeIssuers: string[];
+
+  @Column({ name: 'subject_resolution', type: 'text', default: 'MEMBERSHIP' })
+  subjectResolution: SubjectResolution;
+
+  @Column({ type: 'text', default: 'ACTIVE' })
+  status: ClientStatus;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

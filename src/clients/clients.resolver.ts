@@ -1,0 +1,41 @@
+import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { ClientsService } from 'src/clients/clients.service';
+import { ClientIdArgs, ClientsArgs } from 'src/clients/dto/clients.args';
+import { CreateClientInput } from 'src/clients/dto/create-client.input';
+import { Client, ClientWithSecret, toClientModel } from 'src/clients/models/client.model';
+import { ADMIN_ROLE, RequireRoles } from 'src/common/decorators/roles.decorator';
+
+/** OAuth client administration (ADMIN only). */
+@Resolver(() => Client)
+@RequireRoles(ADMIN_ROLE)
+export class ClientsResolver {
+  constructor(private readonly service: ClientsService) {}
+
+  @Query(() => [Client], { description: 'OAuth clients, oldest first (ADMIN; at most 1000)' })
+  async clients(@Args() { projectId }: ClientsArgs): Promise<Client[]> {
+    return (await this.service.list(projectId)).map(toClientModel);
+  }
+
+  @Mutation(() => ClientWithSecret, {
+    description: 'Register a client; its secret is in the answer and never again (ADMIN)',
+  })
+  async createClient(@Args('input') input: CreateClientInput): Promise<ClientWithSecret> {
+    const { client, secret } = await this.service.create(input);
+    return { client: toClientModel(client), clientSecret: secret };
+  }
+
+  @Mutation(() => ClientWithSecret, {
+    description: 'Replace the secret at once: the old one stops working (ADMIN)',
+  })
+  async rotateClientSecret(@Args() { id }: ClientIdArgs): Promise<ClientWithSecret> {
+    const { client, secret } = await this.service.rotateSecret(id);
+    return { client: toClientModel(client), clientSecret: secret };
+  }
+
+  @Mutation(() => Client, {
+    description: 'Refuse the client and revoke every token issued to it, on every node (ADMIN)',
+  })
+  async disableClient(@Args() { id }: ClientIdArgs): Promise<Client> {
+    return toClientModel(await this.service.disable(id));
+  }
+}

@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import type { ClientSnapshot } from 'src/clients/client-snapshot';
+import { ClientsService } from 'src/clients/clients.service';
+import { headerOf } from 'src/identity/identity.service';
+import type { OauthForm } from 'src/oauth/oauth-form';
+import { OauthErrors } from 'src/oauth/oauth.errors';
+
+export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
+
+/**
+ * Client authentication for the token, revocation and introspection endpoints: `client_secret_basic`
+ * (RFC 6749 §2.3.1: form-urlencoded id and secret in HTTP Basic) or `client_secret_post`, never both.
+ * Every failure is the same `invalid_client`, whatever was wrong.
+ */
+@Injectable()
+export class ClientAuthService {
+  constructor(private readonly clients: ClientsService) {}
+
+  async authenticate(
+    headers: Record<string, unknown> | undefined,
+    form: OauthForm,
+  ): Promise<ClientSnapshot> {
+    const authorization = headerOf(headers, 'authorization');
+    const postId = form.get('client_id');
+    const postSecret = form.get('client_secret');
+    const basic = authorization !== undefined && /^basic\s/i.test(authorization);
+    if (basic && postSecret !== undefined) {
+      throw OauthErrors.invalidRequest('Use one client authentication method, not two');
+    }
+    let clientId: string | undefined;
+    let secret: string | undefined;
+    if (basic) {
+      const decoded = decodeBasic(authorization);
+      if (!decoded) throw OauthErrors.invalidClient(true, 'basic_malformed');
+      ({ clientId, secret } = decoded);
+      if (postId !== undefined && postId !== clientId) {
+        throw OauthErrors.invalidRequest('client_id does not match the authenticated client');
+      }
+    } else {
+      clientId = postId;
+      secret = postSecret;
+    }
+    if (clientId === undefined || secret === undefined) {
+      throw OauthErrors.invalidClient(basic, 'client_credentials_missing');
+    }
+    const client = await this.clients.authenticate(clientId, secret);
+    if (!client) throw OauthErrors.invalidClient(basic, 'client_unknown_or_wrong_secret');
+    return client;
+  }
+}
+
+function decodeBasic(header: string): { clientId: string; secret: string } | undefined {
+  const b64 = header.replace(/^basic\s+/i, '').trim();
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length > 2048) return undefined;
+  const text = Buffer.from(b64, 'base64').toString('utf8');
+  const i = text.indexOf(':');
+  if (i <= 0) return undefined;
+  try {
+    // RFC 6749 §2.3.1: both parts are application/x-www-form-urlencoded before Base64.
+    const clientId = decodeURIComponent(text.slice(0, i).replace(/\+/g, ' '));
+    const secret = decodeURIComponent(text.slice(i + 1).replace(/\+/g, ' '));
+    return clientId && secret ? { clientId, secret } : undefined;
+  } catch {
+    return undefined;
+  }
+}

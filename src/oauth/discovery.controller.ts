@@ -1,0 +1,67 @@
+import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { Public } from 'src/common/decorators/public.decorator';
+import { APP_CONFIG } from 'src/config/config.constants';
+import type { AppConfig } from 'src/config/config.types';
+import { CLIENT_AUTH_METHODS } from 'src/oauth/client-auth.service';
+import {
+  GRANT_CLIENT_CREDENTIALS,
+  GRANT_REFRESH_TOKEN,
+  GRANT_TOKEN_EXCHANGE,
+} from 'src/oauth/token.service';
+
+/**
+ * OpenID Provider metadata (OIDC Discovery 1.0 §3) and OAuth 2.0 Authorization Server metadata (RFC
+ * 8414): the same document. `issuer` is the public URL, exactly the `iss` of our tokens; only what is
+ * implemented is advertised (no authorization endpoint or ID tokens until browser login exists).
+ */
+@Controller('.well-known')
+export class DiscoveryController {
+  private readonly metadata: Record<string, unknown>;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    const base = config.publicUrl;
+    this.metadata = {
+      issuer: base,
+      token_endpoint: `${base}/oauth2/token`,
+      jwks_uri: `${base}/.well-known/jwks.json`,
+      userinfo_endpoint: `${base}/oauth2/userinfo`,
+      revocation_endpoint: `${base}/oauth2/revoke`,
+      introspection_endpoint: `${base}/oauth2/introspect`,
+      grant_types_supported: [GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE],
+      response_types_supported: [],
+      subject_types_supported: ['public'],
+      token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+      revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+      introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+      scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+      claims_supported: [
+        'sub',
+        'iss',
+        'aud',
+        'client_id',
+        'scope',
+        'email',
+        'email_verified',
+        'name',
+        'given_name',
+        'family_name',
+        'preferred_username',
+      ],
+      access_token_signing_alg_values_supported: [config.oauth.signingAlgorithm],
+    };
+  }
+
+  @Get('openid-configuration')
+  @Public()
+  @Header('Cache-Control', 'public, max-age=300')
+  openid(): Record<string, unknown> {
+    return this.metadata;
+  }
+
+  @Get('oauth-authorization-server')
+  @Public()
+  @Header('Cache-Control', 'public, max-age=300')
+  oauth(): Record<string, unknown> {
+    return this.metadata;
+  }
+}

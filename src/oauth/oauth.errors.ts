@@ -1,0 +1,46 @@
+/**
+ * The error codes of RFC 6749 §5.2, RFC 7009 and RFC 8693 that our endpoints answer with. These errors
+ * are only ever rendered by the OAuth exception filter, as `{ error, error_description }`.
+ */
+export type OauthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'invalid_target'
+  | 'unsupported_token_type';
+
+export class OauthError extends Error {
+  constructor(
+    readonly error: OauthErrorCode,
+    readonly description: string,
+    /** Internal, fixed label for logs and metrics; never sent. */
+    readonly reason: string = error,
+    /** Set when the client tried HTTP Basic: a 401 must then challenge with Basic (RFC 6749 §5.2). */
+    readonly basicChallenge = false,
+  ) {
+    super(description);
+    this.name = 'OauthError';
+  }
+
+  get status(): number {
+    return this.error === 'invalid_client' ? 401 : 400;
+  }
+}
+
+export const OauthErrors = {
+  invalidRequest: (why: string) => new OauthError('invalid_request', why),
+  invalidClient: (basic: boolean, reason: string) =>
+    new OauthError('invalid_client', 'Client authentication failed', reason, basic),
+  invalidGrant: (reason: string, description = 'The grant is invalid, expired or revoked') =>
+    new OauthError('invalid_grant', description, reason),
+  unauthorizedClient: (why: string) => new OauthError('unauthorized_client', why),
+  unsupportedGrantType: () =>
+    new OauthError('unsupported_grant_type', 'This grant type is not supported'),
+  invalidScope: (why = 'The requested scope exceeds what the client may be granted') =>
+    new OauthError('invalid_scope', why),
+  invalidTarget: (why: string) => new OauthError('invalid_target', why),
+  unsupportedTokenType: (why: string) => new OauthError('unsupported_token_type', why),
+};

@@ -1,0 +1,121 @@
+import { Injectable } from '@nestjs/common';
+import { ActorsService } from 'src/actors/actors.service';
+import type { ClientSnapshot } from 'src/clients/client-snapshot';
+import type { ClientGrantType } from 'src/clients/client.entity';
+import { AppError } from 'src/common/errors/app-error';
+import { MembershipsService } from 'src/memberships/memberships.service';
+import { AccessTokensService } from 'src/oauth/access-tokens.service';
+import { GrantsService } from 'src/oauth/grants/grants.service';
+import { type OauthForm, parseScope } from 'src/oauth/oauth-form';
+import { OauthErrors } from 'src/oauth/oauth.errors';
+
+export const GRANT_CLIENT_CREDENTIALS = 'client_credentials';
+export const GRANT_REFRESH_TOKEN = 'refresh_token';
+export const GRANT_TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const OFFLINE_ACCESS = 'offline_access';
+
+/** RFC 6749 §5.1 (and RFC 8693 §2.2.1 for `issued_token_type`). */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+  refresh_token?: string;
+  issued_token_type?: string;
+}
+
+/** The grants of `POST /oauth2/token`, after the client has authenticated. */
+@Injectable()
+export class TokenService {
+  constructor(
+    private readonly accessTokens: AccessTokensService,
+    private readonly grants: GrantsService,
+    private readonly actors: ActorsService,
+    private readonly memberships: MembershipsService,
+  ) {}
+
+  async grant(client: ClientSnapshot, form: OauthForm): Promise<TokenResponse> {
+    const grantType = form.require('grant_type');
+    switch (grantType) {
+      case GRANT_CLIENT_CREDENTIALS:
+        this.assertAllowed(client, 'client_credentials');
+        return this.clientCredentials(client, form);
+      case GRANT_REFRESH_TOKEN:
+        this.assertAllowed(client, 'refresh_token');
+        return this.refresh(client, form);
+      default:
+        throw OauthErrors.unsupportedGrantType();
+    }
+  }
+
+  private assertAllowed(client: ClientSnapshot, grant: ClientGrantType): void {
+    if (!client.grantTypes.includes(grant)) {
+      throw OauthErrors.unauthorizedClient('The client may not use this grant type');
+    }
+  }
+
+  /**
+   * RFC 6749 §4.4: a token for the client's own principal (`sub` = `client_id`, RFC 9068 §2.2), with the
+   * requested scopes (all the client's scopes when none are asked for), never a refresh token.
+   */
+  private async clientCredentials(client: ClientSnapshot, form: OauthForm): Promise<TokenResponse> {
+    const requested = parseScope(form.get('scope'));
+    if (requested?.includes(OFFLINE_ACCESS)) {
+      throw OauthErrors.invalidScope('offline_access is not available with client credentials');
+    }
+    const scope = grantedScope(requested, client.scopes).filter((s) => s !== OFFLINE_ACCESS);
+    const at = await this.accessTokens.issue({
+      sub: client.clientId,
+      clientId: client.clientId,
+      scope,
+      project: client.projectId ?? undefined,
+    });
+    return {
+      access_token: at.token,
+      token_type: 'Bearer',
+      expires_in: at.expiresIn,
+      scope: at.scope.join(' '),
+    };
+  }
+
+  /** RFC 6749 §6 with rotation: a new refresh token every time; the scope can only narrow. */
+  private async refresh(client: ClientSnapshot, form: OauthForm): Promise<TokenResponse> {
+    const presented = form.require('refresh_token');
+    const requested = parseScope(form.get('scope'));
+    const { grant, refreshToken } = await this.grants.rotate(client.clientId, presented);
+    const scope = grantedScope(requested, grant.scope);
+    // The person behind the grant must still be allowed in, and so must the membership.
+    try {
+      const actor = await this.actors.snapshotById(grant.actorId);
+      if (actor.status !== 'ACTIVE') throw OauthErrors.invalidGrant('actor_disabled');
+      if (grant.membershipId) await this.memberships.forOwnToken(grant.membershipId, actor.id);
+    } catch (err) {
+      if (err instanceof AppError && err.kind === 'INVALID_TOKEN') {
+        throw OauthErrors.invalidGrant(err.reason ?? 'subject_refused');
+      }
+      throw err;
+    }
+    const at = await this.accessTokens.issue({
+      sub: grant.actorId,
+      clientId: client.clientId,
+      scope,
+      sid: grant.id,
+      membership: grant.membershipId ?? undefined,
+      notAfter: Math.floor(grant.expiresAt.getTime() / 1000),
+    });
+    return {
+      access_token: at.token,
+      token_type: 'Bearer',
+      expires_in: at.expiresIn,
+      scope: at.scope.join(' '),
+      refresh_token: refreshToken,
+    };
+  }
+}
+
+/** The requested scopes if all are allowed (else `invalid_scope`: never widened), or all allowed. */
+export function grantedScope(requested: string[] | undefined, allowed: string[]): string[] {
+  if (requested === undefined) return [...allowed];
+  if (requested.some((s) => !allowed.includes(s))) throw OauthErrors.invalidScope();
+  return requested;
+}

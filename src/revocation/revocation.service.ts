@@ -1,0 +1,166 @@
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Logger } from 'pino';
+import { MoreThan, type Repository } from 'typeorm';
+import { ClusterBus, ClusterChannels } from 'src/cache/cluster-bus';
+import { LOGGER } from 'src/common/logging/logging.constants';
+import { dbCall } from 'src/database/db-errors';
+import { RevocationEntity, type RevocationKind } from 'src/revocation/revocation.entity';
+
+/** What a revocation check needs from one of our tokens. */
+export interface RevocableToken {
+  jti?: string;
+  sid?: string;
+  sub: string;
+  clientId?: string;
+  /** Seconds since the epoch. */
+  iat: number;
+}
+
+interface Notice {
+  kind: RevocationKind;
+  value: string;
+  revokedAt: number;
+  expiresAt: number;
+}
+
+/** With the bus up, the database catch-up only covers lost messages; with it down, it is the path. */
+const CATCH_UP_MS_CONNECTED = 5_000;
+const CATCH_UP_MS_DISCONNECTED = 1_000;
+/** Overlap between catch-up reads, for rows whose commit lagged their `revoked_at`. */
+const CATCH_UP_OVERLAP_MS = 10_000;
+
+/**
+ * Every unexpired revocation, held in memory on every node so the check is a map lookup on the hot path.
+ * The database is the source of truth; a revocation made on any node reaches the others at once over
+ * the cluster bus (Redis pub/sub), and a catch-up read of the database every second while the bus is
+ * down (every 5 s while it is up) covers lost messages: every node refuses a revoked token within a
+ * second, with or without Redis (SECURITY.md rules 13, 19).
+ */
+@Injectable()
+export class RevocationService implements OnApplicationBootstrap, OnApplicationShutdown {
+  /** `kind:value` → revoked-at (ms) and expiry (ms). */
+  private readonly entries = new Map<string, { revokedAt: number; expiresAt: number }>();
+  private timer?: NodeJS.Timeout;
+  private lastCatchUp = 0;
+  private loaded = false;
+
+  constructor(
+    @InjectRepository(RevocationEntity) private readonly repo: Repository<RevocationEntity>,
+    private readonly bus: ClusterBus,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.bus.subscribe(ClusterChannels.revocation, (payload) => this.learn(payload as Notice));
+    await this.catchUp().catch((err: unknown) =>
+      this.logger.warn({ err: { message: (err as Error).message } }, 'revocations not loaded yet'),
+    );
+    this.schedule();
+  }
+
+  onApplicationShutdown(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** True when this token was revoked (by itself, its grant, its subject or its client). */
+  isRevoked(t: RevocableToken): boolean {
+    const now = Date.now();
+    const hit = (kind: RevocationKind, value: string | undefined, byIat: boolean) => {
+      if (value === undefined) return false;
+      const e = this.entries.get(`${kind}:${value}`);
+      if (!e || e.expiresAt <= now) return false;
+      return !byIat || t.iat * 1000 <= e.revokedAt;
+    };
+    return (
+      hit('token', t.jti, false) ||
+      hit('grant', t.sid, false) ||
+      hit('actor', t.sub, true) ||
+      hit('client', t.clientId, true)
+    );
+  }
+
+  /** Whether revocations could be read from the database at least once (until then: refuse, 503). */
+  get ready(): boolean {
+    return this.loaded;
+  }
+
+  /**
+   * Stores a revocation, applies it on this node at once and tells the others. `expiresAt`: when the
+   * last token it can refer to expires (after which the entry is useless).
+   */
+  async revoke(kind: RevocationKind, value: string, expiresAt: Date): Promise<void> {
+    const row = await dbCall(() =>
+      this.repo.save(this.repo.create({ kind, value, expiresAt, revokedAt: new Date() })),
+    );
+    const notice: Notice = {
+      kind,
+      value,
+      revokedAt: row.revokedAt.getTime(),
+      expiresAt: row.expiresAt.getTime(),
+    };
+    await this.bus.publish(ClusterChannels.revocation, notice);
+  }
+
+  private learn(n: Notice): void {
+    if (
+      !n ||
+      typeof n.kind !== 'string' ||
+      typeof n.value !== 'string' ||
+      typeof n.revokedAt !== 'number' ||
+      typeof n.expiresAt !== 'number'
+    ) {
+      return;
+    }
+    const key = `${n.kind}:${n.value}`;
+    const known = this.entries.get(key);
+    // The latest revocation of an actor or client counts (it covers more tokens).
+    if (!known || known.revokedAt < n.revokedAt || known.expiresAt < n.expiresAt) {
+      this.entries.set(key, {
+        revokedAt: Math.max(n.revokedAt, known?.revokedAt ?? 0),
+        expiresAt: Math.max(n.expiresAt, known?.expiresAt ?? 0),
+      });
+    }
+  }
+
+  private schedule(): void {
+    const ms = this.bus.connected ? CATCH_UP_MS_CONNECTED : CATCH_UP_MS_DISCONNECTED;
+    this.timer = setTimeout(() => {
+      this.catchUp()
+        .catch(() => undefined)
+        .finally(() => {
+          if (this.timer) this.schedule();
+        });
+    }, ms);
+    this.timer.unref();
+  }
+
+  private async catchUp(): Promise<void> {
+    const started = Date.now();
+    const since = this.loaded ? new Date(this.lastCatchUp - CATCH_UP_OVERLAP_MS) : undefined;
+    const rows = await dbCall(() =>
+      this.repo.find({
+        where: since
+          ? { revokedAt: MoreThan(since), expiresAt: MoreThan(new Date(started)) }
+          : { expiresAt: MoreThan(new Date(started)) },
+      }),
+    );
+    for (const r of rows) {
+      this.learn({
+        kind: r.kind,
+        value: r.value,
+        revokedAt: r.revokedAt.getTime(),
+        expiresAt: r.expiresAt.getTime(),
+      });
+    }
+    for (const [key, e] of this.entries) if (e.expiresAt <= started) this.entries.delete(key);
+    this.lastCatchUp = started;
+    this.loaded = true;
+  }
+}
