@@ -7,6 +7,7 @@ import { CONNECTIONS, type LoadRun, type LoadSpec, runLoad } from './lib/load';
 import { cleanup, pinned, pinSelf, runWithCleanup, stop } from './lib/processes';
 import { formatTable, type Row, type Target, verdictOf } from './lib/report';
 import {
+  BENCH_ADMIN,
   type Bridgekeeper,
   countActors,
   hasRedis,
@@ -36,6 +37,8 @@ const TARGETS = {
   graphql: { kind: 'ratio', min: 0.3 },
   distinct: { kind: 'ratio', min: 0.2 },
   firstLogins: { kind: 'actors/s', min: 1000 },
+  // Issue 4: Keycloak's sizing guide plans 120 grants/s per vCPU; Ory Hydra reports 513/s on 2 CPUs.
+  clientCredentials: { kind: 'req/s', min: 2000 },
 } satisfies Record<string, Target>;
 
 // About the size of a userinfo answer.
@@ -192,6 +195,55 @@ class Bench {
 
     // 5-6. The userinfo-validated issuer (issue 3): cache hits, and bursts of identical new tokens.
     if (this.userinfoIdp) await this.userinfoScenarios(variant, bk, serverPids, this.userinfoIdp);
+
+    // 7-8. Bridgekeeper as an OAuth provider (issue 4).
+    await this.oauthScenarios(variant, bk, serverPids);
+  }
+
+  /**
+   * 7: client-credentials grants (`POST /oauth2/token`, HTTP Basic); 8: token exchanges (RFC 8693) of
+   * the bench issuer's tokens, rotating over the actors of scenario 2. Clients are registered through
+   * GraphQL by the bench admin, as an operator would.
+   */
+  private async oauthScenarios(variant: string, bk: Bridgekeeper, serverPids: number[]) {
+    const admin = await this.issuer.sign(BENCH_ADMIN);
+    const client = await registerClient(bk.url, admin, {
+      name: `bench-${variant}`,
+      grantTypes: ['CLIENT_CREDENTIALS', 'TOKEN_EXCHANGE'],
+      scopes: ['api'],
+      exchangeIssuers: ['bench'],
+      subjectResolution: 'SUBJECT',
+    });
+    const basic = {
+      authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    };
+    const token = (body: string): LoadSpec => ({
+      url: bk.url,
+      method: 'POST',
+      path: '/oauth2/token',
+      headers: basic,
+      body,
+      serverPids,
+    });
+    const cc = token('grant_type=client_credentials&scope=api');
+    await probe(cc, isTokenResponse);
+    await this.measure(variant, '7 client credentials', cc, TARGETS.clientCredentials);
+
+    const subjects = await signAll(
+      this.issuer,
+      Array.from({ length: DISTINCT_TOKENS }, (_, i) => `distinct-${variant}-${i}`),
+    );
+    const bodies = subjects.map((t) =>
+      new URLSearchParams({
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subject_token: t,
+        subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      }).toString(),
+    );
+    const exchange: LoadSpec = { ...token(bodies[0]), perRequestBody: rotate(bodies) };
+    await probe(exchange, isTokenResponse);
+    await this.measure(variant, '8 token exchange', exchange, undefined);
   }
 
   userinfoIdp?: UserinfoIdp;
@@ -307,12 +359,43 @@ class Bench {
   }
 }
 
+/** Registers an OAuth client through GraphQL as the bench admin; returns its id and secret. */
+async function registerClient(
+  url: string,
+  adminToken: string,
+  input: Record<string, unknown>,
+): Promise<{ clientId: string; clientSecret: string }> {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { ...bearer(adminToken), 'content-type': 'application/json' },
+    body: JSON.stringify({
+      query:
+        'mutation($input: CreateClientInput!) { createClient(input: $input) { client { clientId } clientSecret } }',
+      variables: { input },
+    }),
+  });
+  const body = (await res.json()) as {
+    data?: { createClient: { client: { clientId: string }; clientSecret: string } };
+    errors?: unknown;
+  };
+  if (!body.data) throw new Error(`createClient failed: ${JSON.stringify(body.errors)}`);
+  return {
+    clientId: body.data.createClient.client.clientId,
+    clientSecret: body.data.createClient.clientSecret,
+  };
+}
+
+function isTokenResponse(body: unknown): boolean {
+  const b = body as { access_token?: unknown; token_type?: unknown };
+  return typeof b?.access_token === 'string' && b.token_type === 'Bearer';
+}
+
 /** One request before measuring: it must be 2xx with the expected body, or the scenario is pointless. */
 async function probe(spec: LoadSpec, check: (body: unknown) => boolean): Promise<string> {
   const res = await fetch(spec.url + spec.path, {
     method: spec.method ?? 'GET',
     headers: { ...spec.headers, ...spec.perRequest?.() },
-    body: spec.body,
+    body: spec.perRequestBody?.() ?? spec.body,
   });
   const text = await res.text();
   let ok = res.ok;

@@ -12,6 +12,8 @@ export interface LoadSpec {
   expectBody?: string;
   /** Headers for each request, e.g. a different token each time, shared by all connections. */
   perRequest?: () => Record<string, string>;
+  /** A body for each request (e.g. a different subject token each time), shared by all connections. */
+  perRequestBody?: () => string;
   /** Processes (roots of process trees) whose CPU time is the server's. */
   serverPids: number[];
 }
@@ -45,6 +47,7 @@ export async function runLoad(
     ...(spec.body !== undefined ? { body: spec.body } : {}),
   } satisfies Partial<autocannon.Options>;
   const perRequest = spec.perRequest;
+  const perRequestBody = spec.perRequestBody;
   const amount = 'amount' in limit ? limit.amount : undefined;
   // autocannon notices the end of an `amount` only on its next 1 s tick: the run really ends with the
   // last answer, which is timed here.
@@ -52,17 +55,18 @@ export async function runLoad(
   // A fixed request goes in the top-level options (autocannon builds it once, and can check bodies);
   // per-request headers need a `requests` entry with setupRequest (rebuilt on every request).
   const what: Partial<autocannon.Options> =
-    perRequest || amount !== undefined
+    perRequest || perRequestBody || amount !== undefined
       ? {
           requests: [
             {
               ...fixed,
               path: spec.path,
-              ...(perRequest
+              ...(perRequest || perRequestBody
                 ? {
                     setupRequest: (req: autocannon.Request) => ({
                       ...req,
-                      headers: { ...req.headers, ...perRequest() },
+                      ...(perRequest ? { headers: { ...req.headers, ...perRequest() } } : {}),
+                      ...(perRequestBody ? { body: perRequestBody() } : {}),
                     }),
                   }
                 : {}),

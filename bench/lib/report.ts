@@ -1,4 +1,7 @@
-export type Target = { kind: 'ratio'; min: number } | { kind: 'actors/s'; min: number };
+export type Target =
+  | { kind: 'ratio'; min: number }
+  | { kind: 'actors/s'; min: number }
+  | { kind: 'req/s'; min: number };
 
 export interface Row {
   variant: string;
@@ -31,7 +34,12 @@ export interface Row {
 export function verdictOf(row: Row): Row['verdict'] {
   if (row.problem) return 'FAIL';
   if (!row.target) return '';
-  const value = row.target.kind === 'ratio' ? row.ratio : row.actorsPerSecond;
+  const value =
+    row.target.kind === 'ratio'
+      ? row.ratio
+      : row.target.kind === 'req/s'
+        ? row.rps
+        : row.actorsPerSecond;
   return value !== undefined && value >= row.target.min ? 'PASS' : 'BELOW';
 }
 
@@ -41,6 +49,7 @@ const fixed = (n: number | undefined, digits = 0) =>
 function targetText(row: Row): string {
   if (!row.target) return '';
   if (row.target.kind === 'ratio') return `≥ ${row.target.min.toFixed(2)}×`;
+  if (row.target.kind === 'req/s') return `≥ ${row.target.min} req/s`;
   return `${fixed(row.actorsPerSecond)} actors/s ≥ ${row.target.min}`;
 }
 

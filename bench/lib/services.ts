@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -8,6 +9,8 @@ import { type Child, cleanEnv, freePort, start, tempDir, waitUntil } from './pro
 
 const ROOT = join(__dirname, '..', '..');
 export const MAIN_JS = join(ROOT, 'dist', 'main.js');
+/** The bench issuer's subject that is a Bridgekeeper admin (it registers the OAuth clients). */
+export const BENCH_ADMIN = 'bench-admin';
 
 export interface Bridgekeeper {
   child: Child;
@@ -29,9 +32,15 @@ export async function startBridgekeeper(
   if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} not found: run \`npx nest build\` first`);
   const port = await freePort();
   const dataDir = tempDir('bk-bench-');
+  const url = `http://127.0.0.1:${port}`;
   const env = cleanEnv({
     NODE_ENV: 'production',
     BRIDGEKEEPER_MODE: 'production',
+    // Production mode needs a real secrets key (it encrypts the signing keys) and a public URL (the
+    // issuer of Bridgekeeper's own tokens).
+    BRIDGEKEEPER_SECRETS_KEY: randomBytes(32).toString('base64'),
+    BRIDGEKEEPER_PUBLIC_URL: url,
+    BRIDGEKEEPER_AUTH_ADMINS: `bench:${BENCH_ADMIN}`,
     BRIDGEKEEPER_HTTP_HOST: '127.0.0.1',
     BRIDGEKEEPER_HTTP_PORT: String(port),
     BRIDGEKEEPER_DATA_DIR: dataDir,
@@ -52,7 +61,6 @@ export async function startBridgekeeper(
   });
   // cwd: the data dir, so that no bridgekeeper.properties of the checkout is picked up.
   const child = start(name, process.execPath, [MAIN_JS], { env, cwd: dataDir });
-  const url = `http://127.0.0.1:${port}`;
   await waitUntil(child, 'GET /health/ready answered 200', async () => {
     const res = await fetch(`${url}/health/ready`);
     await res.arrayBuffer();
