@@ -4,6 +4,7 @@ import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphq
 import { ActorsResolver } from 'src/actors/actors.resolver';
 import { IdentityResolver } from 'src/identity/identity.resolver';
 import { InvitesResolver } from 'src/invites/invites.resolver';
+import { IssuersResolver } from 'src/issuers/issuers.resolver';
 import { MembershipsResolver } from 'src/memberships/memberships.resolver';
 import {
   ActorMembershipsResolver,
@@ -28,6 +29,7 @@ export const RESOLVERS = [
   ProjectMembershipsResolver,
   MembershipActorResolver,
   ActorMembershipsResolver,
+  IssuersResolver,
   SigningKeysResolver,
   ClientsResolver,
   SessionsResolver,

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { LOGGER } from 'src/common/logging/logging.constants';
 import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig, TrustedIssuerConfig } from 'src/config/config.types';
-import { IssuersService } from 'src/issuers/issuers.service';
+import { type IssuersChange, IssuersService } from 'src/issuers/issuers.service';
 import { MetricsService } from 'src/metrics/metrics.service';
 import { OutboundError, OutboundHttpService } from 'src/outbound/outbound-http.service';
 import { issuerUnavailable } from 'src/token-validation/token-validation.errors';
@@ -29,6 +29,8 @@ interface KeySetState {
  * 1, 3, 9): never pooled, never looked up across issuers. Fetched at start and refreshed in the
  * background; an unknown `kid` triggers at most one refetch per cooldown; a failed refresh keeps the last
  * good set for at most `jwks.max.stale.seconds`; an issuer with no usable keys is "unavailable" (503).
+ * Issuers added at runtime get their key set fetched in the background; a changed JWKS URL starts a new
+ * key set (the old one is never used for the new URL); a deleted issuer's key set is dropped.
  */
 @Injectable()
 export class JwksService implements OnModuleInit, OnApplicationShutdown {
@@ -44,13 +46,32 @@ export class JwksService implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
+    this.issuers.onChange((change) => this.onIssuersChanged(change));
     // Warm every key set without delaying start-up; requests that arrive first wait for the fetch.
     for (const issuer of this.jwksIssuers()) void this.refresh(issuer).catch(() => undefined);
     const everyMs = this.config.jwks.refreshSeconds * 1000;
     this.timer = setInterval(() => {
-      for (const issuer of this.jwksIssuers()) void this.refresh(issuer).catch(() => undefined);
+      const issuers = this.jwksIssuers();
+      // Key sets a request of a since-deleted or changed issuer re-created meanwhile.
+      const current = new Set(issuers.map(stateKey));
+      for (const key of [...this.states.keys()]) if (!current.has(key)) this.states.delete(key);
+      for (const issuer of issuers) void this.refresh(issuer).catch(() => undefined);
     }, everyMs);
     this.timer.unref();
+  }
+
+  private onIssuersChanged(change: IssuersChange): void {
+    const current = new Set(this.jwksIssuers().map(stateKey));
+    for (const issuer of [...change.removed, ...change.updated]) {
+      for (const key of [...this.states.keys()]) {
+        if (key.startsWith(`${issuer.name}\u0000`) && !current.has(key)) this.states.delete(key);
+      }
+    }
+    for (const issuer of [...change.added, ...change.updated]) {
+      if (issuer.jwksUrl !== undefined && !this.states.get(stateKey(issuer))?.fetchedAt) {
+        void this.refresh(issuer).catch(() => undefined);
+      }
+    }
   }
 
   private jwksIssuers(): TrustedIssuerConfig[] {
@@ -115,10 +136,11 @@ export class JwksService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private state(issuer: TrustedIssuerConfig): KeySetState {
-    let s = this.states.get(issuer.name);
+    const key = stateKey(issuer);
+    let s = this.states.get(key);
     if (!s) {
       s = { kids: new Set(), fetchedAt: 0, attemptedAt: 0, lastFailed: false };
-      this.states.set(issuer.name, s);
+      this.states.set(key, s);
     }
     return s;
   }
@@ -174,4 +196,9 @@ export class JwksService implements OnModuleInit, OnApplicationShutdown {
     if (usable.length === 0) throw new Error('JWKS has no usable signing keys');
     return { keys: usable };
   }
+}
+
+/** One key set per issuer and JWKS URL: a new URL never inherits the keys fetched from the old one. */
+function stateKey(issuer: TrustedIssuerConfig): string {
+  return `${issuer.name}\u0000${issuer.jwksUrl ?? ''}`;
 }
