@@ -14,10 +14,12 @@ import { SessionController } from 'src/oauth/session.controller';
 import { SessionService } from 'src/oauth/session.service';
 import { SessionsResolver } from 'src/oauth/sessions.resolver';
 import { TokenController } from 'src/oauth/token.controller';
+import { TokenExchangeService } from 'src/oauth/token-exchange.service';
 import { TokenService } from 'src/oauth/token.service';
 import { UserinfoController } from 'src/oauth/userinfo.controller';
 import { RevocationModule } from 'src/revocation/revocation.module';
 import { SigningKeysModule } from 'src/signing-keys/signing-keys.module';
+import { TokenValidationModule } from 'src/token-validation/token-validation.module';
 
 /** Bridgekeeper as an OAuth 2 / OpenID provider: token, revocation, introspection, logout, userinfo. */
 @Module({
@@ -29,6 +31,7 @@ import { SigningKeysModule } from 'src/signing-keys/signing-keys.module';
     MembershipsModule,
     RevocationModule,
     SigningKeysModule,
+    TokenValidationModule,
     TypeOrmModule.forFeature([GrantEntity, RefreshTokenEntity]),
   ],
   providers: [
@@ -37,6 +40,7 @@ import { SigningKeysModule } from 'src/signing-keys/signing-keys.module';
     GrantsService,
     SessionService,
     SessionsResolver,
+    TokenExchangeService,
     TokenService,
   ],
 })

@@ -7,6 +7,7 @@ import { MembershipsService } from 'src/memberships/memberships.service';
 import { AccessTokensService } from 'src/oauth/access-tokens.service';
 import { GrantsService } from 'src/oauth/grants/grants.service';
 import { type OauthForm, parseScope } from 'src/oauth/oauth-form';
+import { TokenExchangeService } from 'src/oauth/token-exchange.service';
 import { OauthErrors } from 'src/oauth/oauth.errors';
 
 export const GRANT_CLIENT_CREDENTIALS = 'client_credentials';
@@ -32,6 +33,7 @@ export class TokenService {
     private readonly grants: GrantsService,
     private readonly actors: ActorsService,
     private readonly memberships: MembershipsService,
+    private readonly exchanges: TokenExchangeService,
   ) {}
 
   async grant(client: ClientSnapshot, form: OauthForm): Promise<TokenResponse> {
@@ -43,6 +45,9 @@ export class TokenService {
       case GRANT_REFRESH_TOKEN:
         this.assertAllowed(client, 'refresh_token');
         return this.refresh(client, form);
+      case GRANT_TOKEN_EXCHANGE:
+        this.assertAllowed(client, 'token_exchange');
+        return this.exchanges.exchange(client, form);
       default:
         throw OauthErrors.unsupportedGrantType();
     }
@@ -82,6 +87,13 @@ export class TokenService {
   private async refresh(client: ClientSnapshot, form: OauthForm): Promise<TokenResponse> {
     const presented = form.require('refresh_token');
     const requested = parseScope(form.get('scope'));
+    if (requested !== undefined) {
+      // A wider scope is refused before the refresh token is used up (so the client can retry with it);
+      // a used one still goes to rotate, whose reuse detection must not be bypassed.
+      const found = await this.grants.findRefresh(presented);
+      if (found && found.grant.clientId === client.clientId && !found.row.usedAt)
+        grantedScope(requested, found.grant.scope);
+    }
     const { grant, refreshToken } = await this.grants.rotate(client.clientId, presented);
     const scope = grantedScope(requested, grant.scope);
     // The person behind the grant must still be allowed in, and so must the membership.

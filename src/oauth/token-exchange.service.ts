@@ -1,0 +1,306 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import type { ActorSnapshot } from 'src/actors/actor-snapshot';
+import { ActorEntity } from 'src/actors/actor.entity';
+import { ActorsService } from 'src/actors/actors.service';
+import type { ClientSnapshot } from 'src/clients/client-snapshot';
+import { AppError } from 'src/common/errors/app-error';
+import { LOGGER } from 'src/common/logging/logging.constants';
+import { APP_CONFIG } from 'src/config/config.constants';
+import type { AppConfig } from 'src/config/config.types';
+import { dbCall } from 'src/database/db-errors';
+import { IdentityService } from 'src/identity/identity.service';
+import type { MembershipSnapshot } from 'src/memberships/membership-snapshot';
+import { MembershipEntity } from 'src/memberships/membership.entity';
+import { MembershipsService, toSnapshot } from 'src/memberships/memberships.service';
+import { AccessTokensService } from 'src/oauth/access-tokens.service';
+import { GrantsService } from 'src/oauth/grants/grants.service';
+import { type OauthForm, parseScope } from 'src/oauth/oauth-form';
+import { OauthErrors } from 'src/oauth/oauth.errors';
+import {
+  TokenValidationService,
+  type ValidatedToken,
+} from 'src/token-validation/token-validation.service';
+
+export const TOKEN_TYPE_ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
+export const TOKEN_TYPE_JWT = 'urn:ietf:params:oauth:token-type:jwt';
+const SUBJECT_TOKEN_TYPES = [TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT];
+const OFFLINE_ACCESS = 'offline_access';
+/** The same cap the bearer path applies (SECURITY.md rule 3). */
+const MAX_SUBJECT_TOKEN = 8192;
+
+export interface ExchangeResult {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+  issued_token_type: string;
+  refresh_token?: string;
+}
+
+interface Subject {
+  actor: ActorSnapshot;
+  membership?: MembershipSnapshot;
+}
+
+/**
+ * RFC 8693 token exchange (issue 4 §2, SECURITY.md rule 12): an authenticated client trades a token of
+ * a trusted issuer it is explicitly allowed to exchange (`exchangeIssuers`) for a Bridgekeeper access
+ * token of the same person. The scope is never wider than the client's, the result never outlives the
+ * subject token, and our own tokens are never exchanged again (no laundering of a token into a new one
+ * with another client's name, and no way to stretch a session).
+ */
+@Injectable()
+export class TokenExchangeService {
+  constructor(
+    private readonly validation: TokenValidationService,
+    private readonly identity: IdentityService,
+    private readonly actors: ActorsService,
+    private readonly memberships: MembershipsService,
+    private readonly accessTokens: AccessTokensService,
+    private readonly grants: GrantsService,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async exchange(client: ClientSnapshot, form: OauthForm): Promise<ExchangeResult> {
+    const subjectToken = form.require('subject_token');
+    const subjectTokenType = form.require('subject_token_type');
+    if (!SUBJECT_TOKEN_TYPES.includes(subjectTokenType)) {
+      throw OauthErrors.invalidRequest('subject_token_type is not supported');
+    }
+    const requestedType = form.get('requested_token_type');
+    if (requestedType !== undefined && requestedType !== TOKEN_TYPE_ACCESS_TOKEN) {
+      throw OauthErrors.invalidRequest('Only access tokens can be requested');
+    }
+    if (form.get('actor_token') !== undefined || form.get('actor_token_type') !== undefined) {
+      throw OauthErrors.invalidRequest('actor_token is not supported');
+    }
+    for (const target of ['audience', 'resource']) {
+      const value = form.get(target);
+      if (value !== undefined && value !== this.config.oauth.audience) {
+        throw OauthErrors.invalidTarget(
+          `Tokens can only be issued for ${this.config.oauth.audience}`,
+        );
+      }
+    }
+    const requested = parseScope(form.get('scope'));
+    const refreshAllowed = client.grantTypes.includes('refresh_token');
+    if (requested?.includes(OFFLINE_ACCESS) && !refreshAllowed) {
+      throw OauthErrors.invalidScope('offline_access needs the refresh_token grant');
+    }
+    let scope = requested ?? [...client.scopes];
+    if (scope.some((s) => !client.scopes.includes(s))) throw OauthErrors.invalidScope();
+    if (!refreshAllowed) scope = scope.filter((s) => s !== OFFLINE_ACCESS);
+
+    if (subjectToken.length > MAX_SUBJECT_TOKEN || /\s/.test(subjectToken)) {
+      throw OauthErrors.invalidGrant('subject_token_malformed', 'The subject token is invalid');
+    }
+    const validated = await refusedAsInvalidGrant(() => this.validation.validate(subjectToken));
+    const { issuer, claims } = validated;
+    if (claims.own) {
+      throw OauthErrors.invalidGrant(
+        'exchange_own_token',
+        'Bridgekeeper tokens cannot be exchanged again',
+      );
+    }
+    if (!client.exchangeIssuers.includes(issuer.name)) {
+      throw OauthErrors.invalidGrant(
+        'exchange_issuer_not_allowed',
+        'This client may not exchange tokens of this issuer',
+      );
+    }
+    const subject = await refusedAsInvalidGrant(() =>
+      this.resolveSubject(client, subjectToken, validated),
+    );
+    if (subject.actor.status !== 'ACTIVE') throw OauthErrors.invalidGrant('actor_disabled');
+    if (subject.membership && !subject.membership.active) {
+      throw OauthErrors.invalidGrant('membership_inactive');
+    }
+
+    const notAfter = claims.exp;
+    let refreshToken: string | undefined;
+    let sid: string | undefined;
+    if (scope.includes(OFFLINE_ACCESS)) {
+      const created = await this.grants.create({
+        clientId: client.clientId,
+        actorId: subject.actor.id,
+        scope,
+        membershipId: subject.membership?.id,
+        notAfter,
+      });
+      refreshToken = created.refreshToken;
+      sid = created.grant.id;
+    }
+    const at = await this.accessTokens.issue({
+      sub: subject.actor.id,
+      clientId: client.clientId,
+      scope,
+      sid,
+      membership: subject.membership?.id,
+      project: subject.membership?.projectId,
+      notAfter,
+    });
+    this.logger.info(
+      {
+        clientId: client.clientId,
+        issuer: issuer.name,
+        actorId: subject.actor.id,
+        membershipId: subject.membership?.id,
+        subjectToken: validated.sha256.slice(0, 12),
+        jti: at.jti,
+        sid,
+      },
+      'token exchanged',
+    );
+    return {
+      access_token: at.token,
+      token_type: 'Bearer',
+      expires_in: at.expiresIn,
+      scope: at.scope.join(' '),
+      issued_token_type: TOKEN_TYPE_ACCESS_TOKEN,
+      ...(refreshToken ? { refresh_token: refreshToken } : {}),
+    };
+  }
+
+  private async resolveSubject(
+    client: ClientSnapshot,
+    subjectToken: string,
+    validated: ValidatedToken,
+  ): Promise<Subject> {
+    const { issuer, claims } = validated;
+    switch (client.subjectResolution) {
+      case 'MEMBERSHIP': {
+        // Exactly what a direct request with this token would be; a project-scoped client sees only
+        // members of its project.
+        const p = await this.identity.authenticate(
+          `Bearer ${subjectToken}`,
+          client.projectId ?? undefined,
+        );
+        return { actor: p.actor, membership: p.membership };
+      }
+      case 'SUBJECT': {
+        const actor = await this.actors.resolve(
+          issuer.name,
+          claims.sub,
+          claims,
+          issuer.provisioning,
+          validated.fresh,
+        );
+        if (client.projectId === null) return { actor };
+        // A project-scoped client still only gets members of its project.
+        const membership = await this.memberships.resolve({
+          issuerName: issuer.name,
+          subject: claims.sub,
+          actorId: actor.id,
+          fhirUser: claims.fhirUser,
+          fhirBase: issuer.fhirBase,
+          projectId: client.projectId,
+        });
+        return { actor, membership };
+      }
+      case 'EMAIL':
+        return this.byEmail(client, validated);
+      default:
+        throw OauthErrors.invalidGrant('subject_resolution_unknown');
+    }
+  }
+
+  /**
+   * Email matching (SECURITY.md rule 5): only a verified email, only of an issuer configured to allow
+   * it, only within that issuer (an issuer can never reach a person who signed in through another).
+   * With a project: the membership invited with that email, linked to this issuer's actor on first use;
+   * without one: the one existing actor of this issuer with that verified email.
+   */
+  private async byEmail(client: ClientSnapshot, validated: ValidatedToken): Promise<Subject> {
+    const { issuer, claims } = validated;
+    if (!issuer.emailMatching) throw OauthErrors.invalidGrant('email_matching_not_allowed');
+    if (claims.email_verified !== true || !claims.email) {
+      throw OauthErrors.invalidGrant('email_not_verified');
+    }
+    const email = claims.email.toLowerCase();
+    if (client.projectId === null) {
+      const actors = await dbCall(() =>
+        this.dataSource
+          .getRepository(ActorEntity)
+          .createQueryBuilder('a')
+          .where('a.issuer_name = :issuer', { issuer: issuer.name })
+          .andWhere('lower(a.email) = :email', { email })
+          .andWhere('a.email_verified = true')
+          .limit(2)
+          .getMany(),
+      );
+      if (actors.length !== 1) throw OauthErrors.invalidGrant('email_no_single_actor');
+      return { actor: await this.actors.snapshotById(actors[0].id) };
+    }
+    const row = await dbCall(() =>
+      this.dataSource.getRepository(MembershipEntity).findOne({
+        where: { projectId: client.projectId!, email },
+        relations: { profile: true },
+      }),
+    );
+    if (!row) throw OauthErrors.invalidGrant('email_no_membership');
+    if (row.issuerName !== null && row.issuerName !== issuer.name) {
+      throw OauthErrors.invalidGrant('email_membership_other_issuer');
+    }
+    if (!row.active) throw OauthErrors.invalidGrant('membership_inactive');
+    if (row.actorId !== null) {
+      const actor = await this.actors.snapshotById(row.actorId);
+      if (actor.issuerName !== issuer.name) {
+        throw OauthErrors.invalidGrant('email_membership_other_issuer');
+      }
+      return { actor, membership: toSnapshot(row) };
+    }
+    const actor = await this.actors.resolve(
+      issuer.name,
+      claims.sub,
+      claims,
+      issuer.provisioning,
+      validated.fresh,
+    );
+    // Link on first use, never re-link (the same rule as membership resolution).
+    const linked = await dbCall(() =>
+      this.dataSource
+        .createQueryBuilder()
+        .update(MembershipEntity)
+        .set({ actorId: actor.id })
+        .where('id = :id AND actor_id IS NULL', { id: row.id })
+        .execute(),
+    );
+    if (!linked.affected) {
+      const current = await dbCall(() =>
+        this.dataSource.getRepository(MembershipEntity).findOneBy({ id: row.id }),
+      );
+      if (current?.actorId !== actor.id)
+        throw OauthErrors.invalidGrant('membership_linked_elsewhere');
+    }
+    await this.memberships.changed();
+    return { actor, membership: { ...toSnapshot(row), actorId: actor.id } };
+  }
+}
+
+/**
+ * A subject token (or its person) that is refused is the client's `invalid_grant`, with a fixed reason
+ * and never the token; a fault that is not the caller's (an IdP or the database down) stays a 503.
+ */
+async function refusedAsInvalidGrant<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (
+      err instanceof AppError &&
+      (err.kind === 'INVALID_TOKEN' ||
+        err.kind === 'BAD_INPUT' ||
+        err.kind === 'MISSING_CREDENTIALS')
+    ) {
+      throw OauthErrors.invalidGrant(
+        err.reason ?? 'subject_token_invalid',
+        'The subject token is invalid',
+      );
+    }
+    throw err;
+  }
+}
