@@ -12,7 +12,12 @@ import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig } from 'src/config/config.types';
 import { formatGraphqlError } from 'src/graphql/graphql-errors';
 import { queryLimitsPlugin } from 'src/graphql/plugins/query-limits.plugin';
-import { IdentityService, PROJECT_HEADER, headerOf } from 'src/identity/identity.service';
+import {
+  IdentityService,
+  PROJECT_HEADER,
+  ON_BEHALF_OF_HEADER,
+  headerOf,
+} from 'src/identity/identity.service';
 import type { Principal } from 'src/identity/principal';
 import { httpErrorResponse } from 'src/common/filters/http-error-response';
 
@@ -57,6 +62,7 @@ export class GqlConfigService implements GqlOptionsFactory<ApolloDriverConfig> {
           req.principal = await this.identity.authenticate(
             headerOf(req.headers, 'authorization'),
             headerOf(req.headers, PROJECT_HEADER),
+            headerOf(req.headers, ON_BEHALF_OF_HEADER),
           );
           return { req };
         } catch (err) {
@@ -77,7 +83,13 @@ export class GqlConfigService implements GqlOptionsFactory<ApolloDriverConfig> {
         ? 'UNAUTHENTICATED'
         : response.status === 503
           ? 'SERVICE_UNAVAILABLE'
-          : 'INTERNAL_SERVER_ERROR';
+          : response.status === 403
+            ? 'FORBIDDEN'
+            : response.status === 404
+              ? 'NOT_FOUND'
+              : response.status === 400
+                ? 'BAD_USER_INPUT'
+                : 'INTERNAL_SERVER_ERROR';
     return new GraphQLError(response.body.error_description, {
       extensions: {
         code,

@@ -42,6 +42,9 @@ const APOLLO_CODES = new Set([
   'QUERY_TOO_COMPLEX',
   'UNAUTHENTICATED',
   'SERVICE_UNAVAILABLE',
+  // Set by the GraphQL context for refusals before any resolver runs (e.g. On-Behalf-Of).
+  'FORBIDDEN',
+  'NOT_FOUND',
 ]);
 
 /** The one GraphQL error mapping: module codes → `extensions.code`; unknown errors → generic + errorId. */

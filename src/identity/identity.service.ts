@@ -1,6 +1,14 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
 import { ActorsErrors } from 'src/actors/actors.errors';
 import { ActorsService, CLIENT_PRINCIPAL_NAMESPACE } from 'src/actors/actors.service';
+import { AppError } from 'src/common/errors/app-error';
+import { ADMIN_ROLE } from 'src/common/decorators/roles.decorator';
+import { LOGGER } from 'src/common/logging/logging.constants';
+import { toSnapshot as toMembershipSnapshot } from 'src/memberships/memberships.service';
+import { dbCall } from 'src/database/db-errors';
 import { MembershipsErrors } from 'src/memberships/memberships.errors';
 import { OWN_ISSUER_NAME } from 'src/token-validation/own-tokens';
 import type { OwnTokenClaims } from 'src/token-validation/token-claims';
@@ -16,6 +24,10 @@ const BEARER = /^Bearer +([^\s]+) *$/i;
 
 /** Names the project whose membership a request acts in, when the caller is a member of several. */
 export const PROJECT_HEADER = 'x-bridgekeeper-project';
+/** Names the membership an admin client acts for (with one of our own client-credentials tokens). */
+export const ON_BEHALF_OF_HEADER = 'x-bridgekeeper-on-behalf-of';
+
+const forbidden = (code: string, message: string) => new AppError('FORBIDDEN', code, message);
 
 /** A single-valued request header, or undefined. */
 export function headerOf(
@@ -33,17 +45,39 @@ export class IdentityService {
     private readonly tokens: TokenValidationService,
     private readonly actors: ActorsService,
     private readonly memberships: MembershipsService,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   /**
    * `authorization`: the `Authorization` header; `projectId`: the `X-Bridgekeeper-Project` header, which
-   * picks one membership when the caller's identity matches members of several projects.
+   * picks one membership when the caller's identity matches members of several projects;
+   * `onBehalfOf`: the `X-Bridgekeeper-On-Behalf-Of` header (a membership id), admin clients only.
    */
-  async authenticate(authorization: string | undefined, projectId?: string): Promise<Principal> {
+  async authenticate(
+    authorization: string | undefined,
+    projectId?: string,
+    onBehalfOf?: string,
+  ): Promise<Principal> {
     const token = extractBearer(authorization);
     const validated = await this.tokens.validate(token);
     const { issuer, claims } = validated;
-    if (claims.own) return this.authenticateOwn(validated, claims.own, projectId);
+    if (claims.own) {
+      const principal = await this.authenticateOwn(
+        validated,
+        claims.own,
+        onBehalfOf === undefined ? projectId : undefined,
+      );
+      return onBehalfOf === undefined
+        ? principal
+        : this.actOnBehalfOf(principal, onBehalfOf, projectId);
+    }
+    if (onBehalfOf !== undefined) {
+      throw forbidden(
+        'ON_BEHALF_OF_NOT_ALLOWED',
+        'X-Bridgekeeper-On-Behalf-Of needs a Bridgekeeper token of an admin client',
+      );
+    }
     const actor = await this.actors.resolve(
       issuer.name,
       claims.sub,
@@ -67,7 +101,91 @@ export class IdentityService {
       roles: this.actors.effectiveRoles(actor),
       issuer: issuer.name,
       tokenSha256: validated.sha256,
+      external: { exp: claims.exp, userinfoCredentials: issuer.userinfoCredentials === true },
     };
+  }
+
+  /**
+   * An admin client (its own client-credentials token, ADMIN among its principal's roles) acting for a
+   * project member: the request becomes the member's (actor, membership, roles), and records the caller.
+   * A project-scoped client only acts for members of its project.
+   */
+  private async actOnBehalfOf(
+    caller: Principal,
+    membershipId: string,
+    projectId: string | undefined,
+  ): Promise<Principal> {
+    const own = caller.own!;
+    const isClientPrincipal =
+      caller.actor.issuerName === CLIENT_PRINCIPAL_NAMESPACE &&
+      caller.actor.subject === own.clientId;
+    if (!isClientPrincipal || !caller.roles.includes(ADMIN_ROLE)) {
+      throw forbidden(
+        'ON_BEHALF_OF_NOT_ALLOWED',
+        'Only an admin client may act on behalf of a member',
+      );
+    }
+    const entity = await this.memberships.get(membershipId.trim());
+    const clientProject = await this.clientProject(own.clientId);
+    if (clientProject !== null && entity.projectId !== clientProject) {
+      throw forbidden(
+        'ON_BEHALF_OF_OTHER_PROJECT',
+        'This client may only act for members of its own project',
+      );
+    }
+    if (projectId !== undefined && entity.projectId !== projectId) {
+      throw forbidden(
+        'ON_BEHALF_OF_OTHER_PROJECT',
+        'The membership is not in the project named by X-Bridgekeeper-Project',
+      );
+    }
+    if (!entity.active) {
+      throw forbidden('ON_BEHALF_OF_INACTIVE', 'The membership is not active');
+    }
+    if (!entity.actorId) {
+      throw forbidden(
+        'ON_BEHALF_OF_NOT_LINKED',
+        'The member has not signed in yet: the membership is not linked to an actor',
+      );
+    }
+    const actor = await this.actors.snapshotById(entity.actorId);
+    if (actor.status !== 'ACTIVE') {
+      throw forbidden('ON_BEHALF_OF_ACTOR_DISABLED', 'The member’s actor is disabled');
+    }
+    this.logger.info(
+      {
+        callerActorId: caller.actor.id,
+        clientId: own.clientId,
+        actorId: actor.id,
+        membershipId: entity.id,
+        token: caller.tokenSha256.slice(0, 12),
+      },
+      'acting on behalf of a member',
+    );
+    return {
+      ...caller,
+      actor,
+      membership: toMembershipSnapshot(entity),
+      roles: this.actors.effectiveRoles(actor),
+      onBehalfOf: { actorId: caller.actor.id, clientId: own.clientId },
+    };
+  }
+
+  /** The project an OAuth client is limited to (null: none). A database failure is a 503. */
+  private async clientProject(clientId: string): Promise<string | null> {
+    const rows = await dbCall(
+      () =>
+        this.dataSource.query('SELECT project_id FROM oauth_clients WHERE client_id = $1', [
+          clientId,
+        ]) as Promise<{ project_id: string | null }[]>,
+    );
+    if (rows.length === 0) {
+      throw forbidden(
+        'ON_BEHALF_OF_NOT_ALLOWED',
+        'Only an admin client may act on behalf of a member',
+      );
+    }
+    return rows[0].project_id;
   }
 
   /**

@@ -15,4 +15,11 @@ export interface Principal extends AuthenticatedCaller {
   tokenSha256: string;
   /** Set when the bearer token is one of Bridgekeeper's own (issue 4). */
   own?: OwnTokenClaims & { exp: number; iat: number };
+  /**
+   * Set when an admin client acts for a member (`X-Bridgekeeper-On-Behalf-Of`): `actor`, `membership`
+   * and `roles` are the member's; this records who really called (RFC 8693 §4.1 `act`).
+   */
+  onBehalfOf?: { actorId: string; clientId: string };
+  /** Set for external tokens: when the token expires and what its issuer allows (userinfo credentials). */
+  external?: { exp: number; userinfoCredentials: boolean };
 }

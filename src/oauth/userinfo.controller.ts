@@ -2,6 +2,11 @@ import { Controller, Get, Header, HttpCode, Post } from '@nestjs/common';
 import { CurrentCaller } from 'src/common/auth/caller';
 import type { ProfileClaims } from 'src/common/auth/profile-claims';
 import type { Principal } from 'src/identity/principal';
+import { AccessTokensService } from 'src/oauth/access-tokens.service';
+
+/** The built-in client name of tokens Bridgekeeper mints at userinfo (it is no registered client). */
+export const USERINFO_CLIENT_ID = 'bridgekeeper';
+const USERINFO_CREDENTIALS_SCOPE = ['openid', 'profile', 'email'];
 
 export interface UserinfoResponse extends ProfileClaims {
   sub: string;
@@ -13,26 +18,57 @@ export interface UserinfoResponse extends ProfileClaims {
   membership?: string;
   /** The member's FHIR profile reference, e.g. `Practitioner/<id>`. */
   profile?: string;
+  /** RFC 8693 §4.1: the admin client that acts on behalf of this member, when one does. */
+  act?: { sub: string; client_id: string };
+  /**
+   * Medplum-style: for an external token of an issuer with `userinfo.credentials`, a Bridgekeeper
+   * access token for the same person that never outlives the external token.
+   */
+  credentials?: { access_token: string; token_type: 'Bearer'; expires_in: number; scope: string };
 }
 
 /** OIDC UserInfo (Core §5.3) for the authenticated actor; `sub` is the Bridgekeeper actor id. */
 @Controller('oauth2/userinfo')
 export class UserinfoController {
+  constructor(private readonly accessTokens: AccessTokensService) {}
+
   @Get()
   @Header('Cache-Control', 'no-store')
-  get(@CurrentCaller() principal: Principal): UserinfoResponse {
-    return userinfo(principal);
+  get(@CurrentCaller() principal: Principal): Promise<UserinfoResponse> {
+    return this.respond(principal);
   }
 
   @Post()
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
-  post(@CurrentCaller() principal: Principal): UserinfoResponse {
-    return userinfo(principal);
+  post(@CurrentCaller() principal: Principal): Promise<UserinfoResponse> {
+    return this.respond(principal);
+  }
+
+  private async respond(principal: Principal): Promise<UserinfoResponse> {
+    const body = userinfo(principal);
+    // Never for our own tokens (no token minting from a token we issued), only for switched-on issuers.
+    if (!principal.own && principal.external?.userinfoCredentials) {
+      const at = await this.accessTokens.issue({
+        sub: principal.actor.id,
+        clientId: USERINFO_CLIENT_ID,
+        scope: USERINFO_CREDENTIALS_SCOPE,
+        membership: principal.membership?.id,
+        project: principal.membership?.projectId,
+        notAfter: principal.external.exp,
+      });
+      body.credentials = {
+        access_token: at.token,
+        token_type: 'Bearer',
+        expires_in: at.expiresIn,
+        scope: at.scope.join(' '),
+      };
+    }
+    return body;
   }
 }
 
-function userinfo({ actor, roles, membership }: Principal): UserinfoResponse {
+function userinfo({ actor, roles, membership, onBehalfOf }: Principal): UserinfoResponse {
   const body: UserinfoResponse = {
     sub: actor.id,
     issuer: actor.issuerName,
@@ -50,5 +86,6 @@ function userinfo({ actor, roles, membership }: Principal): UserinfoResponse {
     body.membership = membership.id;
     body.profile = `${membership.resourceType}/${membership.profileId}`;
   }
+  if (onBehalfOf) body.act = { sub: onBehalfOf.actorId, client_id: onBehalfOf.clientId };
   return body;
 }
