@@ -10,13 +10,8 @@ import type { AppConfig, TrustedIssuerConfig } from 'src/config/config.types';
 import { IssuersService } from 'src/issuers/issuers.service';
 import { MetricsService } from 'src/metrics/metrics.service';
 import { RevocationService } from 'src/revocation/revocation.service';
-import { SigningKeysService } from 'src/signing-keys/signing-keys.service';
-import {
-  ACCESS_TOKEN_TYP,
-  OWN_ISSUER_NAME,
-  extractOwnClaims,
-  ownIssuer,
-} from 'src/token-validation/own-tokens';
+import { SigningKeysService, type VerificationKey } from 'src/signing-keys/signing-keys.service';
+import { OWN_ISSUER_NAME, extractOwnClaims, ownIssuer } from 'src/token-validation/own-tokens';
 import { JwksService } from 'src/token-validation/jwks.service';
 import { tryParseCompactJws } from 'src/token-validation/jwt-format';
 import { extractClaims, type TokenClaims } from 'src/token-validation/token-claims';
@@ -26,6 +21,12 @@ import {
   invalidToken,
   issuerUnavailable,
 } from 'src/token-validation/token-validation.errors';
+import {
+  assertIatNotInFuture,
+  isOpaqueCandidate,
+  issuerVerifyOptions,
+  ownVerifyOptions,
+} from 'src/token-validation/verify-options';
 
 export interface ValidatedToken {
   issuer: TrustedIssuerConfig;
@@ -45,17 +46,6 @@ interface CachedToken {
 }
 
 const LOCAL_TTL_MS = 60_000;
-/** RFC 6750 b64token: what an opaque bearer token may contain. */
-const OPAQUE_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
-
-function looksLikeJose(token: string): boolean {
-  try {
-    const header: unknown = JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString());
-    return typeof header === 'object' && header !== null;
-  } catch {
-    return false;
-  }
-}
 
 export function sha256Hex(value: string): string {
   return createHash('sha256').update(value).digest('hex');
@@ -90,7 +80,7 @@ export class TokenValidationService {
     this.own = ownIssuer(config);
   }
 
-  private issuerNamed(name: string): TrustedIssuerConfig | undefined {
+  issuerNamed(name: string): TrustedIssuerConfig | undefined {
     return name === OWN_ISSUER_NAME ? this.own : this.issuers.findByName(name);
   }
 
@@ -98,7 +88,7 @@ export class TokenValidationService {
    * Our own tokens can be revoked: checked on every use, cached or not, against the revocations every
    * node holds in memory. Until they could be read once, our tokens are a 503 (not the caller's fault).
    */
-  private assertNotRevoked(claims: TokenClaims): void {
+  assertNotRevoked(claims: TokenClaims): void {
     if (!claims.own) return;
     if (!this.revocations.ready) throw issuerUnavailable('revocations_unavailable');
     if (
@@ -114,31 +104,45 @@ export class TokenValidationService {
     }
   }
 
+  /**
+   * The still-usable cached verdict for a token (by its SHA-256), if any: its issuer still trusted with
+   * the same `iss` and revision, and not expired. Revocation is not checked here.
+   */
+  async cachedVerdict(
+    sha256: string,
+  ): Promise<{ issuer: TrustedIssuerConfig; claims: TokenClaims } | undefined> {
+    let cached = this.local?.get(sha256);
+    if (!cached) {
+      cached = await this.cache.get<CachedToken>(CacheKeys.verifiedToken(sha256));
+      if (cached) this.local?.set(sha256, cached);
+    }
+    if (!cached) return undefined;
+    const issuer = this.issuerNamed(cached.issuer);
+    // Re-check expiry on every hit, and that the issuer is still trusted with the same `iss`.
+    if (
+      issuer &&
+      issuer.issuer === cached.iss &&
+      issuer.revision === cached.revision &&
+      cached.claims.exp * 1000 > Date.now()
+    ) {
+      return { issuer, claims: cached.claims };
+    }
+    return undefined;
+  }
+
   async validate(token: string): Promise<ValidatedToken> {
     const sha256 = sha256Hex(token);
     const key = CacheKeys.verifiedToken(sha256);
-    let cached = this.local?.get(sha256);
-    if (!cached) {
-      cached = await this.cache.get<CachedToken>(key);
-      if (cached) this.local?.set(sha256, cached);
-    }
-    if (cached) {
-      const issuer = this.issuerNamed(cached.issuer);
-      // Re-check expiry on every hit, and that the issuer is still trusted with the same `iss`.
-      if (
-        issuer &&
-        issuer.issuer === cached.iss &&
-        issuer.revision === cached.revision &&
-        cached.claims.exp * 1000 > Date.now()
-      ) {
-        this.assertNotRevokedCounted(issuer, cached.claims);
-        this.metrics.tokenValidations.inc({
-          issuer: issuer.name,
-          outcome: 'valid',
-          reason: 'cached',
-        });
-        return { issuer, claims: cached.claims, sha256, fresh: false };
-      }
+    const hit = await this.cachedVerdict(sha256);
+    if (hit) {
+      const { issuer, claims } = hit;
+      this.assertNotRevokedCounted(issuer, claims);
+      this.metrics.tokenValidations.inc({
+        issuer: issuer.name,
+        outcome: 'valid',
+        reason: 'cached',
+      });
+      return { issuer, claims, sha256, fresh: false };
     }
     let issuerName = 'unknown';
     try {
@@ -202,7 +206,7 @@ export class TokenValidationService {
       const issuer = this.issuers.opaqueIssuer();
       // A JWE or any other JOSE-shaped token is never "opaque": its issuer is not known, so it must
       // not be sent to the opaque issuer's userinfo endpoint (rule 7).
-      if (!issuer || !OPAQUE_TOKEN.test(token) || looksLikeJose(token)) {
+      if (!issuer || !isOpaqueCandidate(token)) {
         throw invalidToken(TokenErrorCode.TOKEN_MALFORMED, 'not_compact_jws');
       }
       onIssuer(issuer.name);
@@ -236,6 +240,17 @@ export class TokenValidationService {
    * the claims RFC 9068 requires.
    */
   private async verifyOwn(token: string, header: Record<string, unknown>): Promise<TokenClaims> {
+    const found = await this.ownKey(header);
+    try {
+      const { payload } = await jwtVerify(token, found.key, ownVerifyOptions(this.own, found.alg));
+      return extractOwnClaims(payload);
+    } catch (err) {
+      throw mapVerifyError(err);
+    }
+  }
+
+  /** Our signing key a token header names (by `kid` only), with the algorithm it must use. */
+  async ownKey(header: Record<string, unknown>): Promise<VerificationKey> {
     const kid = header.kid;
     if (typeof kid !== 'string' || kid.length === 0 || kid.length > 128) {
       throw invalidToken(TokenErrorCode.TOKEN_KEY_UNKNOWN, 'unknown_kid');
@@ -244,20 +259,7 @@ export class TokenValidationService {
     if (!found) throw invalidToken(TokenErrorCode.TOKEN_KEY_UNKNOWN, 'unknown_kid');
     if (header.alg !== found.alg)
       throw invalidToken(TokenErrorCode.TOKEN_MALFORMED, 'alg_not_allowed');
-    try {
-      const { payload } = await jwtVerify(token, found.key, {
-        issuer: this.own.issuer,
-        audience: this.own.audiences,
-        algorithms: [found.alg],
-        typ: ACCESS_TOKEN_TYP,
-        clockTolerance: this.own.clockToleranceSeconds,
-        requiredClaims: ['exp', 'iat', 'sub', 'jti', 'client_id'],
-        maxTokenAge: this.own.maxTokenAgeSeconds,
-      });
-      return extractOwnClaims(payload);
-    } catch (err) {
-      throw mapVerifyError(err);
-    }
+    return found;
   }
 
   private viaUserinfo(
@@ -274,21 +276,12 @@ export class TokenValidationService {
 
   private async verify(token: string, issuer: TrustedIssuerConfig): Promise<JWTPayload> {
     try {
-      const { payload } = await jwtVerify(token, this.jwks.keyResolver(issuer), {
-        issuer: issuer.issuer,
-        // Listed audiences are always checked; none listed is only possible with audiences.required=false.
-        audience: issuer.audiences.length > 0 ? issuer.audiences : undefined,
-        algorithms: issuer.algorithms,
-        clockTolerance: issuer.clockToleranceSeconds,
-        requiredClaims: ['exp', 'iat', 'sub'],
-        ...(issuer.maxTokenAgeSeconds !== undefined
-          ? { maxTokenAge: issuer.maxTokenAgeSeconds }
-          : {}),
-      });
-      const now = Math.floor(Date.now() / 1000);
-      if (typeof payload.iat === 'number' && payload.iat > now + issuer.clockToleranceSeconds) {
-        throw invalidToken(TokenErrorCode.TOKEN_CLAIMS_INVALID, 'iat_in_future');
-      }
+      const { payload } = await jwtVerify(
+        token,
+        this.jwks.keyResolver(issuer),
+        issuerVerifyOptions(issuer),
+      );
+      assertIatNotInFuture(payload, issuer.clockToleranceSeconds);
       return payload;
     } catch (err) {
       throw mapVerifyError(err);
