@@ -181,6 +181,12 @@ export class ActorsService {
     return toSnapshot(row);
   }
 
+  /** The actor for an identity, read straight from the database: never creates, updates or caches. */
+  async findByIdentity(issuerName: string, subject: string): Promise<ActorSnapshot | null> {
+    const e = await dbCall(() => this.repo.findOneBy({ issuerName, subject }));
+    return e ? toSnapshot(e) : null;
+  }
+
   async findById(id: string): Promise<ActorSnapshot | null> {
     if (!UUID.test(id)) throw ActorsErrors.invalidId();
     const e = await dbCall(() => this.repo.findOneBy({ id }));

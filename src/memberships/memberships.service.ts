@@ -64,22 +64,41 @@ export class MembershipsService {
    * already linked to another actor are 401s.
    */
   async resolve(q: MembershipQuery): Promise<MembershipSnapshot | undefined> {
+    const { m, cached } = await this.find(q, true);
+    if (!cached && m && m.actorId === null) await this.link(m, q.actorId);
+    return m;
+  }
+
+  /**
+   * What `resolve` would answer, without any side effect: no link, no cache write. `actorId: null` for
+   * an actor that does not exist yet (any membership linked to someone is then linked elsewhere). A
+   * returned membership with `actorId: null` would be linked on first use. Always read from the database.
+   */
+  async preview(
+    q: Omit<MembershipQuery, 'actorId'> & { actorId: string | null },
+  ): Promise<MembershipSnapshot | undefined> {
+    return (await this.find(q, false)).m;
+  }
+
+  private async find(
+    q: Omit<MembershipQuery, 'actorId'> & { actorId: string | null },
+    store: boolean,
+  ): Promise<{ m: MembershipSnapshot | undefined; cached: boolean }> {
     if (q.projectId !== undefined && !isUuid(q.projectId))
       throw MembershipsErrors.badProjectHeader();
     const generation = await this.generation();
     // Most callers of most issuers are nobody's members: skip the lookup for issuers that have none.
     if (!(await this.issuersWithMemberships(generation)).has(q.issuerName)) {
       if (q.projectId !== undefined) throw MembershipsErrors.notInProject();
-      return undefined;
+      return { m: undefined, cached: false };
     }
     const key = `mship:${q.issuerName}:${hash([q.subject, q.fhirUser ?? '', q.projectId ?? '', generation])}`;
-    const cached = await this.cache.get<{ m: MembershipSnapshot | null }>(key);
-    if (cached) return this.checked(cached.m ?? undefined, q.actorId);
+    // A preview reads the database itself: a cached resolution may predate the membership's link.
+    const cached = store ? await this.cache.get<{ m: MembershipSnapshot | null }>(key) : undefined;
+    if (cached) return { m: this.checked(cached.m ?? undefined, q.actorId), cached: true };
     const found = await dbCall(() => this.lookup(q));
-    await this.cache.set(key, { m: found ?? null }, RESOLUTION_TTL_MS);
-    const m = this.checked(found, q.actorId);
-    if (m && m.actorId === null) await this.link(m, q.actorId);
-    return m;
+    if (store) await this.cache.set(key, { m: found ?? null }, RESOLUTION_TTL_MS);
+    return { m: this.checked(found, q.actorId), cached: false };
   }
 
   /**
@@ -123,7 +142,7 @@ export class MembershipsService {
 
   private checked(
     m: MembershipSnapshot | undefined,
-    actorId: string,
+    actorId: string | null,
   ): MembershipSnapshot | undefined {
     if (!m) return undefined;
     if (!m.active) throw MembershipsErrors.inactive();
@@ -131,7 +150,9 @@ export class MembershipsService {
     return m;
   }
 
-  private async lookup(q: MembershipQuery): Promise<MembershipSnapshot | undefined> {
+  private async lookup(
+    q: Omit<MembershipQuery, 'actorId'>,
+  ): Promise<MembershipSnapshot | undefined> {
     let candidates: MembershipSnapshot[];
     const bySub = await this.bySubject(q.issuerName, q.subject);
     if (q.fhirUser !== undefined) {
