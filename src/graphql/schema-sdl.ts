@@ -2,6 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { GraphQLSchemaBuilderModule, GraphQLSchemaFactory } from '@nestjs/graphql';
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { ActorsResolver } from 'src/actors/actors.resolver';
+import { ExplainResolver } from 'src/identity/explain.resolver';
 import { IdentityResolver } from 'src/identity/identity.resolver';
 import { InvitesResolver } from 'src/invites/invites.resolver';
 import { IssuersResolver } from 'src/issuers/issuers.resolver';
@@ -22,6 +23,7 @@ import { SessionsResolver } from 'src/oauth/sessions.resolver';
  */
 export const RESOLVERS = [
   IdentityResolver,
+  ExplainResolver,
   ActorsResolver,
   ProjectsResolver,
   InvitesResolver,
