@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +67,8 @@ export async function startBridgekeeper(options: StartOptions): Promise<RunningB
   const props: Record<string, string> = {
     'bridgekeeper.http.port': String(listenPort),
     'bridgekeeper.public.url': `http://127.0.0.1:${listenPort}`,
+    // Nodes sharing a database share the key that decrypts its signing keys (as in production).
+    'bridgekeeper.secrets.key': createHash('sha256').update(`test:${databaseUrl}`).digest('base64'),
     'bridgekeeper.data.dir': dataDir,
     'bridgekeeper.database.url': databaseUrl,
     'bridgekeeper.log.level': 'debug',
