@@ -187,6 +187,24 @@ export class ActorsService {
     return e ? toSnapshot(e) : null;
   }
 
+  /** Actors of one issuer whose stored email (case-insensitive) is verified; at most `limit`. */
+  async findByVerifiedEmail(
+    issuerName: string,
+    email: string,
+    limit: number,
+  ): Promise<ActorSnapshot[]> {
+    const rows = await dbCall(() =>
+      this.repo
+        .createQueryBuilder('a')
+        .where('a.issuer_name = :issuerName', { issuerName })
+        .andWhere('lower(a.email) = :email', { email: email.toLowerCase() })
+        .andWhere('a.email_verified = true')
+        .limit(limit)
+        .getMany(),
+    );
+    return rows.map(toSnapshot);
+  }
+
   async findById(id: string): Promise<ActorSnapshot | null> {
     if (!UUID.test(id)) throw ActorsErrors.invalidId();
     const e = await dbCall(() => this.repo.findOneBy({ id }));

@@ -200,6 +200,31 @@ export class MembershipsService {
   }
 
   /** Links a membership to the actor the first time it is matched (never re-links: rule 5). */
+  /**
+   * The member of a project invited with this email (lower-cased), with the issuer its external id is
+   * bound to: the candidate for email matching (token exchange, SECURITY.md rule 5), decided by the caller.
+   */
+  async invitedByEmail(
+    projectId: string,
+    email: string,
+  ): Promise<{ membership: MembershipSnapshot; issuerName: string | null } | undefined> {
+    const row = await dbCall(() =>
+      this.repo.findOne({
+        where: { projectId, email: email.toLowerCase() },
+        relations: { profile: true },
+      }),
+    );
+    return row ? { membership: toSnapshot(row), issuerName: row.issuerName } : undefined;
+  }
+
+  /** Links a membership to an actor on first use, never re-links (linked elsewhere → 401). */
+  async linkToActor(m: MembershipSnapshot, actorId: string): Promise<MembershipSnapshot> {
+    const linked = { ...m };
+    if (linked.actorId === null) await this.link(linked, actorId);
+    else if (linked.actorId !== actorId) throw MembershipsErrors.linkedElsewhere();
+    return linked;
+  }
+
   private async link(m: MembershipSnapshot, actorId: string): Promise<void> {
     const result = await dbCall(() =>
       this.repo

@@ -1,20 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
 import type { ActorSnapshot } from 'src/actors/actor-snapshot';
-import { ActorEntity } from 'src/actors/actor.entity';
 import { ActorsService } from 'src/actors/actors.service';
 import type { ClientSnapshot } from 'src/clients/client-snapshot';
 import { AppError } from 'src/common/errors/app-error';
 import { LOGGER } from 'src/common/logging/logging.constants';
 import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig } from 'src/config/config.types';
-import { dbCall } from 'src/database/db-errors';
 import { IdentityService } from 'src/identity/identity.service';
 import type { MembershipSnapshot } from 'src/memberships/membership-snapshot';
-import { MembershipEntity } from 'src/memberships/membership.entity';
-import { MembershipsService, toSnapshot } from 'src/memberships/memberships.service';
+import { MembershipsService } from 'src/memberships/memberships.service';
 import { AccessTokensService } from 'src/oauth/access-tokens.service';
 import { GrantsService } from 'src/oauth/grants/grants.service';
 import { type OauthForm, parseScope } from 'src/oauth/oauth-form';
@@ -61,7 +56,6 @@ export class TokenExchangeService {
     private readonly memberships: MembershipsService,
     private readonly accessTokens: AccessTokensService,
     private readonly grants: GrantsService,
-    @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -223,36 +217,23 @@ export class TokenExchangeService {
     }
     const email = claims.email.toLowerCase();
     if (client.projectId === null) {
-      const actors = await dbCall(() =>
-        this.dataSource
-          .getRepository(ActorEntity)
-          .createQueryBuilder('a')
-          .where('a.issuer_name = :issuer', { issuer: issuer.name })
-          .andWhere('lower(a.email) = :email', { email })
-          .andWhere('a.email_verified = true')
-          .limit(2)
-          .getMany(),
-      );
+      const actors = await this.actors.findByVerifiedEmail(issuer.name, email, 2);
       if (actors.length !== 1) throw OauthErrors.invalidGrant('email_no_single_actor');
-      return { actor: await this.actors.snapshotById(actors[0].id) };
+      return { actor: actors[0] };
     }
-    const row = await dbCall(() =>
-      this.dataSource.getRepository(MembershipEntity).findOne({
-        where: { projectId: client.projectId!, email },
-        relations: { profile: true },
-      }),
-    );
-    if (!row) throw OauthErrors.invalidGrant('email_no_membership');
-    if (row.issuerName !== null && row.issuerName !== issuer.name) {
+    const invited = await this.memberships.invitedByEmail(client.projectId, email);
+    if (!invited) throw OauthErrors.invalidGrant('email_no_membership');
+    const { membership, issuerName } = invited;
+    if (issuerName !== null && issuerName !== issuer.name) {
       throw OauthErrors.invalidGrant('email_membership_other_issuer');
     }
-    if (!row.active) throw OauthErrors.invalidGrant('membership_inactive');
-    if (row.actorId !== null) {
-      const actor = await this.actors.snapshotById(row.actorId);
+    if (!membership.active) throw OauthErrors.invalidGrant('membership_inactive');
+    if (membership.actorId !== null) {
+      const actor = await this.actors.snapshotById(membership.actorId);
       if (actor.issuerName !== issuer.name) {
         throw OauthErrors.invalidGrant('email_membership_other_issuer');
       }
-      return { actor, membership: toSnapshot(row) };
+      return { actor, membership };
     }
     const actor = await this.actors.resolve(
       issuer.name,
@@ -262,23 +243,7 @@ export class TokenExchangeService {
       validated.fresh,
     );
     // Link on first use, never re-link (the same rule as membership resolution).
-    const linked = await dbCall(() =>
-      this.dataSource
-        .createQueryBuilder()
-        .update(MembershipEntity)
-        .set({ actorId: actor.id })
-        .where('id = :id AND actor_id IS NULL', { id: row.id })
-        .execute(),
-    );
-    if (!linked.affected) {
-      const current = await dbCall(() =>
-        this.dataSource.getRepository(MembershipEntity).findOneBy({ id: row.id }),
-      );
-      if (current?.actorId !== actor.id)
-        throw OauthErrors.invalidGrant('membership_linked_elsewhere');
-    }
-    await this.memberships.changed();
-    return { actor, membership: { ...toSnapshot(row), actorId: actor.id } };
+    return { actor, membership: await this.memberships.linkToActor(membership, actor.id) };
   }
 }
 
