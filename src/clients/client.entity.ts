@@ -4,10 +4,14 @@ import {
   CreateDateColumn,
   Entity,
   Index,
+  JoinColumn,
+  ManyToOne,
   PrimaryGeneratedColumn,
   Unique,
   UpdateDateColumn,
 } from 'typeorm';
+import { ActorEntity } from 'src/actors/actor.entity';
+import { ProjectEntity } from 'src/projects/project.entity';
 
 export type ClientStatus = 'ACTIVE' | 'DISABLED';
 export type SubjectResolution = 'MEMBERSHIP' | 'EMAIL' | 'SUBJECT';
@@ -49,8 +53,18 @@ export class ClientEntity {
   @Column({ name: 'actor_id', type: 'uuid' })
   actorId: string;
 
+  // A client's principal cannot be deleted from under it.
+  @ManyToOne(() => ActorEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'actor_id', foreignKeyConstraintName: 'fk_oauth_clients_actor' })
+  actor?: ActorEntity;
+
   @Column({ name: 'project_id', type: 'uuid', nullable: true })
   projectId: string | null;
+
+  // A project's clients go with it (never SET NULL: that would widen the client to every project).
+  @ManyToOne(() => ProjectEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'project_id', foreignKeyConstraintName: 'fk_oauth_clients_project' })
+  project?: ProjectEntity;
 
   @Column({ type: 'text', array: true, default: () => "'{}'" })
   scopes: string[];

@@ -92,10 +92,10 @@ export class TokenService {
       // a used one still goes to rotate, whose reuse detection must not be bypassed.
       const found = await this.grants.findRefresh(presented);
       if (found && found.grant.clientId === client.clientId && !found.row.usedAt)
-        grantedScope(requested, found.grant.scope);
+        grantedScope(requested, stillAllowed(found.grant.scope, client));
     }
     const { grant, refreshToken } = await this.grants.rotate(client.clientId, presented);
-    const scope = grantedScope(requested, grant.scope);
+    const scope = grantedScope(requested, stillAllowed(grant.scope, client));
     // The person behind the grant must still be allowed in, and so must the membership.
     try {
       const actor = await this.actors.snapshotById(grant.actorId);
@@ -123,6 +123,11 @@ export class TokenService {
       refresh_token: refreshToken,
     };
   }
+}
+
+/** A grant's scopes that its client may still be granted (an admin may have narrowed the client since). */
+function stillAllowed(grantScope: string[], client: ClientSnapshot): string[] {
+  return grantScope.filter((s) => client.scopes.includes(s));
 }
 
 /** The requested scopes if all are allowed (else `invalid_scope`: never widened), or all allowed. */

@@ -34,9 +34,33 @@ export class CreateOauthClientsGrantsRevocations1796153456289 implements Migrati
     await queryRunner.query(
       'ALTER TABLE "oauth_refresh_tokens" ADD CONSTRAINT "fk_oauth_refresh_tokens_grant" FOREIGN KEY ("grant_id") REFERENCES "oauth_grants"("id") ON DELETE CASCADE ON UPDATE NO ACTION',
     );
+    await queryRunner.query(
+      'ALTER TABLE "oauth_clients" ADD CONSTRAINT "fk_oauth_clients_actor" FOREIGN KEY ("actor_id") REFERENCES "actors"("id") ON DELETE RESTRICT ON UPDATE NO ACTION',
+    );
+    await queryRunner.query(
+      'ALTER TABLE "oauth_clients" ADD CONSTRAINT "fk_oauth_clients_project" FOREIGN KEY ("project_id") REFERENCES "projects"("id") ON DELETE CASCADE ON UPDATE NO ACTION',
+    );
+    await queryRunner.query(
+      'ALTER TABLE "oauth_grants" ADD CONSTRAINT "fk_oauth_grants_client" FOREIGN KEY ("client_id") REFERENCES "oauth_clients"("client_id") ON DELETE CASCADE ON UPDATE NO ACTION',
+    );
+    await queryRunner.query(
+      'ALTER TABLE "oauth_grants" ADD CONSTRAINT "fk_oauth_grants_actor" FOREIGN KEY ("actor_id") REFERENCES "actors"("id") ON DELETE CASCADE ON UPDATE NO ACTION',
+    );
+    await queryRunner.query(
+      'ALTER TABLE "oauth_grants" ADD CONSTRAINT "fk_oauth_grants_membership" FOREIGN KEY ("membership_id") REFERENCES "project_memberships"("id") ON DELETE CASCADE ON UPDATE NO ACTION',
+    );
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(
+      'ALTER TABLE "oauth_grants" DROP CONSTRAINT "fk_oauth_grants_membership"',
+    );
+    await queryRunner.query('ALTER TABLE "oauth_grants" DROP CONSTRAINT "fk_oauth_grants_actor"');
+    await queryRunner.query('ALTER TABLE "oauth_grants" DROP CONSTRAINT "fk_oauth_grants_client"');
+    await queryRunner.query(
+      'ALTER TABLE "oauth_clients" DROP CONSTRAINT "fk_oauth_clients_project"',
+    );
+    await queryRunner.query('ALTER TABLE "oauth_clients" DROP CONSTRAINT "fk_oauth_clients_actor"');
     await queryRunner.query(
       'ALTER TABLE "oauth_refresh_tokens" DROP CONSTRAINT "fk_oauth_refresh_tokens_grant"',
     );

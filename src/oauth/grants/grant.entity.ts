@@ -1,4 +1,15 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+} from 'typeorm';
+import { ActorEntity } from 'src/actors/actor.entity';
+import { ClientEntity } from 'src/clients/client.entity';
+import { MembershipEntity } from 'src/memberships/membership.entity';
 
 /**
  * A grant (a session): what a user authorised a client to do, from which refresh tokens and access
@@ -13,14 +24,30 @@ export class GrantEntity {
   @Column({ name: 'client_id', type: 'text' })
   clientId: string;
 
+  @ManyToOne(() => ClientEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({
+    name: 'client_id',
+    referencedColumnName: 'clientId',
+    foreignKeyConstraintName: 'fk_oauth_grants_client',
+  })
+  client?: ClientEntity;
+
   @Column({ name: 'actor_id', type: 'uuid' })
   actorId: string;
+
+  @ManyToOne(() => ActorEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'actor_id', foreignKeyConstraintName: 'fk_oauth_grants_actor' })
+  actor?: ActorEntity;
 
   @Column({ type: 'text', array: true, default: () => "'{}'" })
   scope: string[];
 
   @Column({ name: 'membership_id', type: 'uuid', nullable: true })
   membershipId: string | null;
+
+  @ManyToOne(() => MembershipEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'membership_id', foreignKeyConstraintName: 'fk_oauth_grants_membership' })
+  membership?: MembershipEntity;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
