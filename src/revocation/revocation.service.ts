@@ -34,6 +34,8 @@ const CATCH_UP_MS_CONNECTED = 5_000;
 const CATCH_UP_MS_DISCONNECTED = 1_000;
 /** Overlap between catch-up reads, for rows whose commit lagged their `revoked_at`. */
 const CATCH_UP_OVERLAP_MS = 10_000;
+/** Expired revocations (every token they cover has expired) are deleted about this often per node. */
+const PURGE_EVERY_MS = 10 * 60_000;
 
 /**
  * Every unexpired revocation, held in memory on every node so the check is a map lookup on the hot path.
@@ -48,6 +50,7 @@ export class RevocationService implements OnApplicationBootstrap, OnApplicationS
   private readonly entries = new Map<string, { revokedAt: number; expiresAt: number }>();
   private timer?: NodeJS.Timeout;
   private lastCatchUp = 0;
+  private lastPurge = Date.now();
   private loaded = false;
 
   constructor(
@@ -162,5 +165,21 @@ export class RevocationService implements OnApplicationBootstrap, OnApplicationS
     for (const [key, e] of this.entries) if (e.expiresAt <= started) this.entries.delete(key);
     this.lastCatchUp = started;
     this.loaded = true;
+    if (started - this.lastPurge > PURGE_EVERY_MS) {
+      this.lastPurge = started;
+      await this.purgeExpired();
+    }
+  }
+
+  /** Deletes revocations that cover no unexpired token any more (kept an hour longer, for audit). */
+  async purgeExpired(): Promise<number> {
+    const result = await dbCall(() =>
+      this.repo
+        .createQueryBuilder()
+        .delete()
+        .where("expires_at < now() - interval '1 hour'")
+        .execute(),
+    );
+    return result.affected ?? 0;
   }
 }

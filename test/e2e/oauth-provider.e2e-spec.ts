@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import * as oidc from 'openid-client';
+import { GrantsService } from 'src/oauth/grants/grants.service';
+import { RevocationService } from 'src/revocation/revocation.service';
 import { SigningKeysService } from 'src/signing-keys/signing-keys.service';
 import { startBridgekeeper, type RunningBridgekeeper } from '../support/bridgekeeper';
 import { OidcIdp } from '../support/oidc-provider';
+import { query } from '../support/postgres';
 import { waitFor } from '../support/ports';
 import { type RedisServer, startRedis } from '../support/redis';
 
@@ -431,5 +434,32 @@ describe('Bridgekeeper as an OAuth provider', () => {
     await new Promise((r) => setTimeout(r, 1100));
     const next = (await oidc.clientCredentialsGrant(await discover(c))).access_token;
     expect(await status(a, next)).toBe(200);
+  });
+
+  it('deletes revocations and grants once nothing they cover can be used, and keeps the others', async () => {
+    const c = await createClient({});
+    await query(
+      a.databaseUrl,
+      `INSERT INTO revocations (kind, value, revoked_at, expires_at) VALUES
+         ('token', 'purge-old', now() - interval '3 hours', now() - interval '2 hours'),
+         ('token', 'purge-live', now(), now() + interval '1 hour')`,
+    );
+    await query(
+      a.databaseUrl,
+      `INSERT INTO oauth_grants (client_id, actor_id, scope, expires_at) VALUES
+         ($1, $2, '{api}', now() - interval '2 days'), ($1, $2, '{api}', now() + interval '1 day')`,
+      [c.client.clientId, c.client.actorId],
+    );
+    expect(await a.app.get(RevocationService).purgeExpired()).toBeGreaterThanOrEqual(1);
+    expect(await a.app.get(GrantsService).purgeExpired()).toBeGreaterThanOrEqual(1);
+    const revocations = await query<{ value: string }>(
+      a.databaseUrl,
+      "SELECT value FROM revocations WHERE value LIKE 'purge-%'",
+    );
+    expect(revocations.map((r) => r.value)).toEqual(['purge-live']);
+    const grants = await query(a.databaseUrl, 'SELECT id FROM oauth_grants WHERE client_id = $1', [
+      c.client.clientId,
+    ]);
+    expect(grants).toHaveLength(1);
   });
 });

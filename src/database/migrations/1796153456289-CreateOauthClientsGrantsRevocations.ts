@@ -17,6 +17,9 @@ export class CreateOauthClientsGrantsRevocations1796153456289 implements Migrati
       'CREATE INDEX "idx_oauth_grants_actor" ON "oauth_grants" ("actor_id") ',
     );
     await queryRunner.query(
+      'CREATE INDEX "idx_oauth_grants_expires_at" ON "oauth_grants" ("expires_at") ',
+    );
+    await queryRunner.query(
       'CREATE TABLE "oauth_refresh_tokens" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "grant_id" uuid NOT NULL, "token_hash" text NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "expires_at" TIMESTAMP WITH TIME ZONE NOT NULL, "used_at" TIMESTAMP WITH TIME ZONE, CONSTRAINT "uq_oauth_refresh_tokens_hash" UNIQUE ("token_hash"), CONSTRAINT "pk_oauth_refresh_tokens" PRIMARY KEY ("id"))',
     );
     await queryRunner.query(
@@ -69,6 +72,7 @@ export class CreateOauthClientsGrantsRevocations1796153456289 implements Migrati
     await queryRunner.query('DROP TABLE "revocations"');
     await queryRunner.query('DROP INDEX "public"."idx_oauth_refresh_tokens_grant"');
     await queryRunner.query('DROP TABLE "oauth_refresh_tokens"');
+    await queryRunner.query('DROP INDEX "public"."idx_oauth_grants_expires_at"');
     await queryRunner.query('DROP INDEX "public"."idx_oauth_grants_actor"');
     await queryRunner.query('DROP TABLE "oauth_grants"');
     await queryRunner.query('DROP INDEX "public"."idx_oauth_clients_created_at_id"');

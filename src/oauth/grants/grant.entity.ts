@@ -17,6 +17,7 @@ import { MembershipEntity } from 'src/memberships/membership.entity';
  */
 @Entity({ name: 'oauth_grants' })
 @Index('idx_oauth_grants_actor', ['actorId'])
+@Index('idx_oauth_grants_expires_at', ['expiresAt'])
 export class GrantEntity {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'pk_oauth_grants' })
   id: string;

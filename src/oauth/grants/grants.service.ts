@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull } from 'typeorm';
 import { hashSecret } from 'src/clients/client-secret';
@@ -13,6 +18,8 @@ import { RevocationService } from 'src/revocation/revocation.service';
 
 /** Refresh tokens are opaque: `bkr_` + 256 random bits; only their SHA-256 is stored. */
 const REFRESH_PREFIX = 'bkr_';
+/** Expired grants are deleted about this often per node (an indexed, idempotent DELETE). */
+const PURGE_EVERY_MS = 10 * 60_000;
 
 export interface NewGrant {
   clientId: string;
@@ -37,7 +44,20 @@ export function looksLikeRefreshToken(token: string): boolean {
  * token used twice revokes its whole grant, access tokens included (RFC 9700 §4.14, SECURITY.md 12).
  */
 @Injectable()
-export class GrantsService {
+export class GrantsService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private purgeTimer?: NodeJS.Timeout;
+
+  onApplicationBootstrap(): void {
+    this.purgeTimer = setInterval(
+      () => void this.purgeExpired().catch(() => undefined),
+      PURGE_EVERY_MS,
+    ).unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.purgeTimer);
+  }
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly revocations: RevocationService,
@@ -147,6 +167,22 @@ export class GrantsService {
     if (clientPrincipalOf) {
       await this.revocations.revoke('client', clientPrincipalOf, this.accessTokensExpireBy());
     }
+    return result.affected ?? 0;
+  }
+
+  /**
+   * Deletes grants (with their refresh tokens) that expired more than a day ago: none of their tokens
+   * can be used any more, and a replayed refresh token of theirs is refused as unknown.
+   */
+  async purgeExpired(): Promise<number> {
+    const result = await dbCall(() =>
+      this.dataSource
+        .createQueryBuilder()
+        .delete()
+        .from(GrantEntity)
+        .where("expires_at < now() - interval '1 day'")
+        .execute(),
+    );
     return result.affected ?? 0;
   }
 
