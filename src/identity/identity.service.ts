@@ -1,14 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
 import { ActorsErrors } from 'src/actors/actors.errors';
 import { ActorsService, CLIENT_PRINCIPAL_NAMESPACE } from 'src/actors/actors.service';
 import { AppError } from 'src/common/errors/app-error';
 import { ADMIN_ROLE } from 'src/common/decorators/roles.decorator';
 import { LOGGER } from 'src/common/logging/logging.constants';
 import { toSnapshot as toMembershipSnapshot } from 'src/memberships/memberships.service';
-import { dbCall } from 'src/database/db-errors';
 import { MembershipsErrors } from 'src/memberships/memberships.errors';
 import { OWN_ISSUER_NAME } from 'src/token-validation/own-tokens';
 import type { OwnTokenClaims } from 'src/token-validation/token-claims';
@@ -45,7 +42,6 @@ export class IdentityService {
     private readonly tokens: TokenValidationService,
     private readonly actors: ActorsService,
     private readonly memberships: MembershipsService,
-    @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -119,15 +115,15 @@ export class IdentityService {
     const isClientPrincipal =
       caller.actor.issuerName === CLIENT_PRINCIPAL_NAMESPACE &&
       caller.actor.subject === own.clientId;
-    if (!isClientPrincipal || !caller.roles.includes(ADMIN_ROLE)) {
+    const admin = caller.roles.includes(ADMIN_ROLE) || caller.adminOfProject !== undefined;
+    if (!isClientPrincipal || !admin) {
       throw forbidden(
         'ON_BEHALF_OF_NOT_ALLOWED',
         'Only an admin client may act on behalf of a member',
       );
     }
     const entity = await this.memberships.get(membershipId.trim());
-    const clientProject = await this.clientProject(own.clientId);
-    if (clientProject !== null && entity.projectId !== clientProject) {
+    if (caller.adminOfProject !== undefined && entity.projectId !== caller.adminOfProject) {
       throw forbidden(
         'ON_BEHALF_OF_OTHER_PROJECT',
         'This client may only act for members of its own project',
@@ -171,23 +167,6 @@ export class IdentityService {
     };
   }
 
-  /** The project an OAuth client is limited to (null: none). A database failure is a 503. */
-  private async clientProject(clientId: string): Promise<string | null> {
-    const rows = await dbCall(
-      () =>
-        this.dataSource.query('SELECT project_id FROM oauth_clients WHERE client_id = $1', [
-          clientId,
-        ]) as Promise<{ project_id: string | null }[]>,
-    );
-    if (rows.length === 0) {
-      throw forbidden(
-        'ON_BEHALF_OF_NOT_ALLOWED',
-        'Only an admin client may act on behalf of a member',
-      );
-    }
-    return rows[0].project_id;
-  }
-
   /**
    * One of our own tokens: `sub` is an actor id (a person), or the client's own `client_id` (client
    * credentials: the client's principal, in its own namespace). The membership it was issued for must
@@ -211,10 +190,18 @@ export class IdentityService {
       throw MembershipsErrors.notInProject();
     }
     this.actors.touch(actor);
+    let roles = this.actors.effectiveRoles(actor);
+    let adminOfProject: string | undefined;
+    if (claims.sub === own.clientId && own.project !== undefined && roles.includes(ADMIN_ROLE)) {
+      // A project-scoped client is never a server admin: its ADMIN role covers its project only.
+      roles = roles.filter((r) => r !== ADMIN_ROLE);
+      adminOfProject = own.project;
+    }
     return {
       actor,
       membership,
-      roles: this.actors.effectiveRoles(actor),
+      roles,
+      ...(adminOfProject !== undefined ? { adminOfProject } : {}),
       issuer: OWN_ISSUER_NAME,
       tokenSha256: validated.sha256,
       own: { ...own, exp: claims.exp, iat: claims.iat },

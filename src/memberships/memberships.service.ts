@@ -254,7 +254,7 @@ export class MembershipsService {
 
   /** Server admins may manage any project; a project admin only that project. 404 for an unknown one. */
   async assertCanManage(caller: AuthenticatedCaller, projectId: string): Promise<void> {
-    if (caller.roles.includes(ADMIN_ROLE)) {
+    if (caller.roles.includes(ADMIN_ROLE) || caller.adminOfProject === projectId) {
       await this.projects.get(projectId);
       return;
     }

@@ -26,7 +26,9 @@ export class ProjectMembershipsResolver {
   async projects(@CurrentCaller() caller: AuthenticatedCaller): Promise<Project[]> {
     const ids = caller.roles.includes(ADMIN_ROLE)
       ? undefined
-      : await this.membershipsService.administeredProjectIds(caller.actor.id);
+      : caller.adminOfProject !== undefined
+        ? [caller.adminOfProject]
+        : await this.membershipsService.administeredProjectIds(caller.actor.id);
     if (ids && ids.length === 0) return [];
     return (await this.projectsService.list(ids)).map(toProjectModel);
   }

@@ -39,7 +39,14 @@ function boundedString(v: unknown): v is string {
 /** Identity and the Bridgekeeper-specific claims of one of our verified access tokens. */
 export function extractOwnClaims(payload: JWTPayload): TokenClaims {
   const claims = extractClaims(payload);
-  const { jti, client_id: clientId, scope, sid, membership } = payload as Record<string, unknown>;
+  const {
+    jti,
+    client_id: clientId,
+    scope,
+    sid,
+    membership,
+    project,
+  } = payload as Record<string, unknown>;
   if (!boundedString(jti) || !boundedString(clientId)) {
     throw invalidToken(TokenErrorCode.TOKEN_CLAIMS_INVALID, 'claim_other');
   }
@@ -49,5 +56,6 @@ export function extractOwnClaims(payload: JWTPayload): TokenClaims {
   const own: OwnTokenClaims = { jti, clientId, scope: (scope as string | undefined) ?? '' };
   if (boundedString(sid)) own.sid = sid;
   if (boundedString(membership)) own.membership = membership;
+  if (boundedString(project)) own.project = project;
   return { ...claims, own };
 }

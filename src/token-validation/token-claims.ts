@@ -35,6 +35,8 @@ export interface OwnTokenClaims {
   sid?: string;
   /** The project membership the subject resolved to when the token was issued. */
   membership?: string;
+  /** The project the token is limited to (a project-scoped client's tokens, or the membership's). */
+  project?: string;
 }
 
 /** The identity and profile claims kept from a validated token (or userinfo answer), bounded. */

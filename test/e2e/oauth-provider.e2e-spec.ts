@@ -462,4 +462,33 @@ describe('Bridgekeeper as an OAuth provider', () => {
     ]);
     expect(grants).toHaveLength(1);
   });
+
+  it('a project-scoped ADMIN client administers its project only, never the server', async () => {
+    const mk = async (name: string) =>
+      (
+        (
+          await a.graphql('mutation($n: String!) { createProject(name: $n) { id } }', adminToken, {
+            n: name,
+          })
+        ).body.data!.createProject as { id: string }
+      ).id;
+    const [mine, other] = [await mk('scoped-mine'), await mk('scoped-other')];
+    const c = await createClient({ roles: ['ADMIN'], projectId: mine });
+    const token = (await oidc.clientCredentialsGrant(await discover(c))).access_token;
+    expect(decodeJwt(token).project).toBe(mine);
+    const serverWide = await a.graphql('{ clients { id } }', token);
+    expect(serverWide.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const actors = await a.graphql('{ actors { totalCount } }', token);
+    expect(actors.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const projects = await a.graphql('{ projects { id } }', token);
+    expect(projects.body.data?.projects).toEqual([{ id: mine }]);
+    const own = await a.graphql('query($id: ID!) { project(id: $id) { id } }', token, { id: mine });
+    expect(own.body.data?.project).toEqual({ id: mine });
+    const foreign = await a.graphql('query($id: ID!) { project(id: $id) { id } }', token, {
+      id: other,
+    });
+    expect(foreign.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const me = await a.graphql('{ me { roles } }', token);
+    expect(me.body.data?.me).toEqual({ roles: [] });
+  });
 });

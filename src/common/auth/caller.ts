@@ -8,6 +8,11 @@ import { GqlExecutionContext } from '@nestjs/graphql';
 export interface AuthenticatedCaller {
   actor: { id: string };
   roles: string[];
+  /**
+   * Set for an ADMIN client limited to one project: it administers that project only (its ADMIN role is
+   * not in `roles`, so no server-wide operation is open to it).
+   */
+  adminOfProject?: string;
 }
 
 export interface RequestWithCaller<P extends AuthenticatedCaller = AuthenticatedCaller> {
