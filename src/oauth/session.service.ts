@@ -82,6 +82,14 @@ export class SessionService {
     const principal = await this.ourActiveToken(token);
     if (!principal?.own) return { active: false };
     const own = principal.own;
+    // A client limited to a project learns only about its own tokens and those of its project.
+    if (
+      client.projectId !== null &&
+      own.clientId !== client.clientId &&
+      own.project !== client.projectId
+    ) {
+      return { active: false };
+    }
     return {
       active: true,
       token_type: 'Bearer',

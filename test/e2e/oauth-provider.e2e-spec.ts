@@ -491,4 +491,23 @@ describe('Bridgekeeper as an OAuth provider', () => {
     const me = await a.graphql('{ me { roles } }', token);
     expect(me.body.data?.me).toEqual({ roles: [] });
   });
+
+  it('a project-scoped client introspects only its own tokens and its project’s', async () => {
+    const project = (
+      (await a.graphql('mutation { createProject(name: "introspect-scope") { id } }', adminToken))
+        .body.data!.createProject as { id: string }
+    ).id;
+    const scoped = await createClient({ projectId: project });
+    const sibling = await createClient({ projectId: project });
+    const global = await createClient({});
+    const globalToken = (await oidc.clientCredentialsGrant(await discover(global))).access_token;
+    const siblingToken = (await oidc.clientCredentialsGrant(await discover(sibling))).access_token;
+    const config = await discover(scoped);
+    expect(await oidc.tokenIntrospection(config, globalToken)).toEqual({ active: false });
+    expect(await oidc.tokenIntrospection(config, siblingToken)).toMatchObject({ active: true });
+    // A client without a project (a resource server for everyone) still sees both.
+    expect(await oidc.tokenIntrospection(await discover(global), siblingToken)).toMatchObject({
+      active: true,
+    });
+  });
 });
