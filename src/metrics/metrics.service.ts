@@ -120,6 +120,20 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly oauthTokenRequests = counter({
+    name: 'bridgekeeper_oauth_token_requests_total',
+    help: 'POST /oauth2/token requests by grant type and outcome (issued, or the OAuth error code)',
+    labelNames: ['grant_type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly revocations = counter({
+    name: 'bridgekeeper_revocations_total',
+    help: 'Revocations stored by kind (token, grant, actor, client)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'bridgekeeper_' });
   }

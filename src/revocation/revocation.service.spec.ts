@@ -1,6 +1,7 @@
 import pino from 'pino';
 import type { Repository } from 'typeorm';
 import { MemoryClusterBus } from 'src/cache/cluster-bus';
+import { MetricsService } from 'src/metrics/metrics.service';
 import type { RevocationEntity } from 'src/revocation/revocation.entity';
 import { RevocationService } from 'src/revocation/revocation.service';
 
@@ -23,7 +24,12 @@ describe('RevocationService', () => {
   let service: RevocationService;
 
   beforeEach(async () => {
-    service = new RevocationService(repoDouble(), new MemoryClusterBus(), logger);
+    service = new RevocationService(
+      repoDouble(),
+      new MemoryClusterBus(),
+      new MetricsService(),
+      logger,
+    );
     await service.onApplicationBootstrap();
   });
   afterEach(() => service.onApplicationShutdown());
@@ -54,7 +60,12 @@ describe('RevocationService', () => {
     const rows = [
       { kind: 'token', value: 'j9', revokedAt: new Date(), expiresAt: soon() } as RevocationEntity,
     ];
-    const fresh = new RevocationService(repoDouble(rows), new MemoryClusterBus(), logger);
+    const fresh = new RevocationService(
+      repoDouble(rows),
+      new MemoryClusterBus(),
+      new MetricsService(),
+      logger,
+    );
     expect(fresh.ready).toBe(false);
     await fresh.onApplicationBootstrap();
     expect(fresh.ready).toBe(true);

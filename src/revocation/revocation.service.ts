@@ -10,6 +10,7 @@ import { MoreThan, type Repository } from 'typeorm';
 import { ClusterBus, ClusterChannels } from 'src/cache/cluster-bus';
 import { LOGGER } from 'src/common/logging/logging.constants';
 import { dbCall } from 'src/database/db-errors';
+import { MetricsService } from 'src/metrics/metrics.service';
 import { RevocationEntity, type RevocationKind } from 'src/revocation/revocation.entity';
 
 /** What a revocation check needs from one of our tokens. */
@@ -56,6 +57,7 @@ export class RevocationService implements OnApplicationBootstrap, OnApplicationS
   constructor(
     @InjectRepository(RevocationEntity) private readonly repo: Repository<RevocationEntity>,
     private readonly bus: ClusterBus,
+    private readonly metrics: MetricsService,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -102,6 +104,7 @@ export class RevocationService implements OnApplicationBootstrap, OnApplicationS
     const row = await dbCall(() =>
       this.repo.save(this.repo.create({ kind, value, expiresAt, revokedAt: new Date() })),
     );
+    this.metrics.revocations.inc({ kind });
     const notice: Notice = {
       kind,
       value,

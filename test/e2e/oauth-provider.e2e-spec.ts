@@ -6,6 +6,7 @@ import { RevocationService } from 'src/revocation/revocation.service';
 import { SigningKeysService } from 'src/signing-keys/signing-keys.service';
 import { startBridgekeeper, type RunningBridgekeeper } from '../support/bridgekeeper';
 import { OidcIdp } from '../support/oidc-provider';
+import { counter } from '../support/metrics';
 import { query } from '../support/postgres';
 import { waitFor } from '../support/ports';
 import { type RedisServer, startRedis } from '../support/redis';
@@ -509,5 +510,27 @@ describe('Bridgekeeper as an OAuth provider', () => {
     expect(await oidc.tokenIntrospection(await discover(global), siblingToken)).toMatchObject({
       active: true,
     });
+  });
+
+  it('counts token requests by grant type and outcome, never with what the caller sent', async () => {
+    const c = await createClient({});
+    const name = 'bridgekeeper_oauth_token_requests_total';
+    const issued = await counter(a, name, { grant_type: 'client_credentials', outcome: 'issued' });
+    const refused = await counter(a, name, {
+      grant_type: 'other',
+      outcome: 'unsupported_grant_type',
+    });
+    await oidc.clientCredentialsGrant(await discover(c));
+    await tokenRequest(
+      { grant_type: 'urn:evil:injected"label' },
+      basic(c.client.clientId, c.clientSecret),
+    );
+    expect(await counter(a, name, { grant_type: 'client_credentials', outcome: 'issued' })).toBe(
+      issued + 1,
+    );
+    expect(await counter(a, name, { grant_type: 'other', outcome: 'unsupported_grant_type' })).toBe(
+      refused + 1,
+    );
+    expect(await (await a.get('/metrics')).text()).not.toContain('urn:evil');
   });
 });
