@@ -9,18 +9,21 @@ import {
 } from 'typeorm';
 import type { JWK } from 'jose';
 
-export type SigningKeyStatus = 'ACTIVE' | 'RETIRED';
+export type SigningKeyStatus = 'ACTIVE' | 'NEXT' | 'RETIRED';
 export type SigningKeyAlgorithm = 'ES256' | 'RS256';
 
 /**
  * One of Bridgekeeper's own token signing keys. The private half is stored only encrypted
- * (SecretsService, associated data bound to the kid); at most one key is ACTIVE at a time.
+ * (SecretsService, associated data bound to the kid). At most one key is ACTIVE (signs) and at most one
+ * is NEXT (published and accepted, never signs, until a rotation promotes it); RETIRED keys stay published
+ * until `publish_until`.
  */
 @Entity({ name: 'signing_keys' })
 @Unique('uq_signing_keys_kid', ['kid'])
 @Index('uq_signing_keys_active', ['status'], { unique: true, where: `"status" = 'ACTIVE'` })
+@Index('uq_signing_keys_next', ['status'], { unique: true, where: `"status" = 'NEXT'` })
 @Check('ck_signing_keys_alg', `"alg" IN ('ES256', 'RS256')`)
-@Check('ck_signing_keys_status', `"status" IN ('ACTIVE', 'RETIRED')`)
+@Check('ck_signing_keys_status', `"status" IN ('ACTIVE', 'NEXT', 'RETIRED')`)
 export class SigningKeyEntity {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'pk_signing_keys' })
   id: string;
@@ -45,6 +48,10 @@ export class SigningKeyEntity {
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
+
+  /** When it became ACTIVE (scheduled rotation counts from here); null while NEXT. */
+  @Column({ name: 'activated_at', type: 'timestamptz', nullable: true })
+  activatedAt: Date | null;
 
   @Column({ name: 'retired_at', type: 'timestamptz', nullable: true })
   retiredAt: Date | null;
