@@ -16,7 +16,7 @@ export class SigningKeysResolver {
 
   @Mutation(() => SigningKey, {
     description:
-      'Activate a new signing key now; the old one keeps verifying until its tokens have expired (ADMIN)',
+      'Rotate now: the NEXT key signs from now on (at once, even if published for less than the JWKS max-age: the emergency lever, logged as a warning), a new NEXT key is published, and the old key keeps verifying until its tokens have expired (ADMIN)',
   })
   async rotateSigningKey(): Promise<SigningKey> {
     return toSigningKeyModel(await this.service.rotate());

@@ -12,7 +12,12 @@ import {
   privateKeyAad,
   publicJwk,
 } from 'src/signing-keys/signing-key-material';
-import { SigningKeysService } from 'src/signing-keys/signing-keys.service';
+import {
+  JWKS_CACHE_CONTROL,
+  JWKS_MAX_AGE_SECONDS,
+  NEXT_KEY_MIN_PUBLISHED_SECONDS,
+} from 'src/signing-keys/signing-keys.constants';
+import { planRotation, SigningKeysService } from 'src/signing-keys/signing-keys.service';
 
 // Key material and failure mapping without a database; the full lifecycle runs in
 // test/e2e/signing-keys.e2e-spec.ts against a real PostgreSQL.
@@ -94,6 +99,36 @@ describe('signing key material', () => {
   });
 });
 
+describe('rotation rule', () => {
+  it('shares the JWKS max-age between the Cache-Control header and the promotion rule', () => {
+    expect(JWKS_CACHE_CONTROL).toBe(`public, max-age=${JWKS_MAX_AGE_SECONDS}`);
+    expect(NEXT_KEY_MIN_PUBLISHED_SECONDS).toBeGreaterThan(JWKS_MAX_AGE_SECONDS);
+  });
+
+  it('promotes a NEXT key published for at least the JWKS max-age plus the margin', () => {
+    for (const scheduled of [true, false]) {
+      expect(planRotation(scheduled, NEXT_KEY_MIN_PUBLISHED_SECONDS)).toBe('promote');
+      expect(planRotation(scheduled, 86_400)).toBe('promote');
+    }
+  });
+
+  it('on schedule, waits for a recent NEXT key (relying parties may not have it yet)', () => {
+    expect(planRotation(true, 0)).toBe('wait');
+    expect(planRotation(true, JWKS_MAX_AGE_SECONDS)).toBe('wait');
+    expect(planRotation(true, NEXT_KEY_MIN_PUBLISHED_SECONDS - 0.5)).toBe('wait');
+  });
+
+  it('for an admin (emergency lever), promotes a recent NEXT key at once', () => {
+    expect(planRotation(false, 0)).toBe('promote_early');
+    expect(planRotation(false, NEXT_KEY_MIN_PUBLISHED_SECONDS - 0.5)).toBe('promote_early');
+  });
+
+  it('without a NEXT key: on schedule publishes one first; an admin gets a fresh ACTIVE key at once', () => {
+    expect(planRotation(true, undefined)).toBe('create_next');
+    expect(planRotation(false, undefined)).toBe('activate_fresh');
+  });
+});
+
 describe('SigningKeysService without a database', () => {
   const failing = () => {
     const err = Object.assign(new Error('relation "signing_keys" does not exist'), {
@@ -136,31 +171,67 @@ describe('SigningKeysService without a database', () => {
     expect(query).toHaveBeenCalledTimes(1);
   });
 
-  it("refuses to start, saying why, when the active key does not decrypt with this node's secrets key", async () => {
+  async function keyRow(status: 'ACTIVE' | 'NEXT', secrets: SecretsService) {
     const k = await generateSigningKey('ES256');
-    const otherNode = new SecretsService(
-      {
-        ...config,
-        oauth: { ...config.oauth, secretsKey: 'another-nodes-secrets-key-0123456789abcdef' },
-      },
-      logger,
-    );
-    const row = {
+    return {
       kid: k.kid,
       alg: 'ES256',
-      status: 'ACTIVE',
+      status,
       public_jwk: k.publicJwk,
-      private_key_encrypted: otherNode.encrypt(JSON.stringify(k.privateJwk), privateKeyAad(k.kid)),
+      private_key_encrypted: secrets.encrypt(JSON.stringify(k.privateJwk), privateKeyAad(k.kid)),
       created_at: new Date(),
+      activated_at: status === 'ACTIVE' ? new Date() : null,
       retired_at: null,
       publish_until: null,
     };
-    const keys = service({
-      query: jest.fn().mockResolvedValue([row]),
-    } as unknown as Partial<DataSource>);
-    const err = (await keys.onApplicationBootstrap().catch((e: unknown) => e)) as Error;
-    expect(err.message).toMatch(/does not decrypt with this node's bridgekeeper.secrets.key/);
-    expect(err.message).not.toContain(row.private_key_encrypted);
-    keys.onApplicationShutdown();
+  }
+  const thisNode = new SecretsService(config, logger);
+  const otherNode = new SecretsService(
+    {
+      ...config,
+      oauth: { ...config.oauth, secretsKey: 'another-nodes-secrets-key-0123456789abcdef' },
+    },
+    logger,
+  );
+
+  it.each([
+    ['active', 'ACTIVE'],
+    ['next', 'NEXT'],
+  ] as const)(
+    "refuses to start, saying why, when the %s key does not decrypt with this node's secrets key",
+    async (name, status) => {
+      const rows = [
+        await keyRow('ACTIVE', status === 'ACTIVE' ? otherNode : thisNode),
+        await keyRow('NEXT', status === 'NEXT' ? otherNode : thisNode),
+      ];
+      const keys = service({
+        query: jest.fn().mockResolvedValue(rows),
+      } as unknown as Partial<DataSource>);
+      const err = (await keys.onApplicationBootstrap().catch((e: unknown) => e)) as Error;
+      expect(err.message).toMatch(
+        new RegExp(
+          `the ${name} signing key .* does not decrypt with this node's bridgekeeper.secrets.key`,
+        ),
+      );
+      for (const r of rows) expect(err.message).not.toContain(r.private_key_encrypted);
+      keys.onApplicationShutdown();
+    },
+  );
+
+  it('publishes the ACTIVE and the NEXT key, signs only with the ACTIVE one, and accepts both', async () => {
+    const rows = [await keyRow('ACTIVE', thisNode), await keyRow('NEXT', thisNode)];
+    const query = jest.fn().mockResolvedValue(rows);
+    const keys = service({ query } as unknown as Partial<DataSource>);
+    await keys.onApplicationBootstrap();
+    try {
+      expect(keys.publicJwks().keys.map((k) => k.kid)).toEqual([rows[0].kid, rows[1].kid]);
+      for (let i = 0; i < 5; i++)
+        expect((await keys.sign({ sub: 'x' }, 'at+jwt')).kid).toBe(rows[0].kid);
+      expect(await keys.verificationKey(rows[1].kid)).toMatchObject({ alg: 'ES256' });
+      // Both were known: no reload was needed (one query for ensureKeys, one for the load).
+      expect(query).toHaveBeenCalledTimes(2);
+    } finally {
+      keys.onApplicationShutdown();
+    }
   });
 });

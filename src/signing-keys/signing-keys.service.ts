@@ -26,6 +26,7 @@ import {
   type SigningKeyAlgorithm,
   type SigningKeyStatus,
 } from 'src/signing-keys/signing-key.entity';
+import { NEXT_KEY_MIN_PUBLISHED_SECONDS } from 'src/signing-keys/signing-keys.constants';
 import { SigningKeysErrors } from 'src/signing-keys/signing-keys.errors';
 
 export interface SignedToken {
@@ -39,6 +40,7 @@ export interface SigningKeyInfo {
   alg: SigningKeyAlgorithm;
   status: SigningKeyStatus;
   createdAt: Date;
+  activatedAt: Date | null;
   retiredAt: Date | null;
   publishUntil: Date | null;
 }
@@ -58,12 +60,32 @@ const RELOAD_INTERVAL_MS = 60_000;
 const PUBLISH_MARGIN_SECONDS = 120;
 const TYP_PATTERN = /^[A-Za-z0-9.+/-]{1,64}$/;
 
+/**
+ * What a rotation does, given how long the NEXT key has been published (undefined: there is none).
+ * - `promote`: NEXT has been published for the JWKS max-age plus a margin: it becomes ACTIVE.
+ * - `wait` (scheduled only): NEXT is too recent; a relying party may still hold a JWKS without it.
+ * - `promote_early` (admin only): the emergency lever (suspected key compromise) takes effect at once;
+ *   relying parties with an older cached JWKS refetch it on the unknown kid.
+ * - `create_next` (scheduled only, no NEXT): publish a NEXT now, promote it on a later tick.
+ * - `activate_fresh` (admin only, no NEXT): a brand-new key signs at once, as before NEXT keys existed.
+ */
+export type RotationPlan = 'promote' | 'promote_early' | 'wait' | 'create_next' | 'activate_fresh';
+
+export function planRotation(
+  scheduled: boolean,
+  nextPublishedSeconds: number | undefined,
+): RotationPlan {
+  if (nextPublishedSeconds === undefined) return scheduled ? 'create_next' : 'activate_fresh';
+  if (nextPublishedSeconds >= NEXT_KEY_MIN_PUBLISHED_SECONDS) return 'promote';
+  return scheduled ? 'wait' : 'promote_early';
+}
+
 interface Signer {
   kid: string;
   alg: SigningKeyAlgorithm;
   key: KeyObject;
-  /** Epoch ms. */
-  createdAt: number;
+  /** Epoch ms: when the key became ACTIVE. */
+  activatedAt: number;
   /** Encoded protected headers per `typ`, built once. */
   headers: Map<string, string>;
 }
@@ -73,7 +95,7 @@ interface PublishedKey {
   alg: SigningKeyAlgorithm;
   jwk: JWK;
   key: CryptoKey;
-  /** Epoch ms; undefined for the active key. */
+  /** Epoch ms; undefined for the ACTIVE and NEXT keys. */
   publishUntil?: number;
 }
 
@@ -85,13 +107,27 @@ interface KeyRow {
   private_key_encrypted: string;
   status: SigningKeyStatus;
   created_at: Date;
+  activated_at: Date | null;
   retired_at: Date | null;
   publish_until: Date | null;
 }
 
+interface Rotated {
+  /** The new ACTIVE key (absent for `create_next`). */
+  active?: KeyRow;
+  next: KeyRow;
+  retired: string[];
+  plan: RotationPlan;
+  nextPublishedSeconds?: number;
+}
+
+const INFO_COLUMNS = 'kid, alg, status, created_at, activated_at, retired_at, publish_until';
+
 /**
  * Bridgekeeper's own token signing keys (SECURITY.md rule 10): asymmetric, private halves encrypted at
- * rest, at most one ACTIVE, rotated with overlap, published as a JWKS.
+ * rest, rotated with overlap, published as a JWKS. At most one key is ACTIVE (signs) and at most one
+ * is NEXT (published and accepted, never signs): a rotation promotes the NEXT key, which relying parties
+ * have had in their cached JWKS for at least its max-age, and publishes a new NEXT key.
  *
  * Keys live in memory: `sign` never touches the database. Every node reloads when any node rotates
  * (cluster bus), every minute as a catch-up, and, rate-limited, when asked to verify an unknown kid.
@@ -99,6 +135,8 @@ interface KeyRow {
 @Injectable()
 export class SigningKeysService implements OnApplicationBootstrap, OnApplicationShutdown {
   private signer?: Signer;
+  /** Epoch ms at which the NEXT key was created (a hint for the schedule), if there is one. */
+  private nextCreatedAt?: number;
   private published: PublishedKey[] = [];
   private inFlight?: Promise<void>;
   private queued?: Promise<void>;
@@ -117,7 +155,7 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
 
   /** After every module's init, so after the migrations (DatabaseModule's `onModuleInit`). */
   async onApplicationBootstrap(): Promise<void> {
-    await this.ensureActiveKey();
+    await this.ensureKeys();
     await this.load(true);
     this.bus.subscribe(ClusterChannels.signingKeys, (payload) => {
       const kid = (payload as { kid?: unknown } | null)?.kid;
@@ -192,13 +230,17 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
     return [...algs];
   }
 
-  /** Public JWKS: the current key and every retired key still within its publication window. */
+  /** Public JWKS: the ACTIVE key, the NEXT key, and every retired key still within its publication window. */
   publicJwks(): { keys: JWK[] } {
     const now = Date.now();
     return { keys: this.published.filter((p) => live(p, now)).map((p) => ({ ...p.jwk })) };
   }
 
-  /** Admin rotation: a new ACTIVE key; the old one stays published until the tokens it signed expire. */
+  /**
+   * Admin rotation, at once: the NEXT key becomes ACTIVE (even if published for less than the JWKS
+   * max-age plus margin: this is the emergency lever; a warning is logged), a new NEXT key is published,
+   * and the old ACTIVE key stays published until the tokens it signed expire.
+   */
   async rotate(): Promise<SigningKeyInfo> {
     const info = await this.rotateInternal(false);
     if (!info) throw SigningKeysErrors.unavailable('rotation_skipped');
@@ -209,7 +251,7 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
   async list(): Promise<SigningKeyInfo[]> {
     const rows = await keysDb(() =>
       this.dataSource.query<KeyRow[]>(
-        'SELECT kid, alg, status, created_at, retired_at, publish_until FROM signing_keys ORDER BY created_at DESC, kid',
+        `SELECT ${INFO_COLUMNS} FROM signing_keys ORDER BY created_at DESC, (status = 'NEXT') DESC, kid`,
       ),
     );
     return rows.map(toInfo);
@@ -223,34 +265,41 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
     return undefined;
   }
 
-  /** Creates the first key when there is none; two nodes starting together create one between them. */
-  private async ensureActiveKey(): Promise<void> {
-    const existing = await keysDb(() =>
-      this.dataSource.query<KeyRow[]>("SELECT kid FROM signing_keys WHERE status = 'ACTIVE'"),
-    );
-    if (existing.length > 0) return;
-    const fresh = await generateSigningKey(this.config.oauth.signingAlgorithm);
+  /**
+   * Creates the ACTIVE key and the NEXT key when missing (first start; or a NEXT key missing from a
+   * database of before NEXT keys). Two nodes starting together create one of each between them.
+   */
+  private async ensureKeys(): Promise<void> {
+    const missing = async (q: (sql: string) => Promise<KeyRow[]>) => {
+      const rows = await q("SELECT status FROM signing_keys WHERE status IN ('ACTIVE', 'NEXT')");
+      return (['ACTIVE', 'NEXT'] as const).filter((st) => !rows.some((r) => r.status === st));
+    };
+    const wanted = await keysDb(() => missing((sql) => this.dataSource.query<KeyRow[]>(sql)));
+    if (wanted.length === 0) return;
+    const fresh = await Promise.all(wanted.map(() => this.generate()));
     const created = await keysDb(() =>
       this.dataSource.transaction(async (em) => {
         await em.query('SELECT pg_advisory_xact_lock($1)', [SIGNING_KEYS_LOCK_KEY]);
-        const again = await em.query<KeyRow[]>(
-          "SELECT kid FROM signing_keys WHERE status = 'ACTIVE'",
-        );
-        return again.length > 0 ? undefined : this.insertActive(em, fresh);
+        const rows: KeyRow[] = [];
+        for (const status of await missing((sql) => em.query<KeyRow[]>(sql)))
+          rows.push(await this.insertKey(em, fresh.pop() ?? (await this.generate()), status));
+        return rows;
       }),
     );
-    if (created) this.logger.info({ kid: created.kid, alg: created.alg }, 'signing key created');
+    for (const r of created)
+      this.logger.info({ kid: r.kid, alg: r.alg, status: r.status }, 'signing key created');
   }
 
   /**
-   * Retires the ACTIVE key (published until tokens it signed have expired) and activates a new one, in
-   * one transaction under the advisory lock. `scheduled`: only if the lock is free and the key is due.
+   * One rotation, in one transaction under the advisory lock (see `planRotation`): the old ACTIVE key is
+   * retired (published until tokens it signed have expired), the NEXT key becomes ACTIVE, a new NEXT key
+   * is created. `scheduled`: only if the lock is free and the ACTIVE key is due.
    */
   private async rotateInternal(scheduled: boolean): Promise<SigningKeyInfo | undefined> {
-    const fresh = await generateSigningKey(this.config.oauth.signingAlgorithm);
+    const fresh = await this.generate();
     const publishSeconds = this.config.oauth.accessTokenTtlSeconds + PUBLISH_MARGIN_SECONDS;
     const rotated = await keysDb(() =>
-      this.dataSource.transaction(async (em) => {
+      this.dataSource.transaction(async (em): Promise<Rotated | undefined> => {
         if (scheduled) {
           const [lock] = await em.query<{ locked: boolean }[]>(
             'SELECT pg_try_advisory_xact_lock($1) AS locked',
@@ -258,39 +307,94 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
           );
           if (!lock?.locked) return undefined;
           const [due] = await em.query<{ due: boolean }[]>(
-            "SELECT created_at <= now() - make_interval(secs => $1) AS due FROM signing_keys WHERE status = 'ACTIVE'",
+            "SELECT coalesce(activated_at, created_at) <= now() - make_interval(secs => $1) AS due FROM signing_keys WHERE status = 'ACTIVE'",
             [this.config.oauth.signingRotationSeconds],
           );
           if (due && !due.due) return undefined;
         } else {
           await em.query('SELECT pg_advisory_xact_lock($1)', [SIGNING_KEYS_LOCK_KEY]);
         }
-        const retired = await em.query<KeyRow[]>(
-          "UPDATE signing_keys SET status = 'RETIRED', retired_at = now(), publish_until = now() + make_interval(secs => $1) WHERE status = 'ACTIVE' RETURNING kid",
-          [publishSeconds],
+        const [next] = await em.query<{ kid: string; age: number }[]>(
+          "SELECT kid, extract(epoch FROM now() - created_at)::float8 AS age FROM signing_keys WHERE status = 'NEXT'",
         );
-        const row = await this.insertActive(em, fresh);
-        return { row, retired: retired.map((r) => r.kid) };
+        const nextPublishedSeconds = next ? Number(next.age) : undefined;
+        const plan = planRotation(scheduled, nextPublishedSeconds);
+        if (plan === 'wait') return undefined;
+        if (plan === 'create_next') {
+          const created = await this.insertKey(em, fresh, 'NEXT');
+          return { next: created, retired: [], plan };
+        }
+        const retired = updatedRows(
+          await em.query<[KeyRow[], number]>(
+            "UPDATE signing_keys SET status = 'RETIRED', retired_at = now(), publish_until = now() + make_interval(secs => $1) WHERE status = 'ACTIVE' RETURNING kid",
+            [publishSeconds],
+          ),
+        );
+        let active: KeyRow;
+        if (next) {
+          [active] = updatedRows(
+            await em.query<[KeyRow[], number]>(
+              `UPDATE signing_keys SET status = 'ACTIVE', activated_at = now() WHERE kid = $1 RETURNING ${INFO_COLUMNS}`,
+              [next.kid],
+            ),
+          );
+        } else {
+          active = await this.insertKey(em, await this.generate(), 'ACTIVE');
+        }
+        const created = await this.insertKey(em, fresh, 'NEXT');
+        return {
+          active,
+          next: created,
+          retired: retired.map((r) => r.kid),
+          plan,
+          nextPublishedSeconds,
+        };
       }),
     );
     if (!rotated) return undefined;
-    this.logger.info(
-      { kid: rotated.row.kid, alg: rotated.row.alg, retired: rotated.retired, scheduled },
-      'signing key rotated',
-    );
+    const facts = {
+      kid: rotated.active?.kid,
+      next: rotated.next.kid,
+      alg: rotated.next.alg,
+      retired: rotated.retired,
+      scheduled,
+      plan: rotated.plan,
+      nextPublishedSeconds:
+        rotated.nextPublishedSeconds === undefined
+          ? undefined
+          : Math.floor(rotated.nextPublishedSeconds),
+    };
+    if (rotated.plan === 'promote_early' || rotated.plan === 'activate_fresh') {
+      this.logger.warn(
+        { ...facts, requiredSeconds: NEXT_KEY_MIN_PUBLISHED_SECONDS },
+        'signing key rotated before the new key had been published for the JWKS max-age: relying parties with an older cached JWKS must refetch it to verify new tokens',
+      );
+    } else {
+      this.logger.info(facts, rotated.active ? 'signing key rotated' : 'next signing key created');
+    }
     await this.reload();
-    await this.bus.publish(ClusterChannels.signingKeys, { kid: rotated.row.kid });
-    return toInfo(rotated.row);
+    await this.bus.publish(ClusterChannels.signingKeys, {
+      kid: (rotated.active ?? rotated.next).kid,
+    });
+    return toInfo(rotated.active ?? rotated.next);
   }
 
-  private async insertActive(em: EntityManager, fresh: GeneratedSigningKey): Promise<KeyRow> {
+  private generate(): Promise<GeneratedSigningKey> {
+    return generateSigningKey(this.config.oauth.signingAlgorithm);
+  }
+
+  private async insertKey(
+    em: EntityManager,
+    fresh: GeneratedSigningKey,
+    status: 'ACTIVE' | 'NEXT',
+  ): Promise<KeyRow> {
     const encrypted = this.secrets.encrypt(
       JSON.stringify(fresh.privateJwk),
       privateKeyAad(fresh.kid),
     );
     const [row] = await em.query<KeyRow[]>(
-      "INSERT INTO signing_keys (kid, alg, public_jwk, private_key_encrypted, status) VALUES ($1, $2, $3, $4, 'ACTIVE') RETURNING kid, alg, status, created_at, retired_at, publish_until",
-      [fresh.kid, fresh.alg, JSON.stringify(fresh.publicJwk), encrypted],
+      `INSERT INTO signing_keys (kid, alg, public_jwk, private_key_encrypted, status, activated_at) VALUES ($1, $2, $3, $4, $5, CASE WHEN $5 = 'ACTIVE' THEN now() END) RETURNING ${INFO_COLUMNS}`,
+      [fresh.kid, fresh.alg, JSON.stringify(fresh.publicJwk), encrypted, status],
     );
     return row;
   }
@@ -311,29 +415,41 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
   }
 
   /**
-   * Reads the active key and every key still within its publication window. At start (`strict`) a key
-   * that does not decrypt stops the node; later, the node logs it and keeps signing with the key it has.
+   * Reads the ACTIVE and NEXT keys and every key still within its publication window. At start
+   * (`strict`) an ACTIVE or NEXT key that does not decrypt stops the node; later, the node logs it and
+   * keeps signing with the key it has.
    */
   private async load(strict: boolean): Promise<void> {
     const rows = await keysDb(() =>
       this.dataSource.query<KeyRow[]>(
-        "SELECT kid, alg, status, public_jwk, private_key_encrypted, created_at, retired_at, publish_until FROM signing_keys WHERE status = 'ACTIVE' OR publish_until > now() ORDER BY (status = 'ACTIVE') DESC, created_at DESC",
+        `SELECT ${INFO_COLUMNS}, public_jwk, private_key_encrypted FROM signing_keys WHERE status IN ('ACTIVE', 'NEXT') OR publish_until > now() ORDER BY (status = 'ACTIVE') DESC, (status = 'NEXT') DESC, created_at DESC`,
       ),
     );
     const previous = new Map(this.published.map((p) => [p.kid, p]));
     const published: PublishedKey[] = [];
     for (const r of rows) {
-      const active = r.status === 'ACTIVE';
+      const current = r.status === 'ACTIVE' || r.status === 'NEXT';
       const known = previous.get(r.kid);
       published.push({
         kid: r.kid,
         alg: r.alg,
         jwk: known?.jwk ?? r.public_jwk,
         key: known?.key ?? ((await importJWK(r.public_jwk, r.alg)) as CryptoKey),
-        ...(active ? {} : { publishUntil: new Date(r.publish_until ?? 0).getTime() }),
+        ...(current ? {} : { publishUntil: new Date(r.publish_until ?? 0).getTime() }),
       });
     }
     const activeRow = rows.find((r) => r.status === 'ACTIVE');
+    const nextRow = rows.find((r) => r.status === 'NEXT');
+    if (strict && nextRow) {
+      try {
+        this.openSigner(nextRow);
+      } catch (err) {
+        throw new Error(
+          `the next signing key ${nextRow.kid} cannot be used: it does not decrypt with this node's bridgekeeper.secrets.key (not the key of the node that created it, or altered data)`,
+          { cause: err },
+        );
+      }
+    }
     let signer = this.signer;
     if (activeRow && activeRow.kid !== signer?.kid) {
       try {
@@ -353,6 +469,7 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
     if (!activeRow && strict) throw SigningKeysErrors.unavailable('no_active_key');
     this.published = published;
     this.signer = signer;
+    this.nextCreatedAt = nextRow ? new Date(nextRow.created_at).getTime() : undefined;
   }
 
   private openSigner(row: KeyRow): Signer {
@@ -370,7 +487,7 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
       kid: row.kid,
       alg: row.alg,
       key,
-      createdAt: new Date(row.created_at).getTime(),
+      activatedAt: new Date(row.activated_at ?? row.created_at).getTime(),
       headers: new Map(),
     };
   }
@@ -393,7 +510,12 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
   /** A hint only, so the database is not asked every tick; it decides under the lock. */
   private isDue(): boolean {
     const s = this.signer;
-    return !s || Date.now() - s.createdAt >= this.config.oauth.signingRotationSeconds * 1000;
+    const now = Date.now();
+    if (s && now - s.activatedAt < this.config.oauth.signingRotationSeconds * 1000) return false;
+    return (
+      this.nextCreatedAt === undefined ||
+      now - this.nextCreatedAt >= NEXT_KEY_MIN_PUBLISHED_SECONDS * 1000
+    );
   }
 
   private warn(err: unknown, msg: string): void {
@@ -416,9 +538,15 @@ function toInfo(r: KeyRow): SigningKeyInfo {
     alg: r.alg,
     status: r.status,
     createdAt: new Date(r.created_at),
+    activatedAt: r.activated_at ? new Date(r.activated_at) : null,
     retiredAt: r.retired_at ? new Date(r.retired_at) : null,
     publishUntil: r.publish_until ? new Date(r.publish_until) : null,
   };
+}
+
+/** The rows of an `UPDATE ... RETURNING` (TypeORM's postgres driver answers `[rows, affected]`). */
+function updatedRows<T>(result: [T[], number]): T[] {
+  return result[0];
 }
 
 /** Any database failure here is a 503 (never a 500, never "no key"). */

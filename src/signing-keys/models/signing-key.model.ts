@@ -3,11 +3,13 @@ import type { SigningKeyInfo } from 'src/signing-keys/signing-keys.service';
 
 export enum SigningKeyStatusEnum {
   ACTIVE = 'ACTIVE',
+  NEXT = 'NEXT',
   RETIRED = 'RETIRED',
 }
 registerEnumType(SigningKeyStatusEnum, {
   name: 'SigningKeyStatus',
-  description: 'ACTIVE signs new tokens; RETIRED only verifies until its publication window ends',
+  description:
+    'ACTIVE signs new tokens; NEXT is published and verifies but signs only once a rotation promotes it; RETIRED only verifies until its publication window ends',
 });
 
 export enum SigningKeyAlgorithmEnum {
@@ -35,6 +37,12 @@ export class SigningKey {
   @Field(() => GraphQLISODateTime)
   createdAt: Date;
 
+  @Field(() => GraphQLISODateTime, {
+    nullable: true,
+    description: 'When it became ACTIVE (null while NEXT); scheduled rotation counts from here',
+  })
+  activatedAt: Date | null;
+
   @Field(() => GraphQLISODateTime, { nullable: true })
   retiredAt: Date | null;
 
@@ -51,6 +59,7 @@ export function toSigningKeyModel(k: SigningKeyInfo): SigningKey {
     alg: k.alg as SigningKeyAlgorithmEnum,
     status: k.status as SigningKeyStatusEnum,
     createdAt: k.createdAt,
+    activatedAt: k.activatedAt,
     retiredAt: k.retiredAt,
     publishUntil: k.publishUntil,
   };
