@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { AppConfig } from 'src/config/config.types';
 import { SecretsService } from 'src/secrets/secrets.service';
 import { privateKeyAad } from 'src/signing-keys/signing-key-material';
+import { JWKS_CACHE_CONTROL } from 'src/signing-keys/signing-keys.constants';
 import { SigningKeysService } from 'src/signing-keys/signing-keys.service';
 import {
   startBridgekeeper,
@@ -13,15 +14,16 @@ import { JwksStub } from '../support/jwks-stub';
 import { createTestDatabase, query } from '../support/postgres';
 import { startRedis, type RedisServer } from '../support/redis';
 
-// Bridgekeeper's own signing keys (SECURITY.md rules 10, 14, 15): one ACTIVE key however many nodes
-// start together, private halves encrypted at rest, a public JWKS, admin-only rotation with overlap, and
-// every node learning a rotation made on another one.
+// Bridgekeeper's own signing keys (SECURITY.md rules 10, 14, 15): one ACTIVE and one NEXT key however
+// many nodes start together, private halves encrypted at rest, a public JWKS that pre-publishes the next
+// key, admin-only rotation with overlap, and every node learning a rotation made on another one.
 jest.setTimeout(60_000);
 const AUD = 'bk-signing-keys';
 const ISS = 'https://bridgekeeper.test';
 const SECRETS_KEY = 'e2e-signing-keys-secrets-key-0123456789abcdef';
 const OTHER_SECRETS_KEY = 'e2e-some-other-secrets-key-0123456789abcdef';
-const SIGNING_KEY_FIELDS = 'kid alg status createdAt retiredAt publishUntil';
+const SIGNING_KEY_FIELDS = 'kid alg status createdAt activatedAt retiredAt publishUntil';
+const EARLY_ROTATION_WARNING = 'signing key rotated before the new key had been published';
 
 interface KeyRow extends Record<string, unknown> {
   kid: string;
@@ -29,12 +31,15 @@ interface KeyRow extends Record<string, unknown> {
   status: string;
   public_jwk: JWK;
   private_key_encrypted: string;
+  activated_at: Date | null;
   retired_at: Date | null;
   publish_until: Date | null;
 }
 
 const keysOf = (url: string) =>
   query<KeyRow>(url, 'SELECT * FROM signing_keys ORDER BY created_at, kid');
+const withStatus = async (url: string, status: string) =>
+  (await keysOf(url)).filter((r) => r.status === status);
 
 function secretsWith(secretsKey: string): SecretsService {
   const config = { mode: 'development', dataDir: '/nonexistent', oauth: { secretsKey } };
@@ -63,8 +68,9 @@ function claims(sub = 'actor-1'): Record<string, unknown> {
   };
 }
 
-async function verifyAgainstJwks(bk: RunningBridgekeeper, token: string) {
-  return jwtVerify(token, createLocalJWKSet(await jwksOf(bk)), {
+async function verifyAgainstJwks(bk: RunningBridgekeeper | { keys: JWK[] }, token: string) {
+  const jwks = 'keys' in bk ? bk : await jwksOf(bk);
+  return jwtVerify(token, createLocalJWKSet(jwks), {
     issuer: ISS,
     audience: AUD,
     typ: 'at+jwt',
@@ -106,19 +112,23 @@ describe('signing keys', () => {
     }
   });
 
-  it('two nodes starting together create exactly one ACTIVE key, and both publish it', async () => {
+  it('two nodes starting together create exactly one ACTIVE and one NEXT key, and both publish both', async () => {
     const rows = await keysOf(a.databaseUrl);
-    expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({
+    expect(rows).toHaveLength(2);
+    const active = rows.find((r) => r.status === 'ACTIVE')!;
+    const next = rows.find((r) => r.status === 'NEXT')!;
+    expect(active).toMatchObject({ alg: 'ES256', retired_at: null, publish_until: null });
+    expect(active.activated_at).toBeInstanceOf(Date);
+    expect(next).toMatchObject({
       alg: 'ES256',
-      status: 'ACTIVE',
+      activated_at: null,
       retired_at: null,
       publish_until: null,
     });
-    expect(rows[0].kid).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    for (const r of rows) expect(r.kid).toMatch(/^[A-Za-z0-9_-]{22}$/);
     const [ja, jb] = [await jwksOf(a), await jwksOf(b)];
     expect(ja).toEqual(jb);
-    expect(ja.keys.map((k) => k.kid)).toEqual([rows[0].kid]);
+    expect(ja.keys.map((k) => k.kid)).toEqual([active.kid, next.kid]);
   });
 
   it('serves the JWKS publicly with only public members, cacheable for 5 minutes', async () => {
@@ -126,32 +136,53 @@ describe('signing keys', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(res.headers.get('cache-control')).toBe('public, max-age=300');
+    expect(res.headers.get('cache-control')).toBe(JWKS_CACHE_CONTROL);
     const { keys } = (await res.json()) as { keys: JWK[] };
-    expect(Object.keys(keys[0]).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y']);
-    expect(keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
+    expect(keys).toHaveLength(2);
+    for (const k of keys) {
+      expect(Object.keys(k).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y']);
+      expect(k).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
+    }
   });
 
-  it('stores the private key encrypted: only the right secrets key and kid decrypt it', async () => {
-    const [row] = await keysOf(a.databaseUrl);
-    expect(row.private_key_encrypted).toMatch(
-      /^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/,
-    );
-    const jwk = JSON.parse(
-      a.app.get(SecretsService).decrypt(row.private_key_encrypted, privateKeyAad(row.kid)),
-    ) as JWK;
-    expect(jwk.d).toEqual(expect.any(String));
-    expect(jwk).toMatchObject({ x: row.public_jwk.x, y: row.public_jwk.y });
-    expect(row.private_key_encrypted).not.toContain(jwk.d);
-    expect(JSON.stringify(row.public_jwk)).not.toContain(jwk.d);
-    expect(() =>
-      secretsWith(OTHER_SECRETS_KEY).decrypt(row.private_key_encrypted, privateKeyAad(row.kid)),
-    ).toThrow();
-    expect(() =>
-      secretsWith(SECRETS_KEY).decrypt(row.private_key_encrypted, privateKeyAad('another-kid')),
-    ).toThrow();
-    expect(
-      secretsWith(SECRETS_KEY).decrypt(row.private_key_encrypted, privateKeyAad(row.kid)),
-    ).toContain(jwk.d);
+  it.each(['ACTIVE', 'NEXT'])(
+    'stores the %s private key encrypted: only the right secrets key and kid decrypt it',
+    async (status) => {
+      const [row] = await withStatus(a.databaseUrl, status);
+      expect(row.private_key_encrypted).toMatch(
+        /^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/,
+      );
+      const jwk = JSON.parse(
+        a.app.get(SecretsService).decrypt(row.private_key_encrypted, privateKeyAad(row.kid)),
+      ) as JWK;
+      expect(jwk.d).toEqual(expect.any(String));
+      expect(jwk).toMatchObject({ x: row.public_jwk.x, y: row.public_jwk.y });
+      expect(row.private_key_encrypted).not.toContain(jwk.d);
+      expect(JSON.stringify(row.public_jwk)).not.toContain(jwk.d);
+      expect(() =>
+        secretsWith(OTHER_SECRETS_KEY).decrypt(row.private_key_encrypted, privateKeyAad(row.kid)),
+      ).toThrow();
+      expect(() =>
+        secretsWith(SECRETS_KEY).decrypt(row.private_key_encrypted, privateKeyAad('another-kid')),
+      ).toThrow();
+      expect(
+        secretsWith(SECRETS_KEY).decrypt(row.private_key_encrypted, privateKeyAad(row.kid)),
+      ).toContain(jwk.d);
+    },
+  );
+
+  it('signs with the ACTIVE kid only; the NEXT key is published and accepted but never signs', async () => {
+    const [active] = await withStatus(a.databaseUrl, 'ACTIVE');
+    const [next] = await withStatus(a.databaseUrl, 'NEXT');
+    for (const node of [a, b]) {
+      const keys = node.app.get(SigningKeysService);
+      for (let i = 0; i < 5; i++) {
+        const signed = await keys.sign(claims(`s${i}`), i % 2 ? 'JWT' : 'at+jwt');
+        expect(signed.kid).toBe(active.kid);
+        expect(decodeProtectedHeader(signed.token).kid).toBe(active.kid);
+      }
+      expect(await keys.verificationKey(next.kid)).toMatchObject({ alg: 'ES256' });
+    }
   });
 
   it('signs tokens that verify against the published JWKS, with typ, alg and kid in the header', async () => {
@@ -188,11 +219,15 @@ describe('signing keys', () => {
         expect(rotate.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
       }
     }
-    expect(await keysOf(a.databaseUrl)).toHaveLength(1);
+    expect(await keysOf(a.databaseUrl)).toHaveLength(2);
   });
 
-  it('rotates for an admin: old key retired but still published until its tokens expire; the other node learns the new kid', async () => {
-    const [before] = await keysOf(a.databaseUrl);
+  it('rotates for an admin: the pre-published NEXT key signs (a JWKS cached before already has it), a new NEXT appears, the old key is retired but still published', async () => {
+    const [before] = await withStatus(a.databaseUrl, 'ACTIVE');
+    const [next] = await withStatus(a.databaseUrl, 'NEXT');
+    // What a relying party cached before the rotation.
+    const cached = await jwksOf(a);
+    expect(cached.keys.map((k) => k.kid)).toEqual([before.kid, next.kid]);
     const oldToken = (await a.app.get(SigningKeysService).sign(claims('old'), 'at+jwt')).token;
 
     const rotated = await a.graphql(
@@ -202,39 +237,75 @@ describe('signing keys', () => {
     expect(rotated.body.errors).toBeUndefined();
     const fresh = rotated.body.data?.rotateSigningKey as Record<string, unknown>;
     expect(fresh).toMatchObject({
+      kid: next.kid,
       alg: 'ES256',
       status: 'ACTIVE',
       retiredAt: null,
       publishUntil: null,
     });
-    expect(fresh.kid).not.toBe(before.kid);
+    expect(fresh.activatedAt).toEqual(expect.any(String));
     expect(Object.keys(fresh).sort()).toEqual(SIGNING_KEY_FIELDS.split(' ').sort());
+    // The NEXT key had been published for seconds only: the admin lever still acts at once, with a warning.
+    expect(a.logs.filter((l) => l.includes(EARLY_ROTATION_WARNING))).toHaveLength(1);
+
+    const rows = await keysOf(a.databaseUrl);
+    expect(rows.filter((r) => r.status === 'ACTIVE').map((r) => r.kid)).toEqual([next.kid]);
+    const newNext = rows.filter((r) => r.status === 'NEXT');
+    expect(newNext).toHaveLength(1);
+    expect([before.kid, next.kid]).not.toContain(newNext[0].kid);
 
     const list = await a.graphql(`{ signingKeys { ${SIGNING_KEY_FIELDS} } }`, adminToken);
     const keys = list.body.data?.signingKeys as Record<string, string | null>[];
     expect(keys.map((k) => [k.kid, k.status])).toEqual([
-      [fresh.kid, 'ACTIVE'],
+      [newNext[0].kid, 'NEXT'],
+      [next.kid, 'ACTIVE'],
       [before.kid, 'RETIRED'],
     ]);
-    const old = keys[1];
+    const old = keys[2];
     const windowMs = Date.parse(old.publishUntil!) - Date.parse(old.retiredAt!);
     expect(windowMs).toBe((a.config.oauth.accessTokenTtlSeconds + 120) * 1000);
 
-    const rows = await keysOf(a.databaseUrl);
-    expect(rows.filter((r) => r.status === 'ACTIVE').map((r) => r.kid)).toEqual([fresh.kid]);
-
-    // Node A publishes both and signs with the new key.
-    expect((await jwksOf(a)).keys.map((k) => k.kid)).toEqual([fresh.kid, before.kid]);
+    // Node A publishes all three and signs with the promoted key.
+    expect((await jwksOf(a)).keys.map((k) => k.kid)).toEqual([
+      next.kid,
+      newNext[0].kid,
+      before.kid,
+    ]);
     const newToken = await a.app.get(SigningKeysService).sign(claims('new'), 'at+jwt');
-    expect(newToken.kid).toBe(fresh.kid);
+    expect(newToken.kid).toBe(next.kid);
     await expect(verifyAgainstJwks(a, oldToken)).resolves.toBeDefined();
     await expect(verifyAgainstJwks(a, newToken.token)).resolves.toBeDefined();
+    // A relying party that fetched the JWKS before the rotation verifies the new tokens without a refetch.
+    await expect(verifyAgainstJwks(cached, newToken.token)).resolves.toBeDefined();
 
-    // Node B (no shared bus here) learns the new kid when asked for it.
-    const vk = await b.app.get(SigningKeysService).verificationKey(fresh.kid as string);
+    // Node B (no shared bus here) already accepts the promoted key, and catches up on reload.
+    const keysB = b.app.get(SigningKeysService);
+    const vk = await keysB.verificationKey(next.kid);
     expect(vk).toBeDefined();
     await expect(jwtVerify(newToken.token, vk!.key)).resolves.toBeDefined();
-    expect((await jwksOf(b)).keys.map((k) => k.kid)).toEqual([fresh.kid, before.kid]);
+    await (keysB as unknown as { reload(): Promise<void> }).reload();
+    expect((await jwksOf(b)).keys.map((k) => k.kid)).toEqual([
+      next.kid,
+      newNext[0].kid,
+      before.kid,
+    ]);
+    expect((await keysB.sign(claims(), 'at+jwt')).kid).toBe(next.kid);
+  });
+
+  it('an admin rotation after the NEXT key has been published for the JWKS max-age plus margin logs no warning', async () => {
+    const [next] = await withStatus(a.databaseUrl, 'NEXT');
+    await query(
+      a.databaseUrl,
+      "UPDATE signing_keys SET created_at = created_at - interval '1 hour' WHERE kid = $1",
+      [next.kid],
+    );
+    const warnings = a.logs.filter((l) => l.includes(EARLY_ROTATION_WARNING)).length;
+    const info = await a.app.get(SigningKeysService).rotate();
+    expect(info).toMatchObject({ kid: next.kid, status: 'ACTIVE' });
+    expect(a.logs.filter((l) => l.includes(EARLY_ROTATION_WARNING))).toHaveLength(warnings);
+    expect(await withStatus(a.databaseUrl, 'ACTIVE')).toHaveLength(1);
+    expect(await withStatus(a.databaseUrl, 'NEXT')).toHaveLength(1);
+    expect(await withStatus(a.databaseUrl, 'RETIRED')).toHaveLength(2);
   });
 
   it('stops publishing and accepting a retired key after its publication window', async () => {
@@ -249,8 +320,30 @@ describe('signing keys', () => {
     expect(await keys.verificationKey(retired.kid)).toBeDefined();
     await new Promise((r) => setTimeout(r, 1200));
     expect(keys.publicJwks().keys.map((k) => k.kid)).not.toContain(retired.kid);
-    expect((await jwksOf(a)).keys).toHaveLength(1);
+    expect((await jwksOf(a)).keys.map((k) => k.kid)).not.toContain(retired.kid);
     await expect(keys.verificationKey(retired.kid)).resolves.toBeUndefined();
+  });
+
+  it('a database with an ACTIVE key but no NEXT key (from before NEXT keys) gets a NEXT key at start', async () => {
+    const [active] = await withStatus(a.databaseUrl, 'ACTIVE');
+    await query(a.databaseUrl, "DELETE FROM signing_keys WHERE status = 'NEXT'");
+    const [c, d] = await Promise.all([startBridgekeeper(options), startBridgekeeper(options)]);
+    try {
+      expect((await withStatus(a.databaseUrl, 'ACTIVE')).map((r) => r.kid)).toEqual([active.kid]);
+      const next = await withStatus(a.databaseUrl, 'NEXT');
+      expect(next).toHaveLength(1);
+      for (const node of [c, d]) {
+        expect((await jwksOf(node)).keys.map((k) => k.kid).slice(0, 2)).toEqual([
+          active.kid,
+          next[0].kid,
+        ]);
+        expect((await node.app.get(SigningKeysService).sign(claims(), 'at+jwt')).kid).toBe(
+          active.kid,
+        );
+      }
+    } finally {
+      await Promise.all([c.close(), d.close()]);
+    }
   });
 });
 
@@ -277,14 +370,23 @@ describe('signing keys across nodes on Redis', () => {
     await Promise.all([redis?.stop(), stub?.stop()]);
   });
 
-  it('a rotation on one node reaches the other at once: it publishes and signs with the new key', async () => {
-    const info = await a.app.get(SigningKeysService).rotate();
+  it('a rotation on one node reaches the other at once: it publishes the new NEXT key and signs with the promoted one', async () => {
     const keysB = b.app.get(SigningKeysService);
+    const [next] = await withStatus(a.databaseUrl, 'NEXT');
+    expect(keysB.publicJwks().keys.map((k) => k.kid)).toContain(next.kid);
+    const info = await a.app.get(SigningKeysService).rotate();
+    expect(info.kid).toBe(next.kid);
+    const [newNext] = await withStatus(a.databaseUrl, 'NEXT');
     const deadline = Date.now() + 3000;
-    while (Date.now() < deadline && !keysB.publicJwks().keys.some((k) => k.kid === info.kid)) {
+    while (Date.now() < deadline && !keysB.publicJwks().keys.some((k) => k.kid === newNext.kid)) {
       await new Promise((r) => setTimeout(r, 25));
     }
-    expect(keysB.publicJwks().keys.map((k) => k.kid)).toContain(info.kid);
+    expect(keysB.publicJwks().keys.map((k) => k.kid)).toEqual(
+      a.app
+        .get(SigningKeysService)
+        .publicJwks()
+        .keys.map((k) => k.kid),
+    );
     expect((await keysB.sign(claims(), 'at+jwt')).kid).toBe(info.kid);
   });
 });
@@ -313,30 +415,49 @@ describe('signing keys with RS256 and scheduled rotation', () => {
 
   it('creates, publishes and signs with an RSA key (development secrets key generated in the data dir)', async () => {
     const { keys } = await jwksOf(bk);
-    expect(keys).toHaveLength(1);
-    expect(Object.keys(keys[0]).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
-    expect(keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig' });
+    expect(keys).toHaveLength(2);
+    for (const k of keys) {
+      expect(Object.keys(k).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
+      expect(k).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig' });
+    }
     const { token } = await bk.app.get(SigningKeysService).sign(claims(), 'at+jwt');
     expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'RS256', typ: 'at+jwt' });
     await expect(verifyAgainstJwks(bk, token)).resolves.toBeDefined();
     expect(bk.logs.join('\n')).toMatch(/development secrets key/);
   });
 
-  it('rotates on schedule, keeping the old key published', async () => {
-    const first = (await keysOf(bk.databaseUrl))[0].kid;
+  it('rotates on schedule only once the NEXT key has been published long enough, keeping the old key published', async () => {
+    const [first] = await withStatus(bk.databaseUrl, 'ACTIVE');
+    const [next] = await withStatus(bk.databaseUrl, 'NEXT');
+    // The ACTIVE key is due (2 s) but the NEXT key is seconds old: relying parties may not have it yet.
+    await new Promise((r) => setTimeout(r, 4500));
+    expect((await keysOf(bk.databaseUrl)).map((r) => [r.kid, r.status]).sort()).toEqual(
+      [
+        [first.kid, 'ACTIVE'],
+        [next.kid, 'NEXT'],
+      ].sort(),
+    );
+    // As if the NEXT key had been published for an hour.
+    await query(
+      bk.databaseUrl,
+      "UPDATE signing_keys SET created_at = created_at - interval '1 hour' WHERE kid = $1",
+      [next.kid],
+    );
+    await (bk.app.get(SigningKeysService) as unknown as { reload(): Promise<void> }).reload();
     const deadline = Date.now() + 10_000;
     let rows = await keysOf(bk.databaseUrl);
-    while (Date.now() < deadline && rows.length < 2) {
+    while (Date.now() < deadline && rows.length < 3) {
       await new Promise((r) => setTimeout(r, 250));
       rows = await keysOf(bk.databaseUrl);
     }
-    expect(rows.filter((r) => r.status === 'ACTIVE')).toHaveLength(1);
-    expect(rows.find((r) => r.kid === first)).toMatchObject({ status: 'RETIRED' });
-    const kids = bk.app
-      .get(SigningKeysService)
-      .publicJwks()
-      .keys.map((k) => k.kid);
-    expect(kids).toContain(first);
-    expect(kids.length).toBeGreaterThanOrEqual(2);
+    expect(rows.filter((r) => r.status === 'ACTIVE').map((r) => r.kid)).toEqual([next.kid]);
+    expect(rows.filter((r) => r.status === 'NEXT')).toHaveLength(1);
+    expect(rows.find((r) => r.kid === first.kid)).toMatchObject({ status: 'RETIRED' });
+    expect(bk.logs.join('\n')).not.toContain(EARLY_ROTATION_WARNING);
+    const keys = bk.app.get(SigningKeysService);
+    const kids = keys.publicJwks().keys.map((k) => k.kid);
+    expect(kids).toContain(first.kid);
+    expect(kids).toHaveLength(3);
+    expect((await keys.sign(claims(), 'at+jwt')).kid).toBe(next.kid);
   });
 });
