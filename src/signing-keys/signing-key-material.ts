@@ -1,5 +1,5 @@
-import { createPrivateKey, type JsonWebKey, type KeyObject, randomBytes } from 'node:crypto';
-import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { randomBytes } from 'node:crypto';
+import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { SigningKeyAlgorithm } from 'src/signing-keys/signing-key.entity';
 
 /** A freshly generated key pair, ready to be stored (private half still in the clear). */
@@ -46,15 +46,15 @@ export function publicJwk(jwk: JWK, kid: string, alg: SigningKeyAlgorithm): JWK 
 }
 
 /**
- * The private key as a KeyObject, after checking that it is the private half of the published key (a
+ * The private key (non-extractable, imported by jose), after checking that it is the private half of the published key (a
  * row whose columns disagree is refused rather than signing tokens nobody can verify).
  */
-export function importPrivateKey(
+export async function importPrivateKey(
   privateJwk: JWK,
   published: JWK,
   kid: string,
   alg: SigningKeyAlgorithm,
-): KeyObject {
+): Promise<CryptoKey> {
   const derived = publicJwk(privateJwk, kid, alg);
   const same =
     alg === 'ES256'
@@ -62,5 +62,5 @@ export function importPrivateKey(
       : derived.n === published.n && derived.e === published.e;
   if (!same || !privateJwk.d)
     throw new Error('the stored private key does not match its public key');
-  return createPrivateKey({ key: privateJwk as JsonWebKey, format: 'jwk' });
+  return (await importJWK({ ...privateJwk, alg }, alg, { extractable: false })) as CryptoKey;
 }

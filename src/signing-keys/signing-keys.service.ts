@@ -1,4 +1,4 @@
-import { type KeyObject, sign as cryptoSign } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import {
   Inject,
   Injectable,
@@ -6,7 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type CryptoKey, importJWK, type JWK } from 'jose';
+import { type CryptoKey, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
 import type { Logger } from 'pino';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ClusterBus, ClusterChannels } from 'src/cache/cluster-bus';
@@ -83,11 +83,9 @@ export function planRotation(
 interface Signer {
   kid: string;
   alg: SigningKeyAlgorithm;
-  key: KeyObject;
+  key: CryptoKey;
   /** Epoch ms: when the key became ACTIVE. */
   activatedAt: number;
-  /** Encoded protected headers per `typ`, built once. */
-  headers: Map<string, string>;
 }
 
 interface PublishedKey {
@@ -176,26 +174,21 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
     this.timer = undefined;
   }
 
-  /** Signs a JWT with the current key; header = { alg, kid, typ }. payload is given complete (iss, aud, exp...). */
+  /**
+   * Signs a JWT with the current key (jose, like every JWT operation here); header = { alg, kid, typ }.
+   * The payload is given complete (iss, aud, exp...). No database work: keys are held in memory.
+   */
   async sign(payload: Record<string, unknown>, typ: string): Promise<SignedToken> {
     const s = this.signer;
     if (!s) throw SigningKeysErrors.unavailable('no_signing_key');
-    let header = s.headers.get(typ);
-    if (header === undefined) {
-      if (!TYP_PATTERN.test(typ))
-        throw new TypeError('typ must be a short media type such as at+jwt');
-      header = b64json({ alg: s.alg, kid: s.kid, typ });
-      if (s.headers.size < 32) s.headers.set(typ, header);
-    }
+    if (!TYP_PATTERN.test(typ))
+      throw new TypeError('typ must be a short media type such as at+jwt');
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
       throw new TypeError('payload must be an object');
-    const input = `${header}.${b64json(payload)}`;
-    const signature = cryptoSign(
-      'sha256',
-      Buffer.from(input),
-      s.alg === 'ES256' ? { key: s.key, dsaEncoding: 'ieee-p1363' } : s.key,
-    );
-    return { token: `${input}.${signature.toString('base64url')}`, kid: s.kid };
+    const token = await new SignJWT(payload as JWTPayload)
+      .setProtectedHeader({ alg: s.alg, kid: s.kid, typ })
+      .sign(s.key);
+    return { token, kid: s.kid };
   }
 
   /** The public key for a kid, or undefined. Unknown kid → reload from DB at most once per 5 s (another node may have rotated), then answer. */
@@ -442,7 +435,7 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
     const nextRow = rows.find((r) => r.status === 'NEXT');
     if (strict && nextRow) {
       try {
-        this.openSigner(nextRow);
+        await this.openSigner(nextRow);
       } catch (err) {
         throw new Error(
           `the next signing key ${nextRow.kid} cannot be used: it does not decrypt with this node's bridgekeeper.secrets.key (not the key of the node that created it, or altered data)`,
@@ -453,7 +446,7 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
     let signer = this.signer;
     if (activeRow && activeRow.kid !== signer?.kid) {
       try {
-        signer = this.openSigner(activeRow);
+        signer = await this.openSigner(activeRow);
       } catch (err) {
         if (strict)
           throw new Error(
@@ -472,7 +465,7 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
     this.nextCreatedAt = nextRow ? new Date(nextRow.created_at).getTime() : undefined;
   }
 
-  private openSigner(row: KeyRow): Signer {
+  private async openSigner(row: KeyRow): Promise<Signer> {
     let jwk: JWK;
     try {
       jwk = JSON.parse(
@@ -482,13 +475,12 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
       if (err instanceof AppError) throw err;
       throw SigningKeysErrors.unavailable('private_key_unreadable');
     }
-    const key = importPrivateKey(jwk, row.public_jwk, row.kid, row.alg);
+    const key = await importPrivateKey(jwk, row.public_jwk, row.kid, row.alg);
     return {
       kid: row.kid,
       alg: row.alg,
       key,
       activatedAt: new Date(row.activated_at ?? row.created_at).getTime(),
-      headers: new Map(),
     };
   }
 
@@ -526,10 +518,6 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
 
 function live(p: PublishedKey, now: number): boolean {
   return p.publishUntil === undefined || p.publishUntil > now;
-}
-
-function b64json(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
 function toInfo(r: KeyRow): SigningKeyInfo {
