@@ -54,4 +54,18 @@ describe('namespaceOf', () => {
     expect(namespaceOf('plain')).toBe('plain');
     expect(namespaceOf(':x')).toBe('');
   });
+
+  it('keys a used client-assertion jti by a hash of client id and jti, never the jti', () => {
+    const jti = 'b0c1e5d4-assertion-id';
+    const key = CacheKeys.clientAssertionJti('bkc_a', jti);
+    expect(key).toMatch(/^jti:[A-Za-z0-9_-]{43}$/);
+    expect(key).not.toContain(jti);
+    expect(CacheKeys.clientAssertionJti('bkc_a', jti)).toBe(key);
+    // Another client's identical jti is another key, and no (client, jti) split collides.
+    expect(CacheKeys.clientAssertionJti('bkc_b', jti)).not.toBe(key);
+    expect(CacheKeys.clientAssertionJti('a:b', 'c')).not.toBe(
+      CacheKeys.clientAssertionJti('a', 'b:c'),
+    );
+    expect(namespaceOf(key)).toBe('jti');
+  });
 });

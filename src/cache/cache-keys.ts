@@ -15,6 +15,12 @@ export const CacheKeys = {
   /** A registered OAuth client by its public `client_id`. */
   client: (clientId: string) =>
     `client:${createHash('sha256').update(clientId).digest('base64url')}`,
+  /**
+   * A used client-assertion `jti` (RFC 7523 replay protection): the SHA-256 of client id and jti, never
+   * the assertion itself. Length-prefixed so that no two (client, jti) pairs share a key.
+   */
+  clientAssertionJti: (clientId: string, jti: string) =>
+    `jti:${createHash('sha256').update(`${clientId.length}:${clientId}:${jti}`).digest('base64url')}`,
 };
 
 export function namespaceOf(key: string): string {

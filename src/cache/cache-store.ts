@@ -7,6 +7,11 @@ export abstract class CacheStore {
   abstract get(key: string): Promise<unknown>;
   abstract set(key: string, value: unknown, ttlMs: number): Promise<void>;
   abstract del(keys: string[]): Promise<void>;
+  /**
+   * Stores the entry only when the key holds none, atomically (Redis `SET NX PX`); true when it was
+   * stored, false when the key already existed.
+   */
+  abstract setIfAbsent(key: string, value: unknown, ttlMs: number): Promise<boolean>;
   /** Resolves when the store answers; rejects otherwise (readiness). */
   abstract ping(): Promise<void>;
   abstract close(): Promise<void>;

@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { namespaceOf } from 'src/cache/cache-keys';
 import { CacheStore } from 'src/cache/cache-store';
@@ -9,6 +10,8 @@ import { MetricsService } from 'src/metrics/metrics.service';
 /** Bound on remembered failed deletions (beyond it the oldest are forgotten). */
 const MAX_PENDING_DELETES = 100_000;
 const PENDING_DELETE_RETRY_MS = 1_000;
+/** Bound on the per-node memory of keys claimed with `setIfAbsent` (the Redis-down fallback). */
+const MAX_LOCAL_CLAIMS = 100_000;
 
 /**
  * The cache every module uses. Fails soft: a store error is logged (rate-limited), counted, and treated
@@ -24,6 +27,7 @@ export class CacheService implements OnApplicationShutdown {
   private readonly pendingDeletes = new Set<string>();
   private retryTimer?: NodeJS.Timeout;
   private lastErrorLog = 0;
+  private readonly localClaims = new LRUCache<string, true>({ max: MAX_LOCAL_CLAIMS });
 
   constructor(
     private readonly store: CacheStore,
@@ -74,6 +78,35 @@ export class CacheService implements OnApplicationShutdown {
   }
 
   /**
+   * Claims `key` for `ttlMs`: true the first time, false while it is claimed (one-time use, such as a
+   * client assertion's `jti`). With Redis the claim is atomic across nodes (`SET NX PX`). Every claim is
+   * also remembered on this node, and when the store cannot answer the claim fails soft to that memory
+   * alone: a key is then still claimed at most once per node, though once on each node at worst.
+   */
+  async setIfAbsent(key: string, value: unknown, ttlMs: number): Promise<boolean> {
+    const ns = namespaceOf(key);
+    const ttl = Math.max(1, Math.ceil(ttlMs));
+    if (this.store.kind === 'memory') {
+      const stored = await this.store.setIfAbsent(key, value, ttl);
+      this.metrics.cacheOperations.inc({ cache: ns, result: stored ? 'miss' : 'hit' });
+      return stored;
+    }
+    if (this.localClaims.has(key)) {
+      this.metrics.cacheOperations.inc({ cache: ns, result: 'hit' });
+      return false;
+    }
+    this.localClaims.set(key, true, { ttl });
+    try {
+      const stored = await this.store.setIfAbsent(key, value, ttl);
+      this.metrics.cacheOperations.inc({ cache: ns, result: stored ? 'miss' : 'hit' });
+      return stored;
+    } catch (err) {
+      this.failSoft(ns, 'setIfAbsent', err);
+      return true;
+    }
+  }
+
+  /**
    * Cached value, or the loader's result stored for `ttlMs(value)` milliseconds. Concurrent callers for
    * the same key in this process share one loader call. Loader errors are not cached.
    */
@@ -104,6 +137,7 @@ export class CacheService implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.retryTimer);
     this.retryTimer = undefined;
+    this.localClaims.clear();
     await this.store.close();
   }
 

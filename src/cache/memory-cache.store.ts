@@ -23,6 +23,13 @@ export class MemoryCacheStore extends CacheStore {
     this.lru.set(key, Object.freeze({ v: value }), { ttl: Math.ceil(ttlMs) });
   }
 
+  /** Check and set in one synchronous step: atomic within this process. */
+  async setIfAbsent(key: string, value: unknown, ttlMs: number): Promise<boolean> {
+    if (this.lru.has(key)) return false;
+    this.lru.set(key, Object.freeze({ v: value }), { ttl: Math.max(1, Math.ceil(ttlMs)) });
+    return true;
+  }
+
   async del(keys: string[]): Promise<void> {
     for (const k of keys) this.lru.delete(k);
   }

@@ -55,6 +55,11 @@ export class RedisCacheStore extends CacheStore {
     await this.client.set(key, JSON.stringify(value), 'PX', ms);
   }
 
+  async setIfAbsent(key: string, value: unknown, ttlMs: number): Promise<boolean> {
+    const ms = Math.max(1, Math.ceil(ttlMs));
+    return (await this.client.set(key, JSON.stringify(value), 'PX', ms, 'NX')) === 'OK';
+  }
+
   async del(keys: string[]): Promise<void> {
     if (keys.length > 0) await this.client.del(...keys);
   }
