@@ -3,7 +3,9 @@ import type {
   ClientGrantType,
   ClientStatus,
   SubjectResolution,
+  TokenEndpointAuthMethod,
 } from 'src/clients/client.entity';
+import type { ClientJwks } from 'src/clients/client-jwks';
 
 /** A client as cached and as the token endpoint sees it (the secret only as its hash). */
 export interface ClientSnapshot {
@@ -18,6 +20,9 @@ export interface ClientSnapshot {
   exchangeIssuers: string[];
   subjectResolution: SubjectResolution;
   status: ClientStatus;
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  /** The public keys of a private_key_jwt client, else null. */
+  jwks: ClientJwks | null;
   createdAt: string;
   secretRotatedAt: string;
 }
@@ -35,6 +40,8 @@ export function toClientSnapshot(e: ClientEntity): ClientSnapshot {
     exchangeIssuers: e.exchangeIssuers ?? [],
     subjectResolution: e.subjectResolution,
     status: e.status,
+    tokenEndpointAuthMethod: e.tokenEndpointAuthMethod ?? 'client_secret_basic',
+    jwks: e.jwks ?? null,
     createdAt: new Date(e.createdAt).toISOString(),
     secretRotatedAt: new Date(e.secretRotatedAt).toISOString(),
   };

@@ -10,6 +10,7 @@ import {
   Unique,
   UpdateDateColumn,
 } from 'typeorm';
+import type { ClientJwks } from 'src/clients/client-jwks';
 import { ActorEntity } from 'src/actors/actor.entity';
 import { ProjectEntity } from 'src/projects/project.entity';
 
@@ -21,6 +22,12 @@ export const CLIENT_GRANT_TYPES = [
   'refresh_token',
 ] as const;
 export type ClientGrantType = (typeof CLIENT_GRANT_TYPES)[number];
+export const TOKEN_ENDPOINT_AUTH_METHODS = [
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+] as const;
+export type TokenEndpointAuthMethod = (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number];
 
 /** An OAuth client application registered with Bridgekeeper (issue 4 §2). */
 @Entity({ name: 'oauth_clients' })
@@ -30,6 +37,10 @@ export type ClientGrantType = (typeof CLIENT_GRANT_TYPES)[number];
 @Check(
   'ck_oauth_clients_subject_resolution',
   `"subject_resolution" IN ('MEMBERSHIP', 'EMAIL', 'SUBJECT')`,
+)
+@Check(
+  'ck_oauth_clients_token_endpoint_auth_method',
+  `"token_endpoint_auth_method" IN ('client_secret_basic', 'client_secret_post', 'private_key_jwt')`,
 )
 export class ClientEntity {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'pk_oauth_clients' })
@@ -81,6 +92,14 @@ export class ClientEntity {
 
   @Column({ type: 'text', default: 'ACTIVE' })
   status: ClientStatus;
+
+  /** RFC 7591 name; the two secret methods are interchangeable, private_key_jwt accepts no secret. */
+  @Column({ name: 'token_endpoint_auth_method', type: 'text', default: 'client_secret_basic' })
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+
+  /** The public keys of a private_key_jwt client (a JWKS; never fetched from a URL). */
+  @Column({ type: 'jsonb', nullable: true })
+  jwks: ClientJwks | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

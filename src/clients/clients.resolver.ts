@@ -1,6 +1,6 @@
 import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { ClientsService } from 'src/clients/clients.service';
-import { ClientIdArgs, ClientsArgs } from 'src/clients/dto/clients.args';
+import { ClientIdArgs, ClientsArgs, SetClientJwksArgs } from 'src/clients/dto/clients.args';
 import { CreateClientInput } from 'src/clients/dto/create-client.input';
 import { Client, ClientWithSecret, toClientModel } from 'src/clients/models/client.model';
 import { ADMIN_ROLE, RequireRoles } from 'src/common/decorators/roles.decorator';
@@ -17,7 +17,8 @@ export class ClientsResolver {
   }
 
   @Mutation(() => ClientWithSecret, {
-    description: 'Register a client; its secret is in the answer and never again (ADMIN)',
+    description:
+      'Register a client; its secret is in the answer and never again (none for PRIVATE_KEY_JWT) (ADMIN)',
   })
   async createClient(@Args('input') input: CreateClientInput): Promise<ClientWithSecret> {
     const { client, secret } = await this.service.create(input);
@@ -30,6 +31,14 @@ export class ClientsResolver {
   async rotateClientSecret(@Args() { id }: ClientIdArgs): Promise<ClientWithSecret> {
     const { client, secret } = await this.service.rotateSecret(id);
     return { client: toClientModel(client), clientSecret: secret };
+  }
+
+  @Mutation(() => Client, {
+    description:
+      "Replace a PRIVATE_KEY_JWT client's public keys at once: assertions signed by a removed key fail (ADMIN)",
+  })
+  async setClientJwks(@Args() { id, jwks }: SetClientJwksArgs): Promise<Client> {
+    return toClientModel(await this.service.setJwks(id, jwks));
   }
 
   @Mutation(() => Client, {

@@ -4,7 +4,8 @@ import { DataSource, type Repository } from 'typeorm';
 import { ActorsService } from 'src/actors/actors.service';
 import { CacheKeys } from 'src/cache/cache-keys';
 import { CacheService } from 'src/cache/cache.service';
-import { ClientEntity } from 'src/clients/client.entity';
+import { ClientEntity, type TokenEndpointAuthMethod } from 'src/clients/client.entity';
+import { type ClientJwks, parseClientJwks } from 'src/clients/client-jwks';
 import { type ClientSnapshot, toClientSnapshot } from 'src/clients/client-snapshot';
 import { hashSecret, newClientId, newClientSecret, secretMatches } from 'src/clients/client-secret';
 import { ClientsErrors } from 'src/clients/clients.errors';
@@ -23,7 +24,8 @@ const MAX_LISTED = 1000;
 
 export interface CreatedClient {
   client: ClientSnapshot;
-  secret: string;
+  /** Null for a private_key_jwt client: it has no secret. */
+  secret: string | null;
 }
 
 /**
@@ -63,8 +65,19 @@ export class ClientsService {
     if (grantTypes.includes('refresh_token') && !scopes.includes('offline_access')) {
       throw ClientsErrors.invalid('scopes: refresh tokens are only issued with offline_access');
     }
+    const method: TokenEndpointAuthMethod = input.tokenEndpointAuthMethod ?? 'client_secret_basic';
+    let jwks: ClientJwks | null = null;
+    if (method === 'private_key_jwt') {
+      if (input.jwks === undefined) {
+        throw ClientsErrors.invalid('jwks: a PRIVATE_KEY_JWT client must register its public keys');
+      }
+      jwks = parseClientJwks(input.jwks);
+    } else if (input.jwks !== undefined) {
+      throw ClientsErrors.invalid('jwks: only PRIVATE_KEY_JWT clients have keys');
+    }
     const clientId = newClientId();
-    const secret = newClientSecret();
+    // A private_key_jwt client accepts no secret: it gets the hash of one nobody ever sees.
+    const secret = method === 'private_key_jwt' ? null : newClientSecret();
     const entity = await dbCall(() =>
       this.dataSource.transaction(async (manager) => {
         const principal = await this.actors.createServicePrincipal(
@@ -78,8 +91,10 @@ export class ClientsService {
           repo.create({
             clientId,
             name,
-            secretHash: hashSecret(secret),
+            secretHash: hashSecret(secret ?? newClientSecret()),
             secretRotatedAt: new Date(),
+            tokenEndpointAuthMethod: method,
+            jwks,
             actorId: principal.id,
             projectId: input.projectId ?? null,
             scopes,
@@ -133,17 +148,33 @@ export class ClientsService {
   async authenticate(clientId: string, secret: string): Promise<ClientSnapshot | undefined> {
     const client = await this.findByClientId(clientId);
     const ok = secretMatches(secret, client?.secretHash ?? UNKNOWN_CLIENT_HASH);
-    return ok && client?.status === 'ACTIVE' ? client : undefined;
+    // A private_key_jwt client never authenticates with a secret (its hash is of an unknown one anyway).
+    return ok && client?.status === 'ACTIVE' && usesSecret(client) ? client : undefined;
   }
 
   async rotateSecret(id: string): Promise<CreatedClient> {
     const current = await this.get(id);
+    if (!usesSecret(current)) {
+      throw ClientsErrors.invalid('id: a PRIVATE_KEY_JWT client has no secret; use setClientJwks');
+    }
     const secret = newClientSecret();
     await dbCall(() =>
       this.repo.update({ id }, { secretHash: hashSecret(secret), secretRotatedAt: new Date() }),
     );
     await this.invalidate(current.clientId);
     return { client: await this.get(id), secret };
+  }
+
+  /** Replaces a private_key_jwt client's public keys at once: assertions signed by old keys fail. */
+  async setJwks(id: string, text: string): Promise<ClientSnapshot> {
+    const current = await this.get(id);
+    if (current.tokenEndpointAuthMethod !== 'private_key_jwt') {
+      throw ClientsErrors.invalid('jwks: only PRIVATE_KEY_JWT clients have keys');
+    }
+    const jwks = parseClientJwks(text);
+    await dbCall(() => this.repo.update({ id }, { jwks }));
+    await this.invalidate(current.clientId);
+    return this.get(id);
   }
 
   /**
@@ -171,3 +202,8 @@ export class ClientsService {
 
 /** Compared against when the client id is unknown (equal work either way). */
 const UNKNOWN_CLIENT_HASH = hashSecret('\u0000unknown client\u0000');
+
+/** Whether the client authenticates with a secret (snapshots cached before the column existed do). */
+export function usesSecret(client: ClientSnapshot): boolean {
+  return (client.tokenEndpointAuthMethod ?? 'client_secret_basic') !== 'private_key_jwt';
+}

@@ -15,6 +15,7 @@ import { CreateProjectsAndMemberships1795541668147 } from 'src/database/migratio
 import { CreateSigningKeys1796153210656 } from 'src/database/migrations/1796153210656-CreateSigningKeys';
 import { CreateTrustedIssuers1796153345286 } from 'src/database/migrations/1796153345286-CreateTrustedIssuers';
 import { CreateOauthClientsGrantsRevocations1796153456289 } from 'src/database/migrations/1796153456289-CreateOauthClientsGrantsRevocations';
+import { AddClientPrivateKeyJwt1796155761441 } from 'src/database/migrations/1796155761441-AddClientPrivateKeyJwt';
 
 /** Every entity and migration, listed explicitly so the same list works from TypeScript and from dist/. */
 export const ENTITIES = [
@@ -35,6 +36,7 @@ export const MIGRATIONS = [
   CreateSigningKeys1796153210656,
   CreateTrustedIssuers1796153345286,
   CreateOauthClientsGrantsRevocations1796153456289,
+  AddClientPrivateKeyJwt1796155761441,
 ];
 
 /** The one DataSource definition, shared by the Nest app and the migration scripts. */

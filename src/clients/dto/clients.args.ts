@@ -1,5 +1,6 @@
 import { ArgsType, Field, ID } from '@nestjs/graphql';
-import { IsOptional, IsUUID } from 'class-validator';
+import { IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { MAX_CLIENT_JWKS_BYTES } from 'src/clients/client-jwks';
 
 @ArgsType()
 export class ClientIdArgs {
@@ -14,4 +15,18 @@ export class ClientsArgs {
   @IsOptional()
   @IsUUID()
   projectId?: string;
+}
+
+@ArgsType()
+export class SetClientJwksArgs {
+  @Field(() => ID, { description: 'The client record id (not the public client_id)' })
+  @IsUUID()
+  id: string;
+
+  @Field({
+    description: 'The new JSON Web Key Set (public keys only); replaces the old one at once',
+  })
+  @IsString()
+  @MaxLength(MAX_CLIENT_JWKS_BYTES)
+  jwks: string;
 }

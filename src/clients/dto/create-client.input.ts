@@ -9,8 +9,15 @@ import {
   IsUUID,
   Length,
   Matches,
+  MaxLength,
 } from 'class-validator';
-import { CLIENT_GRANT_TYPES, type ClientGrantType } from 'src/clients/client.entity';
+import {
+  CLIENT_GRANT_TYPES,
+  type ClientGrantType,
+  TOKEN_ENDPOINT_AUTH_METHODS,
+  type TokenEndpointAuthMethod,
+} from 'src/clients/client.entity';
+import { MAX_CLIENT_JWKS_BYTES } from 'src/clients/client-jwks';
 
 export enum GrantTypeEnum {
   CLIENT_CREDENTIALS = 'client_credentials',
@@ -31,6 +38,17 @@ registerEnumType(SubjectResolutionEnum, {
   name: 'SubjectResolution',
   description:
     'How token exchange finds the actor for a subject token: MEMBERSHIP as for a direct request (fhirUser, then sub = externalId), EMAIL by a verified email of an issuer that allows email matching, SUBJECT by (issuer, sub) alone',
+});
+
+export enum TokenEndpointAuthMethodEnum {
+  CLIENT_SECRET_BASIC = 'client_secret_basic',
+  CLIENT_SECRET_POST = 'client_secret_post',
+  PRIVATE_KEY_JWT = 'private_key_jwt',
+}
+registerEnumType(TokenEndpointAuthMethodEnum, {
+  name: 'TokenEndpointAuthMethod',
+  description:
+    "How the client authenticates at the token, revocation and introspection endpoints (RFC 7591 names). The two secret methods are interchangeable (either is accepted); PRIVATE_KEY_JWT (RFC 7523) accepts only assertions signed with a key of the client's jwks, never a secret",
 });
 
 /** RFC 6749 §3.3 scope-token. */
@@ -90,4 +108,22 @@ export class CreateClientInput {
   @IsOptional()
   @IsIn(['MEMBERSHIP', 'EMAIL', 'SUBJECT'])
   subjectResolution?: SubjectResolutionEnum;
+
+  @Field(() => TokenEndpointAuthMethodEnum, {
+    nullable: true,
+    description: 'Client authentication method (default: a client secret, Basic or form)',
+  })
+  @IsOptional()
+  @IsIn(TOKEN_ENDPOINT_AUTH_METHODS)
+  tokenEndpointAuthMethod?: TokenEndpointAuthMethod;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'PRIVATE_KEY_JWT only, and required there: a JSON Web Key Set of PUBLIC keys (RSA >= 2048 bits, EC P-256/384/521, Ed25519; each with a kid; at most 10 keys, 16 KiB). No jwks_uri: keys are never fetched',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_CLIENT_JWKS_BYTES)
+  jwks?: string;
 }

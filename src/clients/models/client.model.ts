@@ -1,6 +1,10 @@
 import { Field, GraphQLISODateTime, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
 import type { ClientSnapshot } from 'src/clients/client-snapshot';
-import { GrantTypeEnum, SubjectResolutionEnum } from 'src/clients/dto/create-client.input';
+import {
+  GrantTypeEnum,
+  SubjectResolutionEnum,
+  TokenEndpointAuthMethodEnum,
+} from 'src/clients/dto/create-client.input';
 
 export enum ClientStatusEnum {
   ACTIVE = 'ACTIVE',
@@ -40,6 +44,15 @@ export class Client {
   @Field(() => ClientStatusEnum)
   status: ClientStatusEnum;
 
+  @Field(() => TokenEndpointAuthMethodEnum)
+  tokenEndpointAuthMethod: TokenEndpointAuthMethodEnum;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The public keys of a PRIVATE_KEY_JWT client, as a JSON Web Key Set (JSON text)',
+  })
+  jwks: string | null;
+
   @Field(() => GraphQLISODateTime)
   createdAt: Date;
 
@@ -54,8 +67,12 @@ export class ClientWithSecret {
   @Field(() => Client)
   client: Client;
 
-  @Field({ description: 'Store it now: only its hash is kept' })
-  clientSecret: string;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Store it now: only its hash is kept. Null for PRIVATE_KEY_JWT clients (no secret)',
+  })
+  clientSecret: string | null;
 }
 
 export function toClientModel(c: ClientSnapshot): Client {
@@ -70,6 +87,9 @@ export function toClientModel(c: ClientSnapshot): Client {
     exchangeIssuers: c.exchangeIssuers,
     subjectResolution: c.subjectResolution as SubjectResolutionEnum,
     status: c.status as ClientStatusEnum,
+    tokenEndpointAuthMethod: (c.tokenEndpointAuthMethod ??
+      'client_secret_basic') as TokenEndpointAuthMethodEnum,
+    jwks: c.jwks ? JSON.stringify(c.jwks) : null,
     createdAt: new Date(c.createdAt),
     secretRotatedAt: new Date(c.secretRotatedAt),
   };
