@@ -2,19 +2,29 @@ import { Injectable } from '@nestjs/common';
 import type { ClientSnapshot } from 'src/clients/client-snapshot';
 import { ClientsService } from 'src/clients/clients.service';
 import { headerOf } from 'src/identity/identity.service';
+import { CLIENT_ASSERTION_TYPE, ClientAssertionService } from 'src/oauth/client-assertion.service';
 import type { OauthForm } from 'src/oauth/oauth-form';
 import { OauthErrors } from 'src/oauth/oauth.errors';
 
-export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
+export const CLIENT_AUTH_METHODS = [
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+] as const;
 
 /**
  * Client authentication for the token, revocation and introspection endpoints: `client_secret_basic`
- * (RFC 6749 §2.3.1: form-urlencoded id and secret in HTTP Basic) or `client_secret_post`, never both.
- * Every failure is the same `invalid_client`, whatever was wrong.
+ * (RFC 6749 §2.3.1: form-urlencoded id and secret in HTTP Basic), `client_secret_post`, or
+ * `private_key_jwt` (RFC 7523 §2.2: a signed assertion), never two at once. A client registered for
+ * private_key_jwt is refused a secret, and a secret client an assertion. Every failure is the same
+ * `invalid_client`, whatever was wrong.
  */
 @Injectable()
 export class ClientAuthService {
-  constructor(private readonly clients: ClientsService) {}
+  constructor(
+    private readonly clients: ClientsService,
+    private readonly assertions: ClientAssertionService,
+  ) {}
 
   async authenticate(
     headers: Record<string, unknown> | undefined,
@@ -26,6 +36,17 @@ export class ClientAuthService {
     const basic = authorization !== undefined && /^basic\s/i.test(authorization);
     if (basic && postSecret !== undefined) {
       throw OauthErrors.invalidRequest('Use one client authentication method, not two');
+    }
+    const assertionType = form.get('client_assertion_type');
+    const assertion = form.get('client_assertion');
+    if (assertionType !== undefined || assertion !== undefined) {
+      if (basic || postSecret !== undefined) {
+        throw OauthErrors.invalidRequest('Use one client authentication method, not two');
+      }
+      if (assertionType !== CLIENT_ASSERTION_TYPE || assertion === undefined) {
+        throw OauthErrors.invalidClient(false, 'assertion_type_unsupported_or_missing');
+      }
+      return this.assertions.authenticate(assertion, postId);
     }
     let clientId: string | undefined;
     let secret: string | undefined;

@@ -2,6 +2,7 @@ import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { Public } from 'src/common/decorators/public.decorator';
 import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig } from 'src/config/config.types';
+import { CLIENT_ASSERTION_ALGORITHMS } from 'src/clients/client-jwks';
 import { CLIENT_AUTH_METHODS } from 'src/oauth/client-auth.service';
 import {
   GRANT_CLIENT_CREDENTIALS,
@@ -33,6 +34,10 @@ export class DiscoveryController {
       token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
       revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
       introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+      // private_key_jwt assertions: asymmetric algorithms only (no client_secret_jwt, no none).
+      token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
+      revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
+      introspection_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
       scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
       claims_supported: [
         'sub',

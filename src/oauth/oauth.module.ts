@@ -5,6 +5,7 @@ import { ClientsModule } from 'src/clients/clients.module';
 import { IdentityModule } from 'src/identity/identity.module';
 import { MembershipsModule } from 'src/memberships/memberships.module';
 import { AccessTokensService } from 'src/oauth/access-tokens.service';
+import { ClientAssertionService } from 'src/oauth/client-assertion.service';
 import { ClientAuthService } from 'src/oauth/client-auth.service';
 import { DiscoveryController } from 'src/oauth/discovery.controller';
 import { GrantEntity } from 'src/oauth/grants/grant.entity';
@@ -36,6 +37,7 @@ import { TokenValidationModule } from 'src/token-validation/token-validation.mod
   ],
   providers: [
     AccessTokensService,
+    ClientAssertionService,
     ClientAuthService,
     GrantsService,
     SessionService,

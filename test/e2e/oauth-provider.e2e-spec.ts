@@ -106,7 +106,11 @@ describe('Bridgekeeper as an OAuth provider', () => {
       jwks_uri: `${a.url}/.well-known/jwks.json`,
       revocation_endpoint: `${a.url}/oauth2/revoke`,
       introspection_endpoint: `${a.url}/oauth2/introspect`,
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      token_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'private_key_jwt',
+      ],
     });
     // Nothing that is not implemented: no authorization endpoint, no implicit or code flow.
     expect(openid).not.toHaveProperty('authorization_endpoint');
