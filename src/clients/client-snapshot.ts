@@ -25,6 +25,8 @@ export interface ClientSnapshot {
   jwks: ClientJwks | null;
   createdAt: string;
   secretRotatedAt: string;
+  /** ISO time; grants created up to then can no longer be refreshed. */
+  tokensRevokedAt: string | null;
 }
 
 export function toClientSnapshot(e: ClientEntity): ClientSnapshot {
@@ -44,5 +46,6 @@ export function toClientSnapshot(e: ClientEntity): ClientSnapshot {
     jwks: e.jwks ?? null,
     createdAt: new Date(e.createdAt).toISOString(),
     secretRotatedAt: new Date(e.secretRotatedAt).toISOString(),
+    tokensRevokedAt: e.tokensRevokedAt ? new Date(e.tokensRevokedAt).toISOString() : null,
   };
 }

@@ -60,6 +60,10 @@ export class ClientEntity {
   @Column({ name: 'secret_rotated_at', type: 'timestamptz' })
   secretRotatedAt: Date;
 
+  /** When every token issued to the client so far was revoked (disableClient): older grants are dead. */
+  @Column({ name: 'tokens_revoked_at', type: 'timestamptz', nullable: true })
+  tokensRevokedAt: Date | null;
+
   /** The actor that is this client's own principal (namespace `bridgekeeper:clients`). */
   @Column({ name: 'actor_id', type: 'uuid' })
   actorId: string;

@@ -1,6 +1,11 @@
 import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { ClientsService } from 'src/clients/clients.service';
-import { ClientIdArgs, ClientsArgs, SetClientJwksArgs } from 'src/clients/dto/clients.args';
+import {
+  ClientIdArgs,
+  ClientsArgs,
+  SetClientJwksArgs,
+  UpdateClientArgs,
+} from 'src/clients/dto/clients.args';
 import { CreateClientInput } from 'src/clients/dto/create-client.input';
 import { Client, ClientWithSecret, toClientModel } from 'src/clients/models/client.model';
 import { ADMIN_ROLE, RequireRoles } from 'src/common/decorators/roles.decorator';
@@ -39,6 +44,22 @@ export class ClientsResolver {
   })
   async setClientJwks(@Args() { id, jwks }: SetClientJwksArgs): Promise<Client> {
     return toClientModel(await this.service.setJwks(id, jwks));
+  }
+
+  @Mutation(() => Client, {
+    description:
+      'Change a client’s name, grants, scopes or exchange policy, on every node at once (ADMIN). Its project never changes; its roles are its principal’s (setActorRoles)',
+  })
+  async updateClient(@Args() { id, input }: UpdateClientArgs): Promise<Client> {
+    return toClientModel(await this.service.update(id, input));
+  }
+
+  @Mutation(() => Client, {
+    description:
+      'Let a disabled client authenticate again; its earlier tokens stay revoked (ADMIN)',
+  })
+  async enableClient(@Args() { id }: ClientIdArgs): Promise<Client> {
+    return toClientModel(await this.service.enable(id));
   }
 
   @Mutation(() => Client, {

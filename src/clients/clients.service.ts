@@ -4,12 +4,16 @@ import { DataSource, type Repository } from 'typeorm';
 import { ActorsService } from 'src/actors/actors.service';
 import { CacheKeys } from 'src/cache/cache-keys';
 import { CacheService } from 'src/cache/cache.service';
-import { ClientEntity, type TokenEndpointAuthMethod } from 'src/clients/client.entity';
+import {
+  type ClientGrantType,
+  ClientEntity,
+  type TokenEndpointAuthMethod,
+} from 'src/clients/client.entity';
 import { type ClientJwks, parseClientJwks } from 'src/clients/client-jwks';
 import { type ClientSnapshot, toClientSnapshot } from 'src/clients/client-snapshot';
 import { hashSecret, newClientId, newClientSecret, secretMatches } from 'src/clients/client-secret';
 import { ClientsErrors } from 'src/clients/clients.errors';
-import type { CreateClientInput } from 'src/clients/dto/create-client.input';
+import type { CreateClientInput, UpdateClientInput } from 'src/clients/dto/create-client.input';
 import { isUuid } from 'src/common/validation/uuid';
 import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig } from 'src/config/config.types';
@@ -49,22 +53,11 @@ export class ClientsService {
     const name = input.name.trim();
     if (name.length === 0) throw ClientsErrors.invalid('name must not be blank');
     if (input.projectId !== undefined) await this.projects.get(input.projectId);
-    const exchangeIssuers = [...new Set(input.exchangeIssuers ?? [])];
-    for (const issuer of exchangeIssuers) {
-      if (!this.issuers.findByName(issuer)) {
-        throw ClientsErrors.invalid(`exchangeIssuers: "${issuer}" is not a trusted issuer`);
-      }
-    }
-    const grantTypes = [...new Set(input.grantTypes)];
-    if (grantTypes.includes('token_exchange') && exchangeIssuers.length === 0) {
-      throw ClientsErrors.invalid(
-        'exchangeIssuers: a client that may exchange tokens must name the issuers it may exchange from',
-      );
-    }
-    const scopes = [...new Set(input.scopes)];
-    if (grantTypes.includes('refresh_token') && !scopes.includes('offline_access')) {
-      throw ClientsErrors.invalid('scopes: refresh tokens are only issued with offline_access');
-    }
+    const { grantTypes, scopes, exchangeIssuers } = this.checkedPolicy(
+      input.grantTypes,
+      input.scopes,
+      input.exchangeIssuers ?? [],
+    );
     const method: TokenEndpointAuthMethod = input.tokenEndpointAuthMethod ?? 'client_secret_basic';
     let jwks: ClientJwks | null = null;
     if (method === 'private_key_jwt') {
@@ -165,6 +158,71 @@ export class ClientsService {
     return { client: await this.get(id), secret };
   }
 
+  /**
+   * Changes what a client may do (name, grants, scopes, exchange policy), at once on every node (the
+   * cached client is dropped). Narrowed scopes also narrow its existing grants at their next refresh.
+   * Its project cannot change: a new client is the safe way to move one.
+   */
+  async update(id: string, input: UpdateClientInput): Promise<ClientSnapshot> {
+    const current = await this.get(id);
+    const name = input.name?.trim() ?? current.name;
+    if (name.length === 0) throw ClientsErrors.invalid('name must not be blank');
+    const { grantTypes, scopes, exchangeIssuers } = this.checkedPolicy(
+      input.grantTypes ?? current.grantTypes,
+      input.scopes ?? current.scopes,
+      input.exchangeIssuers ?? current.exchangeIssuers,
+    );
+    await dbCall(() =>
+      this.repo.update(
+        { id },
+        {
+          name,
+          grantTypes,
+          scopes,
+          exchangeIssuers,
+          subjectResolution: input.subjectResolution ?? current.subjectResolution,
+        },
+      ),
+    );
+    await this.invalidate(current.clientId);
+    return this.get(id);
+  }
+
+  /** Lets a disabled client authenticate again; tokens issued before it was disabled stay revoked. */
+  async enable(id: string): Promise<ClientSnapshot> {
+    const current = await this.get(id);
+    await dbCall(() => this.repo.update({ id }, { status: 'ACTIVE' }));
+    await this.actors.setStatus(current.actorId, 'ACTIVE');
+    await this.invalidate(current.clientId);
+    return this.get(id);
+  }
+
+  /** The rules every client's grants, scopes and exchange policy follow (create and update alike). */
+  private checkedPolicy(
+    grantTypesIn: ClientGrantType[],
+    scopesIn: string[],
+    exchangeIssuersIn: string[],
+  ): { grantTypes: ClientGrantType[]; scopes: string[]; exchangeIssuers: string[] } {
+    const exchangeIssuers = [...new Set(exchangeIssuersIn)];
+    for (const issuer of exchangeIssuers) {
+      if (!this.issuers.findByName(issuer)) {
+        throw ClientsErrors.invalid(`exchangeIssuers: "${issuer}" is not a trusted issuer`);
+      }
+    }
+    const grantTypes = [...new Set(grantTypesIn)];
+    if (grantTypes.length === 0) throw ClientsErrors.invalid('grantTypes: name at least one');
+    if (grantTypes.includes('token_exchange') && exchangeIssuers.length === 0) {
+      throw ClientsErrors.invalid(
+        'exchangeIssuers: a client that may exchange tokens must name the issuers it may exchange from',
+      );
+    }
+    const scopes = [...new Set(scopesIn)];
+    if (grantTypes.includes('refresh_token') && !scopes.includes('offline_access')) {
+      throw ClientsErrors.invalid('scopes: refresh tokens are only issued with offline_access');
+    }
+    return { grantTypes, scopes, exchangeIssuers };
+  }
+
   /** Replaces a private_key_jwt client's public keys at once: assertions signed by old keys fail. */
   async setJwks(id: string, text: string): Promise<ClientSnapshot> {
     const current = await this.get(id);
@@ -178,12 +236,15 @@ export class ClientsService {
   }
 
   /**
-   * Disables the client and its principal, and revokes every token issued to it: refused on every
-   * node within a second.
+   * Disables the client and its principal, and revokes every token issued to it: access tokens are
+   * refused on every node within a second, and its grants can never be refreshed again (even once the
+   * client is enabled).
    */
   async disable(id: string): Promise<ClientSnapshot> {
     const current = await this.get(id);
-    await dbCall(() => this.repo.update({ id }, { status: 'DISABLED' }));
+    await dbCall(() =>
+      this.repo.update({ id }, { status: 'DISABLED', tokensRevokedAt: new Date() }),
+    );
     await this.actors.setStatus(current.actorId, 'DISABLED');
     await this.revocations.revoke('client', current.clientId, this.tokensExpireBy());
     await this.invalidate(current.clientId);

@@ -61,6 +61,8 @@ export class SessionService {
         !found ||
         found.grant.clientId !== client.clientId ||
         found.grant.revokedAt ||
+        (client.tokensRevokedAt !== null &&
+          found.grant.createdAt <= new Date(client.tokensRevokedAt)) ||
         found.row.usedAt ||
         found.row.expiresAt <= now ||
         found.grant.expiresAt <= now

@@ -94,7 +94,11 @@ export class TokenService {
       if (found && found.grant.clientId === client.clientId && !found.row.usedAt)
         grantedScope(requested, stillAllowed(found.grant.scope, client));
     }
-    const { grant, refreshToken } = await this.grants.rotate(client.clientId, presented);
+    const { grant, refreshToken } = await this.grants.rotate(
+      client.clientId,
+      presented,
+      client.tokensRevokedAt ? new Date(client.tokensRevokedAt) : undefined,
+    );
     const scope = grantedScope(requested, stillAllowed(grant.scope, client));
     // The person behind the grant must still be allowed in, and so must the membership.
     try {

@@ -406,6 +406,59 @@ describe('token exchange, refresh, on-behalf-of and userinfo credentials', () =>
       expect(a.logs.join('\n')).not.toContain(first.refresh_token!);
     });
 
+    it('updateClient narrows scopes for existing grants at their next refresh, and enableClient restores a disabled client', async () => {
+      const c = await createClient({ ...refreshing, scopes: ['api', 'read', 'offline_access'] });
+      const first = await exchange(c, await idp.login('nora'), {
+        scope: 'api read offline_access',
+      });
+      const updated = await a.graphql(
+        'mutation($id: ID!, $input: UpdateClientInput!) { updateClient(id: $id, input: $input) { scopes grantTypes } }',
+        adminToken,
+        { id: c.client.id, input: { scopes: ['api', 'offline_access'] } },
+      );
+      expect(updated.body.data?.updateClient).toEqual({
+        scopes: ['api', 'offline_access'],
+        grantTypes: ['TOKEN_EXCHANGE', 'REFRESH_TOKEN'],
+      });
+      const refreshed = await oidc.refreshTokenGrant(await discover(c), first.refresh_token!);
+      expect(refreshed.scope?.split(' ').sort()).toEqual(['api', 'offline_access']);
+      const asking = await tokenRequest(c, {
+        grant_type: 'refresh_token',
+        refresh_token: refreshed.refresh_token!,
+        scope: 'read',
+      });
+      expect(asking.body).toMatchObject({ error: 'invalid_scope' });
+      // A policy that breaks the rules is refused like at creation.
+      const broken = await a.graphql(
+        'mutation($id: ID!, $input: UpdateClientInput!) { updateClient(id: $id, input: $input) { id } }',
+        adminToken,
+        { id: c.client.id, input: { scopes: ['api'] } },
+      );
+      expect(broken.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+
+      const disabled = await a.graphql(
+        'mutation($id: ID!) { disableClient(id: $id) { status } }',
+        adminToken,
+        { id: c.client.id },
+      );
+      expect(disabled.body.data?.disableClient).toEqual({ status: 'DISABLED' });
+      expect(await status(a, refreshed.access_token)).toBe(401);
+      const enabled = await a.graphql(
+        'mutation($id: ID!) { enableClient(id: $id) { status } }',
+        adminToken,
+        { id: c.client.id },
+      );
+      expect(enabled.body.data?.enableClient).toEqual({ status: 'ACTIVE' });
+      // Its earlier tokens stay revoked, refresh tokens included; new ones work.
+      expect(await status(a, refreshed.access_token)).toBe(401);
+      await expect(
+        oidc.refreshTokenGrant(await discover(c), refreshed.refresh_token!),
+      ).rejects.toMatchObject({ error: 'invalid_grant' });
+      await new Promise((r) => setTimeout(r, 1100));
+      const fresh = await exchange(c, await idp.login('nora'));
+      expect(await status(a, fresh.access_token)).toBe(200);
+    });
+
     it('revoking a refresh token ends the grant’s access tokens', async () => {
       const c = await createClient(refreshing);
       const tokens = await exchange(c, await idp.login('rob'), { scope: 'api offline_access' });

@@ -1,5 +1,7 @@
 import { ArgsType, Field, ID } from '@nestjs/graphql';
-import { IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsOptional, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
+import { UpdateClientInput } from 'src/clients/dto/create-client.input';
 import { MAX_CLIENT_JWKS_BYTES } from 'src/clients/client-jwks';
 
 @ArgsType()
@@ -29,4 +31,16 @@ export class SetClientJwksArgs {
   @IsString()
   @MaxLength(MAX_CLIENT_JWKS_BYTES)
   jwks: string;
+}
+
+@ArgsType()
+export class UpdateClientArgs {
+  @Field(() => ID, { description: 'The client record id (not the public client_id)' })
+  @IsUUID()
+  id: string;
+
+  @Field(() => UpdateClientInput)
+  @ValidateNested()
+  @Type(() => UpdateClientInput)
+  input: UpdateClientInput;
 }

@@ -127,3 +127,44 @@ export class CreateClientInput {
   @MaxLength(MAX_CLIENT_JWKS_BYTES)
   jwks?: string;
 }
+
+/** What `updateClient` may change; every field optional (absent: unchanged). */
+@InputType('UpdateClientInput')
+export class UpdateClientInput {
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  name?: string;
+
+  @Field(() => [GrantTypeEnum], { nullable: true })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(3)
+  @IsIn(CLIENT_GRANT_TYPES, { each: true })
+  grantTypes?: ClientGrantType[];
+
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Replaces the scopes; existing grants narrow to them at their next refresh',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @Matches(SCOPE_TOKEN, { each: true, message: 'scopes must be RFC 6749 scope tokens' })
+  scopes?: string[];
+
+  @Field(() => [String], { nullable: true })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @Matches(/^[a-z0-9]{1,64}$/, { each: true, message: 'exchangeIssuers must be issuer names' })
+  exchangeIssuers?: string[];
+
+  @Field(() => SubjectResolutionEnum, { nullable: true })
+  @IsOptional()
+  @IsIn(['MEMBERSHIP', 'EMAIL', 'SUBJECT'])
+  subjectResolution?: SubjectResolutionEnum;
+}

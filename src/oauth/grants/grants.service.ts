@@ -89,7 +89,11 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
    * Exchanges a refresh token for a new one of the same grant. The old one is marked used atomically;
    * presenting a used one (a replay: the token was stolen or the client is confused) revokes the grant.
    */
-  async rotate(clientId: string, presented: string): Promise<GrantWithRefresh> {
+  async rotate(
+    clientId: string,
+    presented: string,
+    clientTokensRevokedAt?: Date,
+  ): Promise<GrantWithRefresh> {
     if (!looksLikeRefreshToken(presented)) throw OauthErrors.invalidGrant('refresh_unknown');
     const found = await this.findRefresh(presented);
     if (!found) throw OauthErrors.invalidGrant('refresh_unknown');
@@ -97,6 +101,11 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
     // A token of another client: refused, and not revoked (the other client did nothing wrong).
     if (grant.clientId !== clientId) throw OauthErrors.invalidGrant('refresh_other_client');
     if (grant.revokedAt) throw OauthErrors.invalidGrant('grant_revoked');
+    // Every token of the client issued up to then was revoked (the client was disabled).
+    if (clientTokensRevokedAt && grant.createdAt <= clientTokensRevokedAt) {
+      await this.revoke(grant.id, 'client_disabled');
+      throw OauthErrors.invalidGrant('grant_revoked');
+    }
     const now = new Date();
     if (row.expiresAt <= now || grant.expiresAt <= now) {
       throw OauthErrors.invalidGrant('refresh_expired');
