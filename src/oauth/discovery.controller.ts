@@ -10,6 +10,9 @@ import {
   GRANT_TOKEN_EXCHANGE,
 } from 'src/oauth/token.service';
 
+/** The metadata changes only with the configuration: clients may cache it for a few minutes. */
+const METADATA_CACHE_CONTROL = 'public, max-age=300';
+
 /**
  * OpenID Provider metadata (OIDC Discovery 1.0 §3) and OAuth 2.0 Authorization Server metadata (RFC
  * 8414): the same document. `issuer` is the public URL, exactly the `iss` of our tokens; only what is
@@ -58,14 +61,14 @@ export class DiscoveryController {
 
   @Get('openid-configuration')
   @Public()
-  @Header('Cache-Control', 'public, max-age=300')
+  @Header('Cache-Control', METADATA_CACHE_CONTROL)
   openid(): Record<string, unknown> {
     return this.metadata;
   }
 
   @Get('oauth-authorization-server')
   @Public()
-  @Header('Cache-Control', 'public, max-age=300')
+  @Header('Cache-Control', METADATA_CACHE_CONTROL)
   oauth(): Record<string, unknown> {
     return this.metadata;
   }
