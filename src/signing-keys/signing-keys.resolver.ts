@@ -9,7 +9,9 @@ import { SigningKeysService } from 'src/signing-keys/signing-keys.service';
 export class SigningKeysResolver {
   constructor(private readonly service: SigningKeysService) {}
 
-  @Query(() => [SigningKey], { description: 'Every signing key, newest first (ADMIN)' })
+  @Query(() => [SigningKey], {
+    description: 'Every signing key: NEXT, ACTIVE, then retired keys newest first (ADMIN)',
+  })
   async signingKeys(): Promise<SigningKey[]> {
     return (await this.service.list()).map(toSigningKeyModel);
   }

@@ -240,11 +240,14 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
     return info;
   }
 
-  /** Every key, newest first (including retired keys past their publication window). */
+  /**
+   * Every key: the NEXT one, the ACTIVE one, then retired keys newest first (including those past their
+   * publication window). Keys created in one transaction share `created_at`, so status decides first.
+   */
   async list(): Promise<SigningKeyInfo[]> {
     const rows = await keysDb(() =>
       this.dataSource.query<KeyRow[]>(
-        `SELECT ${INFO_COLUMNS} FROM signing_keys ORDER BY created_at DESC, (status = 'NEXT') DESC, kid`,
+        `SELECT ${INFO_COLUMNS} FROM signing_keys ORDER BY (status = 'NEXT') DESC, (status = 'ACTIVE') DESC, created_at DESC, kid`,
       ),
     );
     return rows.map(toInfo);
