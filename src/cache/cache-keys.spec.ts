@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CacheKeys, namespaceOf } from 'src/cache/cache-keys';
-import { sha256Hex } from 'src/token-validation/token-validation.service';
+import { sha256Hex } from 'src/common/crypto/sha256';
 
 // SECURITY rule 14: no token or secret in a cache key; the namespace is the only metrics label.
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl';

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Base64url } from 'src/common/crypto/sha256';
 
 /**
  * Every cache key is built here. Keys never contain a token or secret: tokens appear only as their
@@ -9,18 +9,17 @@ export const CacheKeys = {
   verifiedToken: (tokenSha256Hex: string) => `tok:${tokenSha256Hex}`,
   /** The actor snapshot for an (issuer name, subject) identity. */
   actorByIdentity: (issuerName: string, subject: string) =>
-    `actor:${issuerName}:${createHash('sha256').update(subject).digest('base64url')}`,
+    `actor:${issuerName}:${sha256Base64url(subject)}`,
   /** The actor snapshot by actor id (Bridgekeeper's own tokens carry it as `sub`). */
   actorById: (actorId: string) => `actorid:${actorId}`,
   /** A registered OAuth client by its public `client_id`. */
-  client: (clientId: string) =>
-    `client:${createHash('sha256').update(clientId).digest('base64url')}`,
+  client: (clientId: string) => `client:${sha256Base64url(clientId)}`,
   /**
    * A used client-assertion `jti` (RFC 7523 replay protection): the SHA-256 of client id and jti, never
    * the assertion itself. Length-prefixed so that no two (client, jti) pairs share a key.
    */
   clientAssertionJti: (clientId: string, jti: string) =>
-    `jti:${createHash('sha256').update(`${clientId.length}:${clientId}:${jti}`).digest('base64url')}`,
+    `jti:${sha256Base64url(`${clientId.length}:${clientId}:${jti}`)}`,
 };
 
 export function namespaceOf(key: string): string {

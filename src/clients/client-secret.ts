@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { sha256Hex } from 'src/common/crypto/sha256';
 
 /** `bkc_` + 128 random bits: public, but unguessable so client ids cannot be enumerated. */
 export function newClientId(): string {
@@ -11,7 +12,7 @@ export function newClientSecret(): string {
 }
 
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
+  return sha256Hex(secret);
 }
 
 /** Constant-time comparison of a presented secret with a stored hash (SECURITY.md rule 11). */

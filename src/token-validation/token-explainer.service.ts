@@ -11,10 +11,10 @@ import {
   extractOwnClaims,
 } from 'src/token-validation/own-tokens';
 import { extractClaims, type TokenClaims } from 'src/token-validation/token-claims';
+import { sha256Hex } from 'src/common/crypto/sha256';
 import {
   TokenValidationService,
   mapVerifyError,
-  sha256Hex,
 } from 'src/token-validation/token-validation.service';
 import {
   assertIatNotInFuture,

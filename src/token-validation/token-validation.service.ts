@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
@@ -27,6 +26,7 @@ import {
   issuerVerifyOptions,
   ownVerifyOptions,
 } from 'src/token-validation/verify-options';
+import { sha256Hex } from 'src/common/crypto/sha256';
 
 export interface ValidatedToken {
   issuer: TrustedIssuerConfig;
@@ -46,10 +46,6 @@ interface CachedToken {
 }
 
 const LOCAL_TTL_MS = 60_000;
-
-export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
-}
 
 /**
  * Validates bearer JWTs from trusted issuers (SECURITY.md rules 1-4): exact-`iss` issuer lookup before
