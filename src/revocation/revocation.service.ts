@@ -30,9 +30,14 @@ interface Notice {
   expiresAt: number;
 }
 
-/** With the bus up, the database catch-up only covers lost messages; with it down, it is the path. */
-const CATCH_UP_MS_CONNECTED = 5_000;
-const CATCH_UP_MS_DISCONNECTED = 1_000;
+/**
+ * With several nodes (Redis), the database catch-up runs every second: it covers messages lost while the
+ * subscriber was cut off, including those of the first seconds of an outage, before anything notices
+ * it (one indexed query per second per node, normally empty). A single node (no Redis) learns its own
+ * revocations at once and only re-reads for expiry.
+ */
+const CATCH_UP_MS_SHARED = 1_000;
+const CATCH_UP_MS_SINGLE_NODE = 30_000;
 /** Overlap between catch-up reads, for rows whose commit lagged their `revoked_at`. */
 const CATCH_UP_OVERLAP_MS = 10_000;
 /** Expired revocations (every token they cover has expired) are deleted about this often per node. */
@@ -41,9 +46,9 @@ const PURGE_EVERY_MS = 10 * 60_000;
 /**
  * Every unexpired revocation, held in memory on every node so the check is a map lookup on the hot path.
  * The database is the source of truth; a revocation made on any node reaches the others at once over
- * the cluster bus (Redis pub/sub), and a catch-up read of the database every second while the bus is
- * down (every 5 s while it is up) covers lost messages: every node refuses a revoked token within a
- * second, with or without Redis (SECURITY.md rules 13, 19).
+ * the cluster bus (Redis pub/sub), and a catch-up read of the database every second covers messages
+ * lost while Redis is down: every node refuses a revoked token within about a second, with or without
+ * Redis up (SECURITY.md rules 13, 19).
  */
 @Injectable()
 export class RevocationService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -136,7 +141,7 @@ export class RevocationService implements OnApplicationBootstrap, OnApplicationS
   }
 
   private schedule(): void {
-    const ms = this.bus.connected ? CATCH_UP_MS_CONNECTED : CATCH_UP_MS_DISCONNECTED;
+    const ms = this.bus.kind === 'redis' ? CATCH_UP_MS_SHARED : CATCH_UP_MS_SINGLE_NODE;
     this.timer = setTimeout(() => {
       this.catchUp()
         .catch(() => undefined)
