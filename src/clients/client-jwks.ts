@@ -1,5 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import { ClientsErrors } from 'src/clients/clients.errors';
+import { ASYMMETRIC_ALGORITHMS } from 'src/config/config.types';
 
 /** One public verification key of a client, reduced to the members we keep. */
 export interface ClientPublicJwk {
@@ -29,19 +30,7 @@ const KID = /^[\x21-\x7E]{1,128}$/;
  * The signature algorithms a client assertion may use: asymmetric only (SECURITY.md rule 2), never
  * HS* (a symmetric "key" would be a secret) and never `none`.
  */
-export const CLIENT_ASSERTION_ALGORITHMS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-] as const;
+export const CLIENT_ASSERTION_ALGORITHMS = [...ASYMMETRIC_ALGORITHMS, 'Ed25519'] as const;
 
 const ALGS_BY_KTY: Record<ClientPublicJwk['kty'], readonly string[]> = {
   RSA: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'],

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import * as oidc from 'openid-client';
 import { GrantsService } from 'src/oauth/grants/grants.service';
 import { RevocationService } from 'src/revocation/revocation.service';
 import { SigningKeysService } from 'src/signing-keys/signing-keys.service';
-import { startBridgekeeper, type RunningBridgekeeper } from '../support/bridgekeeper';
+import { type RunningBridgekeeper, startTwoNodes } from '../support/bridgekeeper';
 import { OidcIdp } from '../support/oidc-provider';
 import { counter } from '../support/metrics';
 import { query } from '../support/postgres';
@@ -37,21 +36,7 @@ describe('Bridgekeeper as an OAuth provider', () => {
     const issuers = [
       { name: 'idp', issuer: idp.issuer, jwks: idp.jwksUrl, audiences: idp.audience },
     ];
-    // Nodes of one deployment share the secrets key (it decrypts the signing keys).
-    const secrets = { 'bridgekeeper.secrets.key': randomBytes(32).toString('base64') };
-    a = await startBridgekeeper({
-      issuers,
-      admins: ['idp:root'],
-      redisUrl: redis.url,
-      properties: secrets,
-    });
-    b = await startBridgekeeper({
-      issuers,
-      admins: ['idp:root'],
-      redisUrl: redis.url,
-      databaseUrl: a.databaseUrl,
-      properties: { ...secrets, 'bridgekeeper.public.url': a.url },
-    });
+    [a, b] = await startTwoNodes({ issuers, admins: ['idp:root'], redisUrl: redis.url });
     adminToken = await idp.login('root');
   });
 

@@ -1,4 +1,4 @@
-import { createHmac, KeyObject, randomBytes, randomUUID, sign } from 'node:crypto';
+import { createHmac, KeyObject, randomUUID, sign } from 'node:crypto';
 import {
   type CryptoKey,
   exportJWK,
@@ -9,7 +9,7 @@ import {
 } from 'jose';
 import Redis from 'ioredis';
 import * as oidc from 'openid-client';
-import { startBridgekeeper, type RunningBridgekeeper } from '../support/bridgekeeper';
+import { type RunningBridgekeeper, startTwoNodes } from '../support/bridgekeeper';
 import { OidcIdp } from '../support/oidc-provider';
 import { type RedisServer, startRedis } from '../support/redis';
 
@@ -71,20 +71,7 @@ describe('private_key_jwt client authentication', () => {
     const issuers = [
       { name: 'idp', issuer: idp.issuer, jwks: idp.jwksUrl, audiences: idp.audience },
     ];
-    const secrets = { 'bridgekeeper.secrets.key': randomBytes(32).toString('base64') };
-    a = await startBridgekeeper({
-      issuers,
-      admins: ['idp:root'],
-      redisUrl: redis.url,
-      properties: secrets,
-    });
-    b = await startBridgekeeper({
-      issuers,
-      admins: ['idp:root'],
-      redisUrl: redis.url,
-      databaseUrl: a.databaseUrl,
-      properties: { ...secrets, 'bridgekeeper.public.url': a.url },
-    });
+    [a, b] = await startTwoNodes({ issuers, admins: ['idp:root'], redisUrl: redis.url });
     adminToken = await idp.login('root');
   });
 

@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { startBridgekeeper, type RunningBridgekeeper } from '../support/bridgekeeper';
+import { type RunningBridgekeeper, startTwoNodes } from '../support/bridgekeeper';
 import { OidcIdp } from '../support/oidc-provider';
 import { waitFor } from '../support/ports';
 import { type RedisServer, startRedis } from '../support/redis';
@@ -18,20 +17,7 @@ describe('revocation with Redis down', () => {
     const issuers = [
       { name: 'idp', issuer: idp.issuer, jwks: idp.jwksUrl, audiences: idp.audience },
     ];
-    const secrets = { 'bridgekeeper.secrets.key': randomBytes(32).toString('base64') };
-    a = await startBridgekeeper({
-      issuers,
-      admins: ['idp:root'],
-      redisUrl: redis.url,
-      properties: secrets,
-    });
-    b = await startBridgekeeper({
-      issuers,
-      admins: ['idp:root'],
-      redisUrl: redis.url,
-      databaseUrl: a.databaseUrl,
-      properties: { ...secrets, 'bridgekeeper.public.url': a.url },
-    });
+    [a, b] = await startTwoNodes({ issuers, admins: ['idp:root'], redisUrl: redis.url });
     adminToken = await idp.login('root');
   });
 

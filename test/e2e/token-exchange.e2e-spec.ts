@@ -1,7 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
-import { startBridgekeeper, type RunningBridgekeeper } from '../support/bridgekeeper';
+import { type RunningBridgekeeper, startTwoNodes } from '../support/bridgekeeper';
 import { JwksStub } from '../support/jwks-stub';
 import { OidcIdp } from '../support/oidc-provider';
 import { waitFor } from '../support/ports';
@@ -38,17 +38,14 @@ describe('token exchange, refresh, on-behalf-of and userinfo credentials', () =>
       { name: 'partner', issuer: partner.issuer, jwks: partner.jwksUrl, audiences: PARTNER_AUD },
     ];
     const properties = {
-      'bridgekeeper.secrets.key': randomBytes(32).toString('base64'),
       'bridgekeeper.auth.jwt.trusted.issuer.partner.email.matching': 'true',
       'bridgekeeper.auth.jwt.trusted.issuer.partner.userinfo.credentials': 'true',
     };
-    a = await startBridgekeeper({ issuers, admins: ['idp:root'], redisUrl: redis.url, properties });
-    b = await startBridgekeeper({
+    [a, b] = await startTwoNodes({
       issuers,
       admins: ['idp:root'],
       redisUrl: redis.url,
-      databaseUrl: a.databaseUrl,
-      properties: { ...properties, 'bridgekeeper.public.url': a.url },
+      properties,
     });
     adminToken = await idp.login('root');
   });

@@ -140,3 +140,24 @@ export async function startBridgekeeper(options: StartOptions): Promise<RunningB
     },
   };
 }
+
+/**
+ * Two nodes of one deployment: one database, the same Redis, secrets key and public URL (node A's, the
+ * `iss` of their own tokens), as production nodes behind one load balancer.
+ */
+export async function startTwoNodes(
+  options: StartOptions & { redisUrl: string },
+): Promise<[RunningBridgekeeper, RunningBridgekeeper]> {
+  const a = await startBridgekeeper(options);
+  try {
+    const b = await startBridgekeeper({
+      ...options,
+      databaseUrl: a.databaseUrl,
+      properties: { ...options.properties, 'bridgekeeper.public.url': a.url },
+    });
+    return [a, b];
+  } catch (err) {
+    await a.close();
+    throw err;
+  }
+}
