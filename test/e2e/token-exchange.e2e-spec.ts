@@ -456,6 +456,23 @@ describe('token exchange, refresh, on-behalf-of and userinfo credentials', () =>
       expect(await status(a, fresh.access_token)).toBe(200);
     });
 
+    it('never takes a refresh token for an access token, or an access token for a refresh token (rule 10)', async () => {
+      const c = await createClient(refreshing);
+      const tokens = await exchange(c, await idp.login('tess'), { scope: 'api offline_access' });
+      const asBearer = await a.get('/oauth2/userinfo', tokens.refresh_token!);
+      expect(asBearer.status).toBe(401);
+      expect(asBearer.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+      const asRefresh = await tokenRequest(c, {
+        grant_type: 'refresh_token',
+        refresh_token: tokens.access_token,
+      });
+      expect(asRefresh.body).toMatchObject({ error: 'invalid_grant' });
+      // Neither attempt hurt the grant.
+      expect(await status(a, tokens.access_token)).toBe(200);
+      const next = await oidc.refreshTokenGrant(await discover(c), tokens.refresh_token!);
+      expect(next.access_token).toEqual(expect.any(String));
+    });
+
     it('revoking a refresh token ends the grant’s access tokens', async () => {
       const c = await createClient(refreshing);
       const tokens = await exchange(c, await idp.login('rob'), { scope: 'api offline_access' });
