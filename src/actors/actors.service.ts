@@ -16,6 +16,7 @@ import { APP_CONFIG } from 'src/config/config.constants';
 import { dbCall } from 'src/database/db-errors';
 import type { AppConfig, Provisioning } from 'src/config/config.types';
 import { MetricsService } from 'src/metrics/metrics.service';
+import { decodeCursor, type KeysetCursor, keysetPage } from 'src/common/pagination/keyset';
 
 export interface ActorPage {
   items: { cursor: string; actor: ActorSnapshot }[];
@@ -236,26 +237,17 @@ export class ActorsService {
       );
     }
     const totalCount = await dbCall(() => qb.clone().getCount());
+    let after: KeysetCursor | undefined;
     if (q.after) {
-      const c = decodeCursor(q.after);
-      qb.andWhere(
-        "(a.created_at, a.id) > (timestamptz 'epoch' + (:ts)::bigint * interval '1 microsecond', (:cid)::uuid)",
-        {
-          ts: c.us,
-          cid: c.id,
-        },
-      );
+      after = decodeCursor(q.after);
+      if (!after) throw ActorsErrors.invalidCursor();
     }
-    qb.addSelect('(extract(epoch from a.created_at) * 1000000)::bigint', 'cursor_us')
-      .orderBy('a.created_at', 'ASC')
-      .addOrderBy('a.id', 'ASC')
-      .limit(q.first + 1);
-    const { entities, raw } = await dbCall(() => qb.getRawAndEntities());
-    const items = entities.slice(0, q.first).map((e, i) => ({
-      cursor: encodeCursor(String((raw[i] as { cursor_us: string }).cursor_us), e.id),
-      actor: toSnapshot(e),
-    }));
-    return { items, hasNextPage: entities.length > q.first, totalCount };
+    const page = await dbCall(() => keysetPage(qb, 'a', q.first, after));
+    return {
+      items: page.items.map(({ cursor, entity }) => ({ cursor, actor: toSnapshot(entity) })),
+      hasNextPage: page.hasNextPage,
+      totalCount,
+    };
   }
 
   setStatus(id: string, status: ActorStatus): Promise<ActorSnapshot> {
@@ -410,16 +402,4 @@ function rawToEntity(r: Record<string, unknown>): Partial<ActorEntity> {
     updatedAt: r.updated_at as Date,
     lastSeenAt: (r.last_seen_at as Date | null) ?? null,
   };
-}
-
-function encodeCursor(us: string, id: string): string {
-  return Buffer.from(`${us}|${id}`, 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): { us: string; id: string } {
-  const [us, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  // At most 16 digits (microseconds up to the year 2286): longer values overflow PostgreSQL's bigint,
-  // interval or timestamp range, which would turn a forged cursor into a 500.
-  if (!us || !/^\d{1,16}$/.test(us) || !id || !UUID.test(id)) throw ActorsErrors.invalidCursor();
-  return { us, id };
 }
