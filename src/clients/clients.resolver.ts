@@ -7,7 +7,12 @@ import {
   UpdateClientArgs,
 } from 'src/clients/dto/clients.args';
 import { CreateClientInput } from 'src/clients/dto/create-client.input';
-import { Client, ClientWithSecret, toClientModel } from 'src/clients/models/client.model';
+import {
+  Client,
+  ClientConnection,
+  ClientWithSecret,
+  toClientModel,
+} from 'src/clients/models/client.model';
 import { ADMIN_ROLE, RequireRoles } from 'src/common/decorators/roles.decorator';
 
 /** OAuth client administration (ADMIN only). */
@@ -16,9 +21,17 @@ import { ADMIN_ROLE, RequireRoles } from 'src/common/decorators/roles.decorator'
 export class ClientsResolver {
   constructor(private readonly service: ClientsService) {}
 
-  @Query(() => [Client], { description: 'OAuth clients, oldest first (ADMIN; at most 1000)' })
-  async clients(@Args() { projectId }: ClientsArgs): Promise<Client[]> {
-    return (await this.service.list(projectId)).map(toClientModel);
+  @Query(() => ClientConnection, {
+    description: 'OAuth clients, oldest first, as a cursor connection (ADMIN)',
+    complexity: (o) => 2 + Number(o.args.first ?? 50) * Math.max(1, o.childComplexity),
+  })
+  async clients(@Args() args: ClientsArgs): Promise<ClientConnection> {
+    const page = await this.service.list(args);
+    return {
+      edges: page.items.map((i) => ({ cursor: i.cursor, node: toClientModel(i.client) })),
+      pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.items.at(-1)?.cursor ?? null },
+      totalCount: page.totalCount,
+    };
   }
 
   @Mutation(() => ClientWithSecret, {

@@ -21,10 +21,16 @@ import { dbCall } from 'src/database/db-errors';
 import { IssuersService } from 'src/issuers/issuers.service';
 import { ProjectsService } from 'src/projects/projects.service';
 import { RevocationService } from 'src/revocation/revocation.service';
+import { decodeCursor, type KeysetCursor, keysetPage } from 'src/common/pagination/keyset';
 
 /** How long a client may be served from the cache; every change also invalidates it at once. */
 const CLIENT_TTL_MS = 60_000;
-const MAX_LISTED = 1000;
+
+export interface ClientPage {
+  items: { cursor: string; client: ClientSnapshot }[];
+  hasNextPage: boolean;
+  totalCount: number;
+}
 
 export interface CreatedClient {
   client: ClientSnapshot;
@@ -102,15 +108,22 @@ export class ClientsService {
     return { client: toClientSnapshot(saved), secret };
   }
 
-  async list(projectId?: string): Promise<ClientSnapshot[]> {
-    const rows = await dbCall(() =>
-      this.repo.find({
-        where: projectId ? { projectId } : {},
-        order: { createdAt: 'ASC', id: 'ASC' },
-        take: MAX_LISTED,
-      }),
-    );
-    return rows.map(toClientSnapshot);
+  /** One page of clients, oldest first (keyset cursor), and how many match. */
+  async list(q: { first: number; after?: string; projectId?: string }): Promise<ClientPage> {
+    const qb = this.repo.createQueryBuilder('c');
+    if (q.projectId) qb.andWhere('c.project_id = :projectId', { projectId: q.projectId });
+    const totalCount = await dbCall(() => qb.clone().getCount());
+    let after: KeysetCursor | undefined;
+    if (q.after) {
+      after = decodeCursor(q.after);
+      if (!after) throw ClientsErrors.invalid('after is not a valid cursor');
+    }
+    const page = await dbCall(() => keysetPage(qb, 'c', q.first, after));
+    return {
+      items: page.items.map(({ cursor, entity }) => ({ cursor, client: toClientSnapshot(entity) })),
+      hasNextPage: page.hasNextPage,
+      totalCount,
+    };
   }
 
   async get(id: string): Promise<ClientSnapshot> {

@@ -349,11 +349,58 @@ describe('Bridgekeeper as an OAuth provider', () => {
 
   it('stores only a hash of the secret and never lists it', async () => {
     const c = await createClient({});
-    const list = await a.graphql('{ clients { clientId } }', adminToken);
-    expect(JSON.stringify(list.body)).not.toContain(c.clientSecret);
-    expect(list.body.data?.clients).toEqual(
-      expect.arrayContaining([{ clientId: c.client.clientId }]),
+    const list = await a.graphql(
+      '{ clients(first: 100) { edges { node { clientId } } } }',
+      adminToken,
     );
+    expect(JSON.stringify(list.body)).not.toContain(c.clientSecret);
+    const edges = (list.body.data?.clients as { edges: { node: { clientId: string } }[] }).edges;
+    expect(edges.map((e) => e.node.clientId)).toContain(c.client.clientId);
+    const [row] = await query<{ secret_hash: string }>(
+      a.databaseUrl,
+      'SELECT secret_hash FROM oauth_clients WHERE client_id = $1',
+      [c.client.clientId],
+    );
+    expect(row.secret_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(row.secret_hash).not.toContain(c.clientSecret.slice(4));
+  });
+
+  it('lists clients page by page with cursors, per project, with a total', async () => {
+    const project = (
+      (await a.graphql('mutation { createProject(name: "paging") { id } }', adminToken)).body.data!
+        .createProject as { id: string }
+    ).id;
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await createClient({ projectId: project })).client.id);
+    const page = async (after?: string) =>
+      (
+        await a.graphql(
+          'query($p: ID, $after: String) { clients(first: 2, after: $after, projectId: $p) { totalCount edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }',
+          adminToken,
+          { p: project, after },
+        )
+      ).body.data!.clients as {
+        totalCount: number;
+        edges: { node: { id: string } }[];
+        pageInfo: { hasNextPage: boolean; endCursor: string | null };
+      };
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const p = await page(after);
+      expect(p.totalCount).toBe(5);
+      seen.push(...p.edges.map((e) => e.node.id));
+      if (!p.pageInfo.hasNextPage) break;
+      after = p.pageInfo.endCursor!;
+    }
+    expect(seen).toEqual(ids);
+    const bad = await a.graphql(
+      '{ clients(after: "bm90LWEtY3Vyc29y") { totalCount } }',
+      adminToken,
+    );
+    expect(bad.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const tooMany = await a.graphql('{ clients(first: 101) { totalCount } }', adminToken);
+    expect(tooMany.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('client administration is for admins only', async () => {
@@ -362,7 +409,7 @@ describe('Bridgekeeper as an OAuth provider', () => {
       input: { name: 'x', grantTypes: ['CLIENT_CREDENTIALS'], scopes: [] },
     });
     expect(res.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    const list = await a.graphql('{ clients { id } }', user);
+    const list = await a.graphql('{ clients { totalCount } }', user);
     expect(list.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
@@ -466,7 +513,7 @@ describe('Bridgekeeper as an OAuth provider', () => {
     const c = await createClient({ roles: ['ADMIN'], projectId: mine });
     const token = (await oidc.clientCredentialsGrant(await discover(c))).access_token;
     expect(decodeJwt(token).project).toBe(mine);
-    const serverWide = await a.graphql('{ clients { id } }', token);
+    const serverWide = await a.graphql('{ clients { totalCount } }', token);
     expect(serverWide.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const actors = await a.graphql('{ actors { totalCount } }', token);
     expect(actors.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');

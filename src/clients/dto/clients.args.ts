@@ -1,6 +1,15 @@
-import { ArgsType, Field, ID } from '@nestjs/graphql';
+import { ArgsType, Field, ID, Int } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
-import { IsOptional, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
+import {
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { UpdateClientInput } from 'src/clients/dto/create-client.input';
 import { MAX_CLIENT_JWKS_BYTES } from 'src/clients/client-jwks';
 
@@ -13,6 +22,18 @@ export class ClientIdArgs {
 
 @ArgsType()
 export class ClientsArgs {
+  @Field(() => Int, { defaultValue: 50, description: 'Page size, 1 to 100' })
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  first: number = 50;
+
+  @Field({ nullable: true, description: 'Cursor from a previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  after?: string;
+
   @Field(() => ID, { nullable: true, description: 'Only the clients of this project' })
   @IsOptional()
   @IsUUID()

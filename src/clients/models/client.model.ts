@@ -1,10 +1,11 @@
-import { Field, GraphQLISODateTime, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { Field, GraphQLISODateTime, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import type { ClientSnapshot } from 'src/clients/client-snapshot';
 import {
   GrantTypeEnum,
   SubjectResolutionEnum,
   TokenEndpointAuthMethodEnum,
 } from 'src/clients/dto/create-client.input';
+import { PageInfo } from 'src/actors/models/actor.model';
 
 export enum ClientStatusEnum {
   ACTIVE = 'ACTIVE',
@@ -73,6 +74,27 @@ export class ClientWithSecret {
       'Store it now: only its hash is kept. Null for PRIVATE_KEY_JWT clients (no secret)',
   })
   clientSecret: string | null;
+}
+
+@ObjectType('ClientEdge')
+export class ClientEdge {
+  @Field()
+  cursor: string;
+
+  @Field(() => Client)
+  node: Client;
+}
+
+@ObjectType('ClientConnection')
+export class ClientConnection {
+  @Field(() => [ClientEdge])
+  edges: ClientEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo: PageInfo;
+
+  @Field(() => Int, { description: 'Number of clients matching the filter' })
+  totalCount: number;
 }
 
 export function toClientModel(c: ClientSnapshot): Client {
