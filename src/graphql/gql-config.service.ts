@@ -12,14 +12,18 @@ import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig } from 'src/config/config.types';
 import { formatGraphqlError } from 'src/graphql/graphql-errors';
 import { queryLimitsPlugin } from 'src/graphql/plugins/query-limits.plugin';
-import {
-  IdentityService,
-  PROJECT_HEADER,
-  ON_BEHALF_OF_HEADER,
-  headerOf,
-} from 'src/identity/identity.service';
+import { IdentityService } from 'src/identity/identity.service';
 import type { Principal } from 'src/identity/principal';
 import { httpErrorResponse } from 'src/common/filters/http-error-response';
+
+/** `extensions.code` of a refusal while establishing the caller (before any resolver runs). */
+const CONTEXT_ERROR_CODES: Record<number, string> = {
+  400: 'BAD_USER_INPUT',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  503: 'SERVICE_UNAVAILABLE',
+};
 
 export interface GqlContext {
   req: FastifyRequest & { principal?: Principal };
@@ -59,11 +63,7 @@ export class GqlConfigService implements GqlOptionsFactory<ApolloDriverConfig> {
       formatError: formatGraphqlError(this.logger),
       context: async (req: GqlContext['req']): Promise<GqlContext> => {
         try {
-          req.principal = await this.identity.authenticate(
-            headerOf(req.headers, 'authorization'),
-            headerOf(req.headers, PROJECT_HEADER),
-            headerOf(req.headers, ON_BEHALF_OF_HEADER),
-          );
+          req.principal = await this.identity.authenticateRequest(req.headers);
           return { req };
         } catch (err) {
           throw this.httpError(err);
@@ -78,18 +78,7 @@ export class GqlConfigService implements GqlOptionsFactory<ApolloDriverConfig> {
       this.logger.error({ err }, 'authentication failed unexpectedly');
     }
     const response = httpErrorResponse(known ?? err);
-    const code =
-      response.status === 401
-        ? 'UNAUTHENTICATED'
-        : response.status === 503
-          ? 'SERVICE_UNAVAILABLE'
-          : response.status === 403
-            ? 'FORBIDDEN'
-            : response.status === 404
-              ? 'NOT_FOUND'
-              : response.status === 400
-                ? 'BAD_USER_INPUT'
-                : 'INTERNAL_SERVER_ERROR';
+    const code = CONTEXT_ERROR_CODES[response.status] ?? 'INTERNAL_SERVER_ERROR';
     return new GraphQLError(response.body.error_description, {
       extensions: {
         code,

@@ -4,12 +4,7 @@ import { IS_PUBLIC_KEY } from 'src/common/decorators/public.decorator';
 import { ROLES_KEY } from 'src/common/decorators/roles.decorator';
 import { requestOf } from 'src/common/auth/caller';
 import { IdentityErrors } from 'src/identity/identity.errors';
-import {
-  IdentityService,
-  PROJECT_HEADER,
-  ON_BEHALF_OF_HEADER,
-  headerOf,
-} from 'src/identity/identity.service';
+import { IdentityService } from 'src/identity/identity.service';
 import type { Principal } from 'src/identity/principal';
 
 /**
@@ -29,11 +24,7 @@ export class AuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets)) return true;
     const req = requestOf<Principal>(ctx);
     if (!req.principal) {
-      req.principal = await this.identity.authenticate(
-        headerOf(req.headers, 'authorization'),
-        headerOf(req.headers, PROJECT_HEADER),
-        headerOf(req.headers, ON_BEHALF_OF_HEADER),
-      );
+      req.principal = await this.identity.authenticateRequest(req.headers);
     }
     const required = this.reflector.getAllAndOverride<string[] | undefined>(ROLES_KEY, targets);
     if (required?.length) {

@@ -45,6 +45,15 @@ export class IdentityService {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
+  /** The caller of an HTTP request (REST guard and GraphQL context alike), from its headers. */
+  authenticateRequest(headers: Record<string, unknown> | undefined): Promise<Principal> {
+    return this.authenticate(
+      headerOf(headers, 'authorization'),
+      headerOf(headers, PROJECT_HEADER),
+      headerOf(headers, ON_BEHALF_OF_HEADER),
+    );
+  }
+
   /**
    * `authorization`: the `Authorization` header; `projectId`: the `X-Bridgekeeper-Project` header, which
    * picks one membership when the caller's identity matches members of several projects;
