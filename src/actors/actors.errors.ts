@@ -1,5 +1,4 @@
-import { AppError } from 'src/common/errors/app-error';
-import { INVALID_TOKEN_DESCRIPTION } from 'src/token-validation/token-validation.errors';
+import { AppError, INVALID_TOKEN_DESCRIPTION } from 'src/common/errors/app-error';
 
 export enum ActorsErrorCode {
   ACTOR_NOT_FOUND = 'ACTOR_NOT_FOUND',

@@ -13,7 +13,7 @@ import { MicroBatcher } from 'src/common/batching/micro-batcher';
 import { ADMIN_ROLE } from 'src/common/decorators/roles.decorator';
 import { LOGGER } from 'src/common/logging/logging.constants';
 import { APP_CONFIG } from 'src/config/config.constants';
-import { dbCall } from 'src/database/db-errors';
+import { dbCall } from 'src/common/errors/db-errors';
 import type { AppConfig, Provisioning } from 'src/config/config.types';
 import { MetricsService } from 'src/metrics/metrics.service';
 import { decodeCursor, type KeysetCursor, keysetPage } from 'src/common/pagination/keyset';

@@ -17,7 +17,7 @@ import type { CreateClientInput, UpdateClientInput } from 'src/clients/dto/creat
 import { isUuid } from 'src/common/validation/uuid';
 import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig } from 'src/config/config.types';
-import { dbCall } from 'src/database/db-errors';
+import { dbCall } from 'src/common/errors/db-errors';
 import { IssuersService } from 'src/issuers/issuers.service';
 import { ProjectsService } from 'src/projects/projects.service';
 import { RevocationService } from 'src/revocation/revocation.service';

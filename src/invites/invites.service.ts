@@ -3,7 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { AuthenticatedCaller } from 'src/common/auth/caller';
 import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig } from 'src/config/config.types';
-import { dbCall, uniqueViolation } from 'src/database/db-errors';
+import { dbCall, uniqueViolation } from 'src/common/errors/db-errors';
 import type { InviteInput } from 'src/invites/dto/invite.input';
 import { InvitesErrors } from 'src/invites/invites.errors';
 import { MembershipEntity } from 'src/memberships/membership.entity';

@@ -21,7 +21,7 @@ import {
   type IssuerRuleOptions,
   RESERVED_ISSUER_NAMES,
 } from 'src/config/issuer-rules';
-import { dbCall, uniqueViolation } from 'src/database/db-errors';
+import { dbCall, uniqueViolation } from 'src/common/errors/db-errors';
 import { issuerUrlProblems } from 'src/issuers/issuer-url-policy';
 import { IssuersErrors } from 'src/issuers/issuers.errors';
 import { TrustedIssuerEntity } from 'src/issuers/trusted-issuer.entity';

@@ -6,7 +6,7 @@ import { CacheService } from 'src/cache/cache.service';
 import type { AuthenticatedCaller } from 'src/common/auth/caller';
 import { ADMIN_ROLE } from 'src/common/decorators/roles.decorator';
 import { isUuid } from 'src/common/validation/uuid';
-import { dbCall } from 'src/database/db-errors';
+import { dbCall } from 'src/common/errors/db-errors';
 import { canonicalizeFhirUser, type FhirUserRef } from 'src/memberships/fhir-user';
 import type { MembershipSnapshot } from 'src/memberships/membership-snapshot';
 import { MembershipEntity } from 'src/memberships/membership.entity';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, type Repository } from 'typeorm';
 import { isUuid } from 'src/common/validation/uuid';
-import { dbCall } from 'src/database/db-errors';
+import { dbCall } from 'src/common/errors/db-errors';
 import { ProjectEntity } from 'src/projects/project.entity';
 import { ProjectsErrors } from 'src/projects/projects.errors';
 

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { MoreThan, type Repository } from 'typeorm';
 import { ClusterBus, ClusterChannels } from 'src/cache/cluster-bus';
 import { LOGGER } from 'src/common/logging/logging.constants';
-import { dbCall } from 'src/database/db-errors';
+import { dbCall } from 'src/common/errors/db-errors';
 import { MetricsService } from 'src/metrics/metrics.service';
 import { RevocationEntity, type RevocationKind } from 'src/revocation/revocation.entity';
 

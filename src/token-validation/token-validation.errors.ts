@@ -1,4 +1,4 @@
-import { AppError } from 'src/common/errors/app-error';
+import { AppError, INVALID_TOKEN_DESCRIPTION } from 'src/common/errors/app-error';
 
 export enum TokenErrorCode {
   TOKEN_MALFORMED = 'TOKEN_MALFORMED',
@@ -10,9 +10,6 @@ export enum TokenErrorCode {
   TOKEN_REVOKED = 'TOKEN_REVOKED',
   ISSUER_UNAVAILABLE = 'ISSUER_UNAVAILABLE',
 }
-
-/** The one description every invalid token gets: nothing about which check failed (SECURITY.md rule 4). */
-export const INVALID_TOKEN_DESCRIPTION = 'The access token is invalid or expired';
 
 /** Why a token was refused; `reason` is a fixed metrics/log label, never sent to the caller. */
 export function invalidToken(code: TokenErrorCode, reason: string, cause?: unknown): AppError {

@@ -1,7 +1,7 @@
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { exportJWK, SignJWT } from 'jose';
-import { INVALID_TOKEN_DESCRIPTION } from 'src/token-validation/token-validation.errors';
+import { INVALID_TOKEN_DESCRIPTION } from 'src/common/errors/app-error';
 import { startBridgekeeper, type RunningBridgekeeper } from '../support/bridgekeeper';
 import { JwksStub, rawJws, rsaSigner, weakRsaKey } from '../support/jwks-stub';
 import { OidcIdp } from '../support/oidc-provider';

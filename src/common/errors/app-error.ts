@@ -36,6 +36,12 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * The one description every refused bearer token gets, whichever module refused it (token validation,
+ * a disabled actor, an inactive membership): nothing about which check failed (SECURITY.md rule 4).
+ */
+export const INVALID_TOKEN_DESCRIPTION = 'The access token is invalid or expired';
+
 export function assertUnreachable(value: never): never {
   throw new Error(`unreachable: ${String(value)}`);
 }

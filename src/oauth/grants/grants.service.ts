@@ -10,7 +10,7 @@ import { DataSource, IsNull } from 'typeorm';
 import { hashSecret } from 'src/clients/client-secret';
 import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig } from 'src/config/config.types';
-import { dbCall } from 'src/database/db-errors';
+import { dbCall } from 'src/common/errors/db-errors';
 import { GrantEntity } from 'src/oauth/grants/grant.entity';
 import { RefreshTokenEntity } from 'src/oauth/grants/refresh-token.entity';
 import { OauthErrors } from 'src/oauth/oauth.errors';
