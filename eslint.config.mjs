@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { moduleBoundaryConfigs } from './module-boundaries.mjs';
 
 export default tseslint.config(
   {
@@ -47,4 +48,5 @@ export default tseslint.config(
     files: ['bench/**', 'scripts/**', 'test/**'],
     rules: { 'no-console': 'off' },
   },
+  ...moduleBoundaryConfigs(),
 );

@@ -1,0 +1,106 @@
+// Which folder of src/ may import which (STYLE.md §3: dependencies point one way). ESLint turns this
+// table into `no-restricted-imports` rules, so `npm test` (lint first) fails on an import that crosses a
+// boundary. Infrastructure imports no domain module; a domain module imports only the modules below it.
+// To add an arrow, add it here and say why in the commit: the table is the architecture.
+
+/** Infrastructure: every module may import these; they import no domain module. */
+const INFRA = ['common', 'config', 'metrics', 'database', 'cache', 'outbound', 'secrets', 'mail'];
+
+/** module → the src/ folders it may import besides itself (transitively acyclic). */
+export const ALLOWED = {
+  common: [],
+  config: ['common'],
+  metrics: ['common', 'config'],
+  // The data source lists every module's entities (see DATABASE_ENTITIES below); nothing else.
+  database: ['common', 'config'],
+  cache: ['common', 'config', 'metrics'],
+  outbound: ['common', 'config', 'metrics'],
+  secrets: ['common', 'config'],
+  mail: ['common', 'config', 'metrics'],
+
+  actors: [...INFRA],
+  projects: [...INFRA],
+  revocation: [...INFRA],
+  issuers: [...INFRA],
+  'signing-keys': [...INFRA],
+  memberships: [...INFRA, 'actors', 'projects'],
+  'token-validation': [...INFRA, 'issuers', 'signing-keys', 'revocation'],
+  identity: [...INFRA, 'token-validation', 'actors', 'memberships', 'projects', 'issuers'],
+  clients: [...INFRA, 'actors', 'issuers', 'projects', 'revocation'],
+  invites: [...INFRA, 'memberships', 'projects', 'actors', 'issuers'],
+  oauth: [
+    ...INFRA,
+    'token-validation',
+    'identity',
+    'clients',
+    'memberships',
+    'projects',
+    'actors',
+    'issuers',
+    'revocation',
+    'signing-keys',
+  ],
+  // Health reports on infrastructure and on the trusted issuers' key sets; nothing imports it.
+  health: [...INFRA, 'issuers'],
+  // The GraphQL server: per-request context (identity) and DataLoaders over the domain modules.
+  graphql: [
+    ...INFRA,
+    'identity',
+    'actors',
+    'clients',
+    'invites',
+    'issuers',
+    'memberships',
+    'oauth',
+    'projects',
+    'signing-keys',
+    'token-validation',
+  ],
+};
+
+/**
+ * The import paths a file of `name` may not use: every `src/...` path outside its allowed folders (and
+ * the top-level composition files app.module, bootstrap and main). Only src/database may import another
+ * module's entities, to register them with the data source.
+ */
+function forbiddenImportRegex(name) {
+  const allowed = [name, ...ALLOWED[name]].join('|');
+  const entities = name === 'database' ? '(?!.*\\.entity$)' : '';
+  return `^src/(?!(?:${allowed})/)${entities}`;
+}
+
+export function moduleBoundaryConfigs() {
+  const modules = Object.keys(ALLOWED);
+  return [
+    {
+      files: ['src/**/*.ts'],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          { patterns: [{ group: ['../*'], message: 'Import through the src/ alias.' }] },
+        ],
+      },
+    },
+    ...modules.map((name) => {
+      return {
+        files: [`src/${name}/**/*.ts`],
+        // Unit specs may build fixtures from any module; the code they test may not.
+        ignores: ['src/**/*.spec.ts'],
+        rules: {
+          'no-restricted-imports': [
+            'error',
+            {
+              patterns: [
+                { group: ['../*'], message: 'Import through the src/ alias.' },
+                {
+                  regex: forbiddenImportRegex(name),
+                  message: `module boundary: src/${name} may import only ${ALLOWED[name].join(', ') || 'itself'} (module-boundaries.mjs)`,
+                },
+              ],
+            },
+          ],
+        },
+      };
+    }),
+  ];
+}
