@@ -141,6 +141,20 @@ describe('token exchange, refresh, on-behalf-of and userinfo credentials', () =>
   const status = async (node: RunningBridgekeeper, token: string) =>
     (await node.get('/oauth2/userinfo', token)).status;
 
+  /** `{ me { id } }` over GraphQL with extra request headers (project, on-behalf-of). */
+  async function meWith(node: RunningBridgekeeper, token: string, headers: Record<string, string>) {
+    const res = await fetch(`${node.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
+      body: JSON.stringify({ query: '{ me { id } }' }),
+    });
+    const body = (await res.json()) as {
+      data?: { me: { id: string } } | null;
+      errors?: { message: string; extensions?: { code?: string } }[];
+    };
+    return { status: res.status, challenge: res.headers.get('www-authenticate'), body };
+  }
+
   it('exchanges an IdP token for a Bridgekeeper token of the same actor, on REST and GraphQL', async () => {
     const c = await createClient({});
     const subject = await idp.login('alice', { email: 'alice@example.com' });
@@ -526,23 +540,6 @@ describe('token exchange, refresh, on-behalf-of and userinfo credentials', () =>
 
     const project = (id: string) => ({ 'x-bridgekeeper-project': id });
 
-    async function graphqlMe(token: string, projectId: string) {
-      const res = await fetch(`${a.url}/graphql`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${token}`,
-          ...project(projectId),
-        },
-        body: JSON.stringify({ query: '{ me { id } }' }),
-      });
-      const body = (await res.json()) as {
-        data?: unknown;
-        errors?: { message: string; extensions?: { code?: string } }[];
-      };
-      return { status: res.status, challenge: res.headers.get('www-authenticate'), body };
-    }
-
     it('tells a valid external token it is not a member (403), the same whether the project exists or not', async () => {
       expect((await userinfo(a, memberToken, project(mine))).status).toBe(200);
       const stranger = await idp.login('header-stranger');
@@ -556,7 +553,7 @@ describe('token exchange, refresh, on-behalf-of and userinfo credentials', () =>
         expect(res.status).toBe(403);
         expect(res.headers.get('www-authenticate')).toBeNull();
         expect(await res.json()).toEqual(NOT_IN_PROJECT);
-        const gql = await graphqlMe(token, projectId);
+        const gql = await meWith(a, token, project(projectId));
         expect(gql.status).toBe(403);
         expect(gql.challenge).toBeNull();
         expect(gql.body.data ?? null).toBeNull();
@@ -579,7 +576,7 @@ describe('token exchange, refresh, on-behalf-of and userinfo credentials', () =>
         const res = await b.get('/oauth2/userinfo', own, project(projectId));
         expect(res.status).toBe(403);
         expect(await res.json()).toEqual(NOT_IN_PROJECT);
-        const gql = await graphqlMe(own, projectId);
+        const gql = await meWith(a, own, project(projectId));
         expect(gql.status).toBe(403);
         expect(gql.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
       }
@@ -632,18 +629,8 @@ describe('token exchange, refresh, on-behalf-of and userinfo credentials', () =>
         project,
         act: { sub: c.client.actorId, client_id: c.client.clientId },
       });
-      const gql = await fetch(`${b.url}/graphql`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${token}`,
-          ...obo(membershipId),
-        },
-        body: JSON.stringify({ query: '{ me { id } }' }),
-      });
-      expect(((await gql.json()) as { data: { me: { id: string } } }).data.me.id).toBe(
-        memberActorId,
-      );
+      const gql = await meWith(b, token, obo(membershipId));
+      expect(gql.body.data?.me.id).toBe(memberActorId);
       const line = a.logs.find((l) => l.includes('acting on behalf of a member'));
       expect(line).toContain(c.client.actorId);
       expect(line).toContain(memberActorId);
@@ -669,17 +656,8 @@ describe('token exchange, refresh, on-behalf-of and userinfo credentials', () =>
       expect((await userinfo(a, token, obo(membershipId))).status).toBe(403);
       // Even a server admin's IdP token cannot use the header.
       expect((await userinfo(a, adminToken, obo(membershipId))).status).toBe(403);
-      const gql = await fetch(`${a.url}/graphql`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${token}`,
-          ...obo(membershipId),
-        },
-        body: JSON.stringify({ query: '{ me { id } }' }),
-      });
-      const body = (await gql.json()) as { errors?: { extensions?: { code?: string } }[] };
-      expect(body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      const gql = await meWith(a, token, obo(membershipId));
+      expect(gql.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     });
   });
 
