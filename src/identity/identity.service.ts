@@ -52,7 +52,10 @@ export function headerOf(
   return typeof v === 'string' ? v : undefined;
 }
 
-/** Turns an `Authorization` header into a Principal: validated token → durable, active actor. */
+/**
+ * Turns a validated token (or an `Authorization` header) into a Principal: the durable, active actor
+ * and its project membership.
+ */
 @Injectable()
 export class IdentityService {
   constructor(

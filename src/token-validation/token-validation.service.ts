@@ -56,7 +56,7 @@ export class TokenValidationService {
    */
   private readonly local?: LRUCache<string, CachedToken>;
   /** Bridgekeeper itself: tokens whose `iss` is our public URL, verified with our own keys. */
-  readonly own: TrustedIssuerConfig;
+  private readonly own: TrustedIssuerConfig;
   private readonly deps: TokenStepDeps;
   private readonly readOnlyDeps: TokenStepDeps;
 
@@ -86,7 +86,7 @@ export class TokenValidationService {
     };
   }
 
-  issuerNamed(name: string): TrustedIssuerConfig | undefined {
+  private issuerNamed(name: string): TrustedIssuerConfig | undefined {
     return name === OWN_ISSUER_NAME ? this.own : this.issuers.findByName(name);
   }
 
@@ -94,7 +94,7 @@ export class TokenValidationService {
    * The still-usable cached verdict for a token (by its SHA-256), if any: its issuer still trusted with
    * the same `iss` and revision, and not expired. Revocation is not checked here.
    */
-  async cachedVerdict(
+  private async cachedVerdict(
     sha256: string,
   ): Promise<{ issuer: TrustedIssuerConfig; claims: TokenClaims } | undefined> {
     let cached = this.local?.get(sha256);
