@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
+import type { ActorSnapshot } from 'src/actors/actor-snapshot';
 import { ActorsErrors } from 'src/actors/actors.errors';
 import { ActorsService, CLIENT_PRINCIPAL_NAMESPACE } from 'src/actors/actors.service';
 import { AppError } from 'src/common/errors/app-error';
@@ -26,6 +27,22 @@ export const ON_BEHALF_OF_HEADER = 'x-bridgekeeper-on-behalf-of';
 
 const forbidden = (code: string, message: string) => new AppError('FORBIDDEN', code, message);
 
+export interface PrincipalOptions {
+  /**
+   * `X-Bridgekeeper-Project` (or a project-scoped client's project): the membership must be in this
+   * project; a caller who is not a member of it is refused (403 NOT_IN_PROJECT).
+   */
+  projectId?: string;
+  /** `X-Bridgekeeper-On-Behalf-Of` (a membership id): admin clients with one of our own tokens only. */
+  onBehalfOf?: string;
+  /**
+   * For external tokens. `match` (the default): the membership the identity matches, if any (several
+   * without a `projectId` are ambiguous). `projectOnly`: no membership unless a `projectId` is given,
+   * then the one in that project, required (token exchange with `SUBJECT` resolution).
+   */
+  membership?: 'match' | 'projectOnly';
+}
+
 /** A single-valued request header, or undefined. */
 export function headerOf(
   headers: Record<string, unknown> | undefined,
@@ -35,7 +52,10 @@ export function headerOf(
   return typeof v === 'string' ? v : undefined;
 }
 
-/** Turns an `Authorization` header into a Principal: validated token → durable, active actor. */
+/**
+ * Turns a validated token (or an `Authorization` header) into a Principal: the durable, active actor
+ * and its project membership.
+ */
 @Injectable()
 export class IdentityService {
   constructor(
@@ -46,26 +66,24 @@ export class IdentityService {
   ) {}
 
   /** The caller of an HTTP request (REST guard and GraphQL context alike), from its headers. */
-  authenticateRequest(headers: Record<string, unknown> | undefined): Promise<Principal> {
-    return this.authenticate(
-      headerOf(headers, 'authorization'),
-      headerOf(headers, PROJECT_HEADER),
-      headerOf(headers, ON_BEHALF_OF_HEADER),
-    );
+  async authenticateRequest(headers: Record<string, unknown> | undefined): Promise<Principal> {
+    const validated = await this.tokens.validate(extractBearer(headerOf(headers, 'authorization')));
+    return this.principalFor(validated, {
+      projectId: headerOf(headers, PROJECT_HEADER),
+      onBehalfOf: headerOf(headers, ON_BEHALF_OF_HEADER),
+    });
   }
 
   /**
-   * `authorization`: the `Authorization` header; `projectId`: the `X-Bridgekeeper-Project` header, which
-   * picks one membership when the caller's identity matches members of several projects;
-   * `onBehalfOf`: the `X-Bridgekeeper-On-Behalf-Of` header (a membership id), admin clients only.
+   * The one way from an already validated token to a Principal (the REST guard and the GraphQL context
+   * through `authenticateRequest`, token exchange, introspection and revocation): the durable, active
+   * actor, and the project membership the options ask for. See `PrincipalOptions`.
    */
-  async authenticate(
-    authorization: string | undefined,
-    projectId?: string,
-    onBehalfOf?: string,
+  async principalFor(
+    validated: ValidatedToken,
+    options: PrincipalOptions = {},
   ): Promise<Principal> {
-    const token = extractBearer(authorization);
-    const validated = await this.tokens.validate(token);
+    const { projectId, onBehalfOf } = options;
     const { issuer, claims } = validated;
     if (claims.own) {
       const principal = await this.authenticateOwn(
@@ -83,22 +101,19 @@ export class IdentityService {
         'X-Bridgekeeper-On-Behalf-Of needs a Bridgekeeper token of an admin client',
       );
     }
-    const actor = await this.actors.resolve(
-      issuer.name,
-      claims.sub,
-      claims,
-      issuer.provisioning,
-      validated.fresh,
-    );
+    const actor = await this.actorFor(validated);
     if (actor.status !== 'ACTIVE') throw ActorsErrors.disabled();
-    const membership = await this.memberships.resolve({
-      issuerName: issuer.name,
-      subject: claims.sub,
-      actorId: actor.id,
-      fhirUser: claims.fhirUser,
-      fhirBase: issuer.fhirBase,
-      projectId,
-    });
+    const membership =
+      options.membership === 'projectOnly' && projectId === undefined
+        ? undefined
+        : await this.memberships.resolve({
+            issuerName: issuer.name,
+            subject: claims.sub,
+            actorId: actor.id,
+            fhirUser: claims.fhirUser,
+            fhirBase: issuer.fhirBase,
+            projectId,
+          });
     this.actors.touch(actor);
     return {
       actor,
@@ -108,6 +123,22 @@ export class IdentityService {
       tokenSha256: validated.sha256,
       external: { exp: claims.exp, userinfoCredentials: issuer.userinfoCredentials === true },
     };
+  }
+
+  /**
+   * The actor of a validated external token, `(issuer, sub)` (SECURITY.md rule 5): created on first
+   * sight when the issuer provisions just in time, its profile refreshed from a freshly verified token.
+   * Its status is the caller's to check.
+   */
+  actorFor(validated: ValidatedToken): Promise<ActorSnapshot> {
+    const { issuer, claims } = validated;
+    return this.actors.resolve(
+      issuer.name,
+      claims.sub,
+      claims,
+      issuer.provisioning,
+      validated.fresh,
+    );
   }
 
   /**
@@ -195,7 +226,9 @@ export class IdentityService {
     const membership = own.membership
       ? await this.memberships.forOwnToken(own.membership, actor.id)
       : undefined;
-    if (projectId !== undefined && membership?.projectId !== projectId) {
+    // The header may only confirm the project the token was issued for (its membership's, or a
+    // project-scoped client's).
+    if (projectId !== undefined && (membership?.projectId ?? own.project) !== projectId) {
       throw MembershipsErrors.notInProject();
     }
     this.actors.touch(actor);

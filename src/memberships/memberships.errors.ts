@@ -9,6 +9,7 @@ export enum MembershipsErrorCode {
   MEMBERSHIP_AMBIGUOUS = 'MEMBERSHIP_AMBIGUOUS',
   MEMBERSHIP_INACTIVE = 'MEMBERSHIP_INACTIVE',
   PROJECT_HEADER_INVALID = 'PROJECT_HEADER_INVALID',
+  NOT_IN_PROJECT = 'NOT_IN_PROJECT',
 }
 
 /** Resolution failures look like any other invalid token to the caller (rule 4); the reason is logged. */
@@ -30,7 +31,15 @@ export const MembershipsErrors = {
   conflict: () => unresolvable(MembershipsErrorCode.MEMBERSHIP_CONFLICT, 'fhir_user_sub_conflict'),
   ambiguous: () => unresolvable(MembershipsErrorCode.MEMBERSHIP_AMBIGUOUS, 'membership_ambiguous'),
   inactive: () => unresolvable(MembershipsErrorCode.MEMBERSHIP_INACTIVE, 'membership_inactive'),
-  notInProject: () => unresolvable(MembershipsErrorCode.MEMBERSHIP_AMBIGUOUS, 'not_in_project'),
+  // The token is valid: the caller is told why (403), in the same words whether or not the project
+  // exists, so outsiders learn nothing about which projects there are.
+  notInProject: () =>
+    new AppError(
+      'FORBIDDEN',
+      MembershipsErrorCode.NOT_IN_PROJECT,
+      'You are not a member of the project named by X-Bridgekeeper-Project',
+      { reason: 'not_in_project' },
+    ),
   linkedElsewhere: () =>
     unresolvable(MembershipsErrorCode.MEMBERSHIP_CONFLICT, 'membership_linked_to_other_actor'),
   badProjectHeader: () =>

@@ -129,5 +129,5 @@ export class ClientAssertionService {
 type JsonWebKeys = Parameters<typeof createLocalJWKSet>[0]['keys'];
 
 function fail(reason: string) {
-  return OauthErrors.invalidClient(false, reason);
+  return OauthErrors.invalidClient(reason);
 }

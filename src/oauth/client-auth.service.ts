@@ -33,7 +33,7 @@ export class ClientAuthService {
     const authorization = headerOf(headers, 'authorization');
     const postId = form.get('client_id');
     const postSecret = form.get('client_secret');
-    const basic = authorization !== undefined && /^basic\s/i.test(authorization);
+    const basic = authorization !== undefined && /^basic(\s|$)/i.test(authorization);
     if (basic && postSecret !== undefined) {
       throw OauthErrors.invalidRequest('Use one client authentication method, not two');
     }
@@ -44,7 +44,7 @@ export class ClientAuthService {
         throw OauthErrors.invalidRequest('Use one client authentication method, not two');
       }
       if (assertionType !== CLIENT_ASSERTION_TYPE || assertion === undefined) {
-        throw OauthErrors.invalidClient(false, 'assertion_type_unsupported_or_missing');
+        throw OauthErrors.invalidClient('assertion_type_unsupported_or_missing');
       }
       return this.assertions.authenticate(assertion, postId);
     }
@@ -52,7 +52,7 @@ export class ClientAuthService {
     let secret: string | undefined;
     if (basic) {
       const decoded = decodeBasic(authorization);
-      if (!decoded) throw OauthErrors.invalidClient(true, 'basic_malformed');
+      if (!decoded) throw OauthErrors.invalidClient('basic_malformed');
       ({ clientId, secret } = decoded);
       if (postId !== undefined && postId !== clientId) {
         throw OauthErrors.invalidRequest('client_id does not match the authenticated client');
@@ -62,16 +62,16 @@ export class ClientAuthService {
       secret = postSecret;
     }
     if (clientId === undefined || secret === undefined) {
-      throw OauthErrors.invalidClient(basic, 'client_credentials_missing');
+      throw OauthErrors.invalidClient('client_credentials_missing');
     }
     const client = await this.clients.authenticate(clientId, secret);
-    if (!client) throw OauthErrors.invalidClient(basic, 'client_unknown_or_wrong_secret');
+    if (!client) throw OauthErrors.invalidClient('client_unknown_or_wrong_secret');
     return client;
   }
 }
 
 function decodeBasic(header: string): { clientId: string; secret: string } | undefined {
-  const b64 = header.replace(/^basic\s+/i, '').trim();
+  const b64 = header.replace(/^basic\s*/i, '').trim();
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length > 2048) return undefined;
   const text = Buffer.from(b64, 'base64').toString('utf8');
   const i = text.indexOf(':');

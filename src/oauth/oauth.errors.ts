@@ -18,8 +18,6 @@ export class OauthError extends Error {
     readonly description: string,
     /** Internal, fixed label for logs and metrics; never sent. */
     readonly reason: string = error,
-    /** Set when the client tried HTTP Basic: a 401 must then challenge with Basic (RFC 6749 §5.2). */
-    readonly basicChallenge = false,
   ) {
     super(description);
     this.name = 'OauthError';
@@ -32,8 +30,8 @@ export class OauthError extends Error {
 
 export const OauthErrors = {
   invalidRequest: (why: string) => new OauthError('invalid_request', why),
-  invalidClient: (basic: boolean, reason: string) =>
-    new OauthError('invalid_client', 'Client authentication failed', reason, basic),
+  invalidClient: (reason: string) =>
+    new OauthError('invalid_client', 'Client authentication failed', reason),
   invalidGrant: (reason: string, description = 'The grant is invalid, expired or revoked') =>
     new OauthError('invalid_grant', description, reason),
   unauthorizedClient: (why: string) => new OauthError('unauthorized_client', why),

@@ -6,6 +6,7 @@ import type { Principal } from 'src/identity/principal';
 import { GrantsService, looksLikeRefreshToken } from 'src/oauth/grants/grants.service';
 import { OauthErrors } from 'src/oauth/oauth.errors';
 import { RevocationService } from 'src/revocation/revocation.service';
+import { TokenValidationService } from 'src/token-validation/token-validation.service';
 
 /** RFC 7662 §2.2. Inactive tokens get `{ active: false }` and nothing else. */
 export interface IntrospectionResponse {
@@ -29,6 +30,7 @@ export interface IntrospectionResponse {
 @Injectable()
 export class SessionService {
   constructor(
+    private readonly tokens: TokenValidationService,
     private readonly identity: IdentityService,
     private readonly grants: GrantsService,
     private readonly revocations: RevocationService,
@@ -127,8 +129,9 @@ export class SessionService {
   private async ourActiveToken(token: string): Promise<Principal | undefined> {
     if (token.length > 8192 || /\s/.test(token)) return undefined;
     try {
-      const p = await this.identity.authenticate(`Bearer ${token}`);
-      return p.own ? p : undefined;
+      const validated = await this.tokens.validate(token);
+      if (!validated.claims.own) return undefined;
+      return await this.identity.principalFor(validated);
     } catch (err) {
       if (err instanceof AppError && (err.kind === 'INVALID_TOKEN' || err.kind === 'BAD_INPUT')) {
         return undefined;

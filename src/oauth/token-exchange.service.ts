@@ -107,9 +107,7 @@ export class TokenExchangeService {
         'This client may not exchange tokens of this issuer',
       );
     }
-    const subject = await refusedAsInvalidGrant(() =>
-      this.resolveSubject(client, subjectToken, validated),
-    );
+    const subject = await refusedAsInvalidGrant(() => this.resolveSubject(client, validated));
     if (subject.actor.status !== 'ACTIVE') throw OauthErrors.invalidGrant('actor_disabled');
     if (subject.membership && !subject.membership.active) {
       throw OauthErrors.invalidGrant('membership_inactive');
@@ -162,40 +160,17 @@ export class TokenExchangeService {
 
   private async resolveSubject(
     client: ClientSnapshot,
-    subjectToken: string,
     validated: ValidatedToken,
   ): Promise<Subject> {
-    const { issuer, claims } = validated;
+    // A project-scoped client only ever gets members of its project.
+    const projectId = client.projectId ?? undefined;
     switch (client.subjectResolution) {
-      case 'MEMBERSHIP': {
-        // Exactly what a direct request with this token would be; a project-scoped client sees only
-        // members of its project.
-        const p = await this.identity.authenticate(
-          `Bearer ${subjectToken}`,
-          client.projectId ?? undefined,
-        );
-        return { actor: p.actor, membership: p.membership };
-      }
-      case 'SUBJECT': {
-        const actor = await this.actors.resolve(
-          issuer.name,
-          claims.sub,
-          claims,
-          issuer.provisioning,
-          validated.fresh,
-        );
-        if (client.projectId === null) return { actor };
-        // A project-scoped client still only gets members of its project.
-        const membership = await this.memberships.resolve({
-          issuerName: issuer.name,
-          subject: claims.sub,
-          actorId: actor.id,
-          fhirUser: claims.fhirUser,
-          fhirBase: issuer.fhirBase,
-          projectId: client.projectId,
-        });
-        return { actor, membership };
-      }
+      case 'MEMBERSHIP':
+        // Exactly what a direct request with this token would be.
+        return this.identity.principalFor(validated, { projectId });
+      case 'SUBJECT':
+        // The actor of (issuer, sub); a membership only for a project-scoped client.
+        return this.identity.principalFor(validated, { projectId, membership: 'projectOnly' });
       case 'EMAIL':
         return this.byEmail(client, validated);
       default:
@@ -235,13 +210,7 @@ export class TokenExchangeService {
       }
       return { actor, membership };
     }
-    const actor = await this.actors.resolve(
-      issuer.name,
-      claims.sub,
-      claims,
-      issuer.provisioning,
-      validated.fresh,
-    );
+    const actor = await this.identity.actorFor(validated);
     // Link on first use, never re-link (the same rule as membership resolution).
     return { actor, membership: await this.memberships.linkToActor(membership, actor.id) };
   }
@@ -257,9 +226,7 @@ async function refusedAsInvalidGrant<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (
       err instanceof AppError &&
-      (err.kind === 'INVALID_TOKEN' ||
-        err.kind === 'BAD_INPUT' ||
-        err.kind === 'MISSING_CREDENTIALS')
+      (err.kind === 'INVALID_TOKEN' || err.kind === 'BAD_INPUT' || err.kind === 'FORBIDDEN')
     ) {
       throw OauthErrors.invalidGrant(
         err.reason ?? 'subject_token_invalid',

@@ -3,6 +3,7 @@ import { ActorsService } from 'src/actors/actors.service';
 import type { ClientSnapshot } from 'src/clients/client-snapshot';
 import type { ClientGrantType } from 'src/clients/client.entity';
 import { AppError } from 'src/common/errors/app-error';
+import type { MembershipSnapshot } from 'src/memberships/membership-snapshot';
 import { MembershipsService } from 'src/memberships/memberships.service';
 import { AccessTokensService } from 'src/oauth/access-tokens.service';
 import { GrantsService } from 'src/oauth/grants/grants.service';
@@ -100,11 +101,15 @@ export class TokenService {
       client.tokensRevokedAt ? new Date(client.tokensRevokedAt) : undefined,
     );
     const scope = grantedScope(requested, stillAllowed(grant.scope, client));
-    // The person behind the grant must still be allowed in, and so must the membership.
+    // The person behind the grant must still be allowed in, and so must the membership, whose project
+    // the new token names as the first one did.
+    let membership: MembershipSnapshot | undefined;
     try {
       const actor = await this.actors.snapshotById(grant.actorId);
       if (actor.status !== 'ACTIVE') throw OauthErrors.invalidGrant('actor_disabled');
-      if (grant.membershipId) await this.memberships.forOwnToken(grant.membershipId, actor.id);
+      if (grant.membershipId) {
+        membership = await this.memberships.forOwnToken(grant.membershipId, actor.id);
+      }
     } catch (err) {
       if (err instanceof AppError && err.kind === 'INVALID_TOKEN') {
         throw OauthErrors.invalidGrant(err.reason ?? 'subject_refused');
@@ -116,7 +121,8 @@ export class TokenService {
       clientId: client.clientId,
       scope,
       sid: grant.id,
-      membership: grant.membershipId ?? undefined,
+      membership: membership?.id,
+      project: membership?.projectId,
       notAfter: Math.floor(grant.expiresAt.getTime() / 1000),
     });
     return {

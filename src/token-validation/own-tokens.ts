@@ -9,6 +9,10 @@ import { TokenErrorCode, invalidToken } from 'src/token-validation/token-validat
 
 /** The issuer name of Bridgekeeper's own tokens: reserved, no trusted issuer may take it. */
 export const OWN_ISSUER_NAME = 'bridgekeeper';
+/** Whether an issuer is Bridgekeeper itself (our own tokens). */
+export const isOwnIssuer = (issuer: TrustedIssuerConfig | undefined): boolean =>
+  issuer?.name === OWN_ISSUER_NAME;
+
 /** RFC 9068 `typ` of our access tokens; ID tokens (`JWT`) and anything else are refused as access tokens. */
 export const ACCESS_TOKEN_TYP = 'at+jwt';
 const MAX_CLAIM = 256;

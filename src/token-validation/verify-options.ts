@@ -1,4 +1,5 @@
-import type { JWTPayload, JWTVerifyOptions } from 'jose';
+import { errors as joseErrors, type JWTPayload, type JWTVerifyOptions, UnsecuredJWT } from 'jose';
+import { AppError } from 'src/common/errors/app-error';
 import type { TrustedIssuerConfig } from 'src/config/config.types';
 import { ACCESS_TOKEN_TYP } from 'src/token-validation/own-tokens';
 import { TokenErrorCode, invalidToken } from 'src/token-validation/token-validation.errors';
@@ -55,4 +56,55 @@ export function assertIatNotInFuture(payload: JWTPayload, clockToleranceSeconds:
   if (typeof payload.iat === 'number' && payload.iat > now + clockToleranceSeconds) {
     throw invalidToken(TokenErrorCode.TOKEN_CLAIMS_INVALID, 'iat_in_future');
   }
+}
+
+/**
+ * The claims set of a token whose signature `compactVerify` has just verified, checked with `options`
+ * by jose's own claim validation: the second half of `jwtVerify` (issuer, audience, times, required
+ * claims, maximum age, `typ`), without verifying the signature a second time. jose runs that validation
+ * on an unsecured JWT, so the verified payload segment is handed to it under an `alg: none` header that
+ * keeps only the token's `typ`. Never call this before the signature is verified.
+ */
+export function verifiedClaimsSet(
+  token: string,
+  header: Record<string, unknown>,
+  options: JWTVerifyOptions,
+): JWTPayload {
+  const claimsHeader =
+    typeof header.typ === 'string' ? { alg: 'none', typ: header.typ } : { alg: 'none' };
+  const unsecured = `${Buffer.from(JSON.stringify(claimsHeader)).toString('base64url')}.${token.split('.')[1]}.`;
+  return UnsecuredJWT.decode(unsecured, options).payload;
+}
+
+/** Maps jose (and any other) verification failures to a 401 with a fixed reason; never a 500. */
+export function mapVerifyError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof joseErrors.JWTExpired)
+    return invalidToken(TokenErrorCode.TOKEN_EXPIRED, 'expired');
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    const claim = ['iss', 'aud', 'sub', 'exp', 'iat', 'nbf', 'typ'].includes(err.claim)
+      ? err.claim
+      : 'other';
+    return invalidToken(TokenErrorCode.TOKEN_CLAIMS_INVALID, `claim_${claim}`);
+  }
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) {
+    return invalidToken(TokenErrorCode.TOKEN_SIGNATURE_INVALID, 'bad_signature');
+  }
+  if (err instanceof joseErrors.JWKSNoMatchingKey) {
+    return invalidToken(TokenErrorCode.TOKEN_KEY_UNKNOWN, 'unknown_kid');
+  }
+  if (err instanceof joseErrors.JWKSMultipleMatchingKeys) {
+    return invalidToken(TokenErrorCode.TOKEN_SIGNATURE_INVALID, 'bad_signature');
+  }
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) {
+    return invalidToken(TokenErrorCode.TOKEN_MALFORMED, 'alg_not_allowed');
+  }
+  if (err instanceof joseErrors.JOSENotSupported) {
+    return invalidToken(TokenErrorCode.TOKEN_MALFORMED, 'not_supported');
+  }
+  if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid) {
+    return invalidToken(TokenErrorCode.TOKEN_MALFORMED, 'malformed');
+  }
+  // e.g. jose's TypeError for an RSA key shorter than 2048 bits, or a key that cannot be imported.
+  return invalidToken(TokenErrorCode.TOKEN_SIGNATURE_INVALID, 'invalid_key', err);
 }

@@ -140,7 +140,8 @@ describe.each(['memory', 'redis'] as const)(
         project: p2,
         membership: second.body.id,
       });
-      expect((await userinfo(token, '00000000-0000-0000-0000-000000000000')).status).toBe(401);
+      // Issue 12 bug 7: a valid token is told it is not in the named project (403, not 401).
+      expect((await userinfo(token, '00000000-0000-0000-0000-000000000000')).status).toBe(403);
       expect((await userinfo(token, 'not-a-uuid')).status).toBe(400);
     });
 

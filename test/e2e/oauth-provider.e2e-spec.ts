@@ -185,6 +185,64 @@ describe('Bridgekeeper as an OAuth provider', () => {
     expect(a.logs.join('\n')).not.toContain(c.clientSecret);
   });
 
+  it('challenges every invalid_client with Basic, the header scheme it takes, never Bearer (issue 12 bug 7)', async () => {
+    const c = await createClient({});
+    const refusals: [string, Response][] = [
+      [
+        'client_secret_post with a wrong secret',
+        await tokenRequest({
+          grant_type: 'client_credentials',
+          client_id: c.client.clientId,
+          client_secret: `${c.clientSecret}x`,
+        }),
+      ],
+      ['no credentials', await tokenRequest({ grant_type: 'client_credentials' })],
+      [
+        'a bare Basic header',
+        await tokenRequest({ grant_type: 'client_credentials' }, { authorization: 'Basic' }),
+      ],
+      [
+        'a Bearer header',
+        await tokenRequest(
+          { grant_type: 'client_credentials' },
+          { authorization: `Bearer ${adminToken}` },
+        ),
+      ],
+      [
+        'a garbage private_key_jwt assertion',
+        await tokenRequest({
+          grant_type: 'client_credentials',
+          client_id: c.client.clientId,
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: 'not.a.jwt',
+        }),
+      ],
+      [
+        'introspection with a wrong posted secret',
+        await fetch(`${a.url}/oauth2/introspect`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({
+            token: 'x',
+            client_id: c.client.clientId,
+            client_secret: 'wrong',
+          }).toString(),
+        }),
+      ],
+    ];
+    for (const [what, res] of refusals) {
+      expect({ what, status: res.status, challenge: res.headers.get('www-authenticate') }).toEqual({
+        what,
+        status: 401,
+        challenge: 'Basic realm="bridgekeeper"',
+      });
+      expect(await res.json()).toEqual({
+        error: 'invalid_client',
+        error_description: 'Client authentication failed',
+      });
+    }
+  });
+
   it('never widens scope and never gives client credentials a refresh token', async () => {
     const c = await createClient({ scopes: ['api', 'offline_access'] });
     const auth = basic(c.client.clientId, c.clientSecret);

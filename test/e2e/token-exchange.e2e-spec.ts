@@ -141,6 +141,20 @@ describe('token exchange, refresh, on-behalf-of and userinfo credentials', () =>
   const status = async (node: RunningBridgekeeper, token: string) =>
     (await node.get('/oauth2/userinfo', token)).status;
 
+  /** `{ me { id } }` over GraphQL with extra request headers (project, on-behalf-of). */
+  async function meWith(node: RunningBridgekeeper, token: string, headers: Record<string, string>) {
+    const res = await fetch(`${node.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
+      body: JSON.stringify({ query: '{ me { id } }' }),
+    });
+    const body = (await res.json()) as {
+      data?: { me: { id: string } } | null;
+      errors?: { message: string; extensions?: { code?: string } }[];
+    };
+    return { status: res.status, challenge: res.headers.get('www-authenticate'), body };
+  }
+
   it('exchanges an IdP token for a Bridgekeeper token of the same actor, on REST and GraphQL', async () => {
     const c = await createClient({});
     const subject = await idp.login('alice', { email: 'alice@example.com' });
@@ -473,6 +487,24 @@ describe('token exchange, refresh, on-behalf-of and userinfo credentials', () =>
       expect(next.access_token).toEqual(expect.any(String));
     });
 
+    it('a refreshed access token keeps the project claim of the exchanged one (issue 12 bug 3)', async () => {
+      const project = await createProject('Refresh clinic');
+      const membershipId = await invite(project, { externalId: 'refresh-member', issuer: 'idp' });
+      const c = await createClient({ ...refreshing, subjectResolution: 'MEMBERSHIP' });
+      const first = await exchange(c, await idp.login('refresh-member'), {
+        scope: 'api offline_access',
+      });
+      expect(decodeJwt(first.access_token)).toMatchObject({ membership: membershipId, project });
+      const refreshed = await oidc.refreshTokenGrant(await discover(c), first.refresh_token!);
+      const claims = decodeJwt(refreshed.access_token);
+      expect(claims).toMatchObject({ membership: membershipId, project });
+      expect(claims.project).toBe(decodeJwt(first.access_token).project);
+      expect((await userinfo(b, refreshed.access_token)).body).toMatchObject({
+        project,
+        membership: membershipId,
+      });
+    });
+
     it('revoking a refresh token ends the grant’s access tokens', async () => {
       const c = await createClient(refreshing);
       const tokens = await exchange(c, await idp.login('rob'), { scope: 'api offline_access' });
@@ -487,6 +519,81 @@ describe('token exchange, refresh, on-behalf-of and userinfo credentials', () =>
       await expect(
         oidc.refreshTokenGrant(await discover(c), tokens.refresh_token!),
       ).rejects.toMatchObject({ error: 'invalid_grant' });
+    });
+  });
+
+  describe('X-Bridgekeeper-Project naming a project the caller is not in (issue 12 bug 7)', () => {
+    const NOT_IN_PROJECT = {
+      error: 'forbidden',
+      error_description: 'You are not a member of the project named by X-Bridgekeeper-Project',
+    };
+    let mine: string;
+    let other: string;
+    let memberToken: string;
+
+    beforeAll(async () => {
+      mine = await createProject('Header clinic');
+      other = await createProject('Someone else’s clinic');
+      await invite(mine, { externalId: 'header-member', issuer: 'idp' });
+      memberToken = await idp.login('header-member');
+    });
+
+    const project = (id: string) => ({ 'x-bridgekeeper-project': id });
+
+    it('tells a valid external token it is not a member (403), the same whether the project exists or not', async () => {
+      expect((await userinfo(a, memberToken, project(mine))).status).toBe(200);
+      const stranger = await idp.login('header-stranger');
+      for (const [token, projectId] of [
+        [memberToken, other],
+        [memberToken, randomUUID()],
+        [stranger, mine],
+        [stranger, randomUUID()],
+      ]) {
+        const res = await a.get('/oauth2/userinfo', token, project(projectId));
+        expect(res.status).toBe(403);
+        expect(res.headers.get('www-authenticate')).toBeNull();
+        expect(await res.json()).toEqual(NOT_IN_PROJECT);
+        const gql = await meWith(a, token, project(projectId));
+        expect(gql.status).toBe(403);
+        expect(gql.challenge).toBeNull();
+        expect(gql.body.data ?? null).toBeNull();
+        expect(gql.body.errors?.[0]).toMatchObject({
+          message: NOT_IN_PROJECT.error_description,
+          extensions: { code: 'FORBIDDEN' },
+        });
+      }
+      // A header that is no project id at all stays a 400; an invalid token stays a 401.
+      expect((await userinfo(a, memberToken, project('not-a-uuid'))).status).toBe(400);
+      expect((await userinfo(a, `${memberToken}x`, project(other))).status).toBe(401);
+    });
+
+    it('says the same for our own tokens: the header may only confirm the token’s project', async () => {
+      const c = await createClient({});
+      const own = (await exchange(c, memberToken)).access_token;
+      expect(decodeJwt(own)).toMatchObject({ project: mine });
+      expect((await userinfo(b, own, project(mine))).status).toBe(200);
+      for (const projectId of [other, randomUUID()]) {
+        const res = await b.get('/oauth2/userinfo', own, project(projectId));
+        expect(res.status).toBe(403);
+        expect(await res.json()).toEqual(NOT_IN_PROJECT);
+        const gql = await meWith(a, own, project(projectId));
+        expect(gql.status).toBe(403);
+        expect(gql.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      }
+      // A client-credentials token of a project-scoped client: its own project is confirmed.
+      const scoped = await createClient({ grantTypes: ['CLIENT_CREDENTIALS'], projectId: mine });
+      const cc = (await oidc.clientCredentialsGrant(await discover(scoped))).access_token;
+      expect((await userinfo(a, cc, project(mine))).status).toBe(200);
+      expect((await a.get('/oauth2/userinfo', cc, project(other))).status).toBe(403);
+    });
+
+    it('a project-scoped exchange of a non-member is still the client’s invalid_grant', async () => {
+      const c = await createClient({ projectId: other, subjectResolution: 'SUBJECT' });
+      const res = await tokenRequest(c, exchangeForm(memberToken));
+      expect(res).toEqual({
+        status: 400,
+        body: { error: 'invalid_grant', error_description: 'The subject token is invalid' },
+      });
     });
   });
 
@@ -522,18 +629,8 @@ describe('token exchange, refresh, on-behalf-of and userinfo credentials', () =>
         project,
         act: { sub: c.client.actorId, client_id: c.client.clientId },
       });
-      const gql = await fetch(`${b.url}/graphql`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${token}`,
-          ...obo(membershipId),
-        },
-        body: JSON.stringify({ query: '{ me { id } }' }),
-      });
-      expect(((await gql.json()) as { data: { me: { id: string } } }).data.me.id).toBe(
-        memberActorId,
-      );
+      const gql = await meWith(b, token, obo(membershipId));
+      expect(gql.body.data?.me.id).toBe(memberActorId);
       const line = a.logs.find((l) => l.includes('acting on behalf of a member'));
       expect(line).toContain(c.client.actorId);
       expect(line).toContain(memberActorId);
@@ -559,17 +656,8 @@ describe('token exchange, refresh, on-behalf-of and userinfo credentials', () =>
       expect((await userinfo(a, token, obo(membershipId))).status).toBe(403);
       // Even a server admin's IdP token cannot use the header.
       expect((await userinfo(a, adminToken, obo(membershipId))).status).toBe(403);
-      const gql = await fetch(`${a.url}/graphql`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${token}`,
-          ...obo(membershipId),
-        },
-        body: JSON.stringify({ query: '{ me { id } }' }),
-      });
-      const body = (await gql.json()) as { errors?: { extensions?: { code?: string } }[] };
-      expect(body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      const gql = await meWith(a, token, obo(membershipId));
+      expect(gql.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     });
   });
 
