@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   Inject,
   Injectable,
@@ -9,6 +9,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import type { Repository } from 'typeorm';
 import { ClusterBus, ClusterChannels } from 'src/cache/cluster-bus';
+import { ReplicatedSnapshot } from 'src/cache/replicated-snapshot';
 import { LOGGER } from 'src/common/logging/logging.constants';
 import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig, TrustedIssuerConfig } from 'src/config/config.types';
@@ -49,7 +50,6 @@ const CLEARABLE = new Set<string>(['jwksUrl', 'userinfoUrl', 'maxTokenAgeSeconds
 /** Catch-up poll of the table: often while cluster messages may be missed, rarely otherwise. */
 const POLL_DISCONNECTED_MS = 1_000;
 const POLL_CONNECTED_MS = 30_000;
-const TICK_MS = 250;
 
 interface Snapshot {
   byIss: Map<string, TrustedIssuerConfig>;
@@ -58,10 +58,6 @@ interface Snapshot {
   all: TrustedIssuerConfig[];
   /** Database issuers in use, by name, with their timestamps. */
   stored: Map<string, { issuer: TrustedIssuerConfig; createdAt: Date; updatedAt: Date }>;
-}
-
-interface BusMessage {
-  origin?: string;
 }
 
 /**
@@ -76,47 +72,39 @@ interface BusMessage {
 export class IssuersService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly configIssuers: TrustedIssuerConfig[];
   private readonly rules: IssuerRuleOptions;
-  private readonly nodeId = randomUUID();
   private readonly listeners: ((change: IssuersChange) => void)[] = [];
+  private readonly replica: ReplicatedSnapshot;
   private snapshot: Snapshot;
   private fingerprint?: string;
-  private loading?: Promise<void>;
-  private queued?: Promise<void>;
-  private lastCheckAt = 0;
-  private lastLoadFailed = false;
-  private polling = false;
-  private lastPollWarnAt = 0;
-  private timer?: NodeJS.Timeout;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectRepository(TrustedIssuerEntity) private readonly repo: Repository<TrustedIssuerEntity>,
-    private readonly bus: ClusterBus,
+    bus: ClusterBus,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.configIssuers = config.issuers;
     this.rules = { mode: config.mode, fieldName: (f) => f, ownIssuer: config.publicUrl };
     this.snapshot = buildSnapshot(this.configIssuers, new Map());
+    this.replica = new ReplicatedSnapshot({
+      name: 'trusted issuers',
+      channel: ClusterChannels.issuers,
+      bus,
+      logger,
+      load: () => this.loadOnce(),
+      poll: { everyMs: POLL_CONNECTED_MS, whileBehindMs: POLL_DISCONNECTED_MS },
+      changed: async () => (await this.readFingerprint()) !== this.fingerprint,
+    });
   }
 
   /** After the migrations (they run in `onModuleInit`): the first load, then messages and polling. */
   async onApplicationBootstrap(): Promise<void> {
-    this.bus.subscribe(ClusterChannels.issuers, (payload) => {
-      if ((payload as BusMessage | null)?.origin === this.nodeId) return; // already reloaded
-      this.reload().catch((err: unknown) => this.pollFailed(err));
-    });
-    try {
-      await this.reload();
-    } catch (err) {
-      // PostgreSQL down at start (rule 18): serve the configuration issuers, catch up every second.
-      this.pollFailed(err);
-    }
-    this.timer = setInterval(() => void this.poll(), TICK_MS);
-    this.timer.unref();
+    // PostgreSQL down at start (rule 18): serve the configuration issuers, catch up every second.
+    await this.replica.start().catch(() => undefined);
   }
 
   onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.replica.stop();
   }
 
   findByIss(iss: string): TrustedIssuerConfig | undefined {
@@ -188,30 +176,9 @@ export class IssuersService implements OnApplicationBootstrap, OnApplicationShut
     return true;
   }
 
-  /**
-   * Reloads the table. Loads never overlap and never finish out of order: a call during a load waits for
-   * one more load that starts after it, so the caller always sees its own write.
-   */
-  reload(): Promise<void> {
-    if (this.loading) {
-      this.queued ??= this.loading
-        .catch(() => undefined)
-        .then(() => {
-          this.queued = undefined;
-          return this.reload();
-        });
-      return this.queued;
-    }
-    this.loading = this.loadOnce().finally(() => {
-      this.loading = undefined;
-    });
-    return this.loading;
-  }
-
   private async afterWrite(name?: string): Promise<TrustedIssuerView> {
     // This node applies the change before answering; the others on the message (or their poll).
-    await this.reload();
-    await this.bus.publish(ClusterChannels.issuers, { origin: this.nodeId });
+    await this.replica.changed();
     const view = name === undefined ? undefined : this.list().find((v) => v.name === name);
     if (name !== undefined && !view) throw new Error('trusted issuer written but not loaded');
     return view as TrustedIssuerView;
@@ -257,8 +224,6 @@ export class IssuersService implements OnApplicationBootstrap, OnApplicationShut
     // in between only causes one extra reload, never a missed one.
     const fingerprint = await this.readFingerprint();
     const rows = await dbCall(() => this.repo.find({ order: { name: 'ASC' } }));
-    this.lastCheckAt = Date.now();
-    this.lastLoadFailed = false;
     this.fingerprint = fingerprint;
     this.apply(rows);
   }
@@ -328,35 +293,6 @@ export class IssuersService implements OnApplicationBootstrap, OnApplicationShut
     return createHash('sha256')
       .update(`${row?.n ?? 0}:${row?.h ?? ''}`)
       .digest('hex');
-  }
-
-  private async poll(): Promise<void> {
-    if (this.polling) return;
-    const everyMs =
-      this.lastLoadFailed || !this.bus.connected ? POLL_DISCONNECTED_MS : POLL_CONNECTED_MS;
-    if (Date.now() - this.lastCheckAt < everyMs) return;
-    this.polling = true;
-    try {
-      this.lastCheckAt = Date.now();
-      const fingerprint = await this.readFingerprint();
-      if (fingerprint !== this.fingerprint) await this.reload();
-      this.lastLoadFailed = false;
-    } catch (err) {
-      this.pollFailed(err);
-    } finally {
-      this.polling = false;
-    }
-  }
-
-  private pollFailed(err: unknown): void {
-    this.lastLoadFailed = true;
-    const now = Date.now();
-    if (now - this.lastPollWarnAt < 10_000) return;
-    this.lastPollWarnAt = now;
-    this.logger.warn(
-      { err: { message: (err as Error)?.message } },
-      'cannot read trusted issuers from the database; keeping the last known set',
-    );
   }
 }
 
