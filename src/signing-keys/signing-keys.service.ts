@@ -397,6 +397,11 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
     return row;
   }
 
+  /** Reloads the keys now (coalesced with a reload in flight); e2e tests call it too. */
+  private reload(): Promise<void> {
+    return this.replica.reload();
+  }
+
   /**
    * Reads the ACTIVE and NEXT keys and every key still within its publication window. At start
    * (`strict`) an ACTIVE or NEXT key that does not decrypt stops the node; later, the node logs it and
@@ -479,7 +484,7 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
     if (this.ticking) return;
     this.ticking = true;
     try {
-      await this.replica.reload();
+      await this.reload();
       if (this.isDue()) await this.rotateInternal(true);
     } catch (err) {
       this.warn(err, 'signing key maintenance failed; retrying later');
