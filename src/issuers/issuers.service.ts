@@ -23,9 +23,11 @@ import {
   RESERVED_ISSUER_NAMES,
 } from 'src/config/issuer-rules';
 import { dbCall, uniqueViolation } from 'src/common/errors/db-errors';
+import { checkUserinfoReachable, EndpointError, fetchKeySet } from 'src/issuers/issuer-endpoints';
 import { issuerUrlProblems } from 'src/issuers/issuer-url-policy';
 import { IssuersErrors } from 'src/issuers/issuers.errors';
 import { TrustedIssuerEntity } from 'src/issuers/trusted-issuer.entity';
+import { OutboundHttpService } from 'src/outbound/outbound-http.service';
 
 /** A trusted issuer as the admin API shows it. */
 export interface TrustedIssuerView extends TrustedIssuerConfig {
@@ -45,6 +47,17 @@ export interface IssuersChange {
 export type IssuerPatch = {
   [K in Exclude<keyof IssuerDraft, 'name'>]?: IssuerDraft[K] | null;
 };
+
+export interface IssuerWriteOptions {
+  /**
+   * Fetch the JWKS and call the userinfo endpoint before saving, and refuse when they fail (default).
+   * False: the admin's explicit "save it anyway" (an IdP not up yet, a network being set up).
+   */
+  checkReachability: boolean;
+}
+
+/** Fields whose change makes an update check the endpoints again. */
+const ENDPOINT_FIELDS = ['jwksUrl', 'userinfoUrl', 'algorithms'] as const;
 
 const CLEARABLE = new Set<string>(['jwksUrl', 'userinfoUrl', 'maxTokenAgeSeconds', 'fhirBase']);
 /** Catch-up poll of the table: often while cluster messages may be missed, rarely otherwise. */
@@ -81,6 +94,7 @@ export class IssuersService implements OnApplicationBootstrap, OnApplicationShut
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectRepository(TrustedIssuerEntity) private readonly repo: Repository<TrustedIssuerEntity>,
     bus: ClusterBus,
+    private readonly http: OutboundHttpService,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.configIssuers = config.issuers;
@@ -140,15 +154,31 @@ export class IssuersService implements OnApplicationBootstrap, OnApplicationShut
     return views;
   }
 
-  async create(draft: IssuerDraft): Promise<TrustedIssuerView> {
+  async create(draft: IssuerDraft, options: IssuerWriteOptions): Promise<TrustedIssuerView> {
     const checked = this.check(draft);
     this.assertNoConflict(checked, this.snapshot.all);
+    if (options.checkReachability) await this.assertReachable(checked);
     await dbCall(() => this.repo.insert(toRow(checked))).catch(mapUniqueViolation(checked));
     return this.afterWrite(checked.name);
   }
 
-  async update(name: string, patch: IssuerPatch): Promise<TrustedIssuerView> {
+  async update(
+    name: string,
+    patch: IssuerPatch,
+    options: IssuerWriteOptions,
+  ): Promise<TrustedIssuerView> {
     this.assertEditable(name);
+    if (options.checkReachability && ENDPOINT_FIELDS.some((f) => patch[f] !== undefined)) {
+      // Outside the transaction: no row lock is held while an IdP takes its time to answer.
+      const row = await dbCall(() => this.repo.findOne({ where: { name } }));
+      if (!row) throw IssuersErrors.notFound();
+      const checked = this.check(applyPatch(draftOf(row), patch));
+      this.assertNoConflict(
+        checked,
+        this.snapshot.all.filter((i) => i.name !== name),
+      );
+      await this.assertReachable(checked);
+    }
     await dbCall(() =>
       this.repo.manager.transaction(async (m) => {
         const row = await m.findOne(TrustedIssuerEntity, {
@@ -192,6 +222,29 @@ export class IssuersService implements OnApplicationBootstrap, OnApplicationShut
       throw IssuersErrors.invalid(all.map((p) => `${p.field}: ${p.message}`));
     }
     return issuer;
+  }
+
+  /**
+   * The JWKS answers 200 with at least one public key for the issuer's algorithms, and the userinfo
+   * endpoint answers at all (a 401 without a token is an answer; a network error or a 5xx is not).
+   * Through the outbound policy, like every call to an IdP.
+   */
+  private async assertReachable(issuer: CheckedIssuer): Promise<void> {
+    const problems: string[] = [];
+    const probe = async (field: IssuerField, call: () => Promise<unknown>) => {
+      try {
+        await call();
+      } catch (err) {
+        if (!(err instanceof EndpointError)) throw err;
+        problems.push(`${field}: ${err.problem.message}`);
+      }
+    };
+    const { jwksUrl, userinfoUrl } = issuer;
+    await Promise.all([
+      jwksUrl && probe('jwksUrl', () => fetchKeySet(this.http, jwksUrl, issuer.algorithms)),
+      userinfoUrl && probe('userinfoUrl', () => checkUserinfoReachable(this.http, userinfoUrl)),
+    ]);
+    if (problems.length > 0) throw IssuersErrors.unreachable(problems.sort());
   }
 
   private assertEditable(name: string): void {
