@@ -79,7 +79,9 @@ interface Snapshot {
  * in-memory snapshot, synchronously: an unknown `iss` is never discovered. Every node reloads the table
  * on a cluster `issuers` message, and polls a cheap fingerprint of it as a catch-up (every second while
  * the bus may be missing messages, every 30 s otherwise). Create and update apply the same rules as the
- * configuration loader (`issuer-rules.ts`) plus SSRF checks on the URLs (rule 8).
+ * configuration loader (`issuer-rules.ts`) plus SSRF checks on the URLs (rule 8), then fetch the JWKS
+ * and call the userinfo endpoint, refusing endpoints that do not work unless the admin skips the check.
+ * The table is kept in sync by a `ReplicatedSnapshot` (src/cache/replicated-snapshot.ts).
  */
 @Injectable()
 export class IssuersService implements OnApplicationBootstrap, OnApplicationShutdown {
