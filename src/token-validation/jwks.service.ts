@@ -181,7 +181,8 @@ export class JwksService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private report(issuer: TrustedIssuerConfig, state: KeySetState): void {
-    if (!issuer.jwksUrl) return;
+    // A fetch for a URL the issuer no longer has (changed meanwhile) must not hide the current state.
+    if (!issuer.jwksUrl || this.issuers.findByName(issuer.name)?.jwksUrl !== issuer.jwksUrl) return;
     const maxStaleMs = this.config.jwks.maxStaleSeconds * 1000;
     this.board.report(issuer.name, {
       jwksUrl: issuer.jwksUrl,
