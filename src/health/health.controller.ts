@@ -10,8 +10,17 @@ import {
 } from '@nestjs/terminus';
 import { CacheService } from 'src/cache/cache.service';
 import { Public } from 'src/common/decorators/public.decorator';
+import { IssuersService } from 'src/issuers/issuers.service';
+import { KeySetStatusBoard } from 'src/issuers/key-set-status';
 
-/** Liveness (the process answers) and readiness (PostgreSQL, and Redis when configured): 200 or 503. */
+/** Trusted issuers on readiness: informative only, never a reason to take the node out. */
+type IssuersHealth = { status: 'up' } | { status: 'degraded'; failing: string[]; stale: string[] };
+
+/**
+ * Liveness (the process answers) and readiness (PostgreSQL, and Redis when configured): 200 or 503.
+ * Readiness also lists trusted issuers whose key set cannot be fetched (`issuers.status: degraded`):
+ * their tokens get 503, but other issuers' tokens work, so the node stays in.
+ */
 @Controller('health')
 export class HealthController {
   constructor(
@@ -19,6 +28,8 @@ export class HealthController {
     private readonly db: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
     private readonly cache: CacheService,
+    private readonly issuers: IssuersService,
+    private readonly keySets: KeySetStatusBoard,
   ) {}
 
   @Public()
@@ -47,13 +58,26 @@ export class HealthController {
         }
       });
     }
+    let result: HealthCheckResult;
     try {
-      return await this.health.check(checks);
+      result = await this.health.check(checks);
     } catch (err) {
       // Not ready is an answer, not an error: 503 with the per-dependency details for the probe.
       if (!(err instanceof ServiceUnavailableException)) throw err;
       void reply.status(503).header('retry-after', '5');
-      return err.getResponse() as HealthCheckResult;
+      result = err.getResponse() as HealthCheckResult;
     }
+    const issuers = this.issuersHealth();
+    return {
+      ...result,
+      info: { ...result.info, issuers },
+      details: { ...result.details, issuers },
+    } as HealthCheckResult;
+  }
+
+  private issuersHealth(): IssuersHealth {
+    const { failing, stale } = this.keySets.degraded(this.issuers.all());
+    if (failing.length === 0 && stale.length === 0) return { status: 'up' };
+    return { status: 'degraded', failing, stale };
   }
 }

@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from 'src/health/health.controller';
+import { IssuersModule } from 'src/issuers/issuers.module';
 
 @Module({
   controllers: [HealthController],
-  imports: [TerminusModule.forRoot({ errorLogStyle: 'json', logger: false })],
+  imports: [IssuersModule, TerminusModule.forRoot({ errorLogStyle: 'json', logger: false })],
 })
 export class HealthModule {}

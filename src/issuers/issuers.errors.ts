@@ -7,6 +7,7 @@ export enum IssuersErrorCode {
   ISSUER_NAME_TAKEN = 'ISSUER_NAME_TAKEN',
   ISSUER_ISS_TAKEN = 'ISSUER_ISS_TAKEN',
   ISSUER_OPAQUE_TAKEN = 'ISSUER_OPAQUE_TAKEN',
+  ISSUER_UNREACHABLE = 'ISSUER_UNREACHABLE',
 }
 
 export const IssuersErrors = {
@@ -15,6 +16,16 @@ export const IssuersErrors = {
   /** `problems`: "field: why" lines from the issuer rules; they never contain a URL or secret. */
   invalid: (problems: string[]) =>
     new AppError('BAD_INPUT', IssuersErrorCode.ISSUER_INVALID, problems.join('; ')),
+  /**
+   * `problems`: "field: what the endpoint did" lines (HTTP status or network error code, never the URL
+   * nor the response body).
+   */
+  unreachable: (problems: string[]) =>
+    new AppError(
+      'BAD_INPUT',
+      IssuersErrorCode.ISSUER_UNREACHABLE,
+      `${problems.join('; ')} (nothing was saved; set skipReachabilityCheck: true to save it anyway)`,
+    ),
   readOnly: (name: string) =>
     new AppError(
       'FORBIDDEN',

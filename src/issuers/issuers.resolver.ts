@@ -1,4 +1,4 @@
-import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { ADMIN_ROLE, RequireRoles } from 'src/common/decorators/roles.decorator';
 import type { IssuerDraft } from 'src/config/issuer-rules';
 import {
@@ -8,9 +8,12 @@ import {
   type UpdateTrustedIssuerInput,
 } from 'src/issuers/dto/trusted-issuer.input';
 import { type IssuerPatch, IssuersService } from 'src/issuers/issuers.service';
+import { KeySetStatusBoard } from 'src/issuers/key-set-status';
 import {
+  IssuerKeySet,
   TrustedIssuer,
   TrustedIssuerProvisioningEnum,
+  toIssuerKeySetModel,
   toTrustedIssuerModel,
 } from 'src/issuers/models/trusted-issuer.model';
 
@@ -18,7 +21,10 @@ import {
 @Resolver(() => TrustedIssuer)
 @RequireRoles(ADMIN_ROLE)
 export class IssuersResolver {
-  constructor(private readonly service: IssuersService) {}
+  constructor(
+    private readonly service: IssuersService,
+    private readonly keySets: KeySetStatusBoard,
+  ) {}
 
   @Query(() => [TrustedIssuer], {
     description:
@@ -28,22 +34,43 @@ export class IssuersResolver {
     return this.service.list().map(toTrustedIssuerModel);
   }
 
+  @ResolveField('keySet', () => IssuerKeySet, {
+    nullable: true,
+    description:
+      'The state of its key set on the node that answers; null for an issuer without a JWKS URL (validated at its userinfo endpoint)',
+  })
+  keySet(@Parent() issuer: TrustedIssuer): IssuerKeySet | null {
+    return toIssuerKeySetModel(
+      this.keySets.of({ name: issuer.name, jwksUrl: issuer.jwksUrl ?? undefined }),
+    );
+  }
+
   @Mutation(() => TrustedIssuer, {
-    description: 'Trust a new issuer on every node, without a restart (ADMIN)',
+    description:
+      'Trust a new issuer on every node, without a restart; its JWKS and userinfo endpoint are checked first (ADMIN)',
   })
   async createTrustedIssuer(
     @Args('input') input: CreateTrustedIssuerInput,
   ): Promise<TrustedIssuer> {
-    return toTrustedIssuerModel(await this.service.create(toDraft(input)));
+    const { skipReachabilityCheck, ...fields } = input;
+    return toTrustedIssuerModel(
+      await this.service.create(toDraft(fields), { checkReachability: !skipReachabilityCheck }),
+    );
   }
 
   @Mutation(() => TrustedIssuer, {
-    description: 'Change a runtime issuer; cached tokens are verified again (ADMIN)',
+    description:
+      'Change a runtime issuer; cached tokens are verified again; a changed JWKS URL, userinfo URL or algorithms are checked first (ADMIN)',
   })
   async updateTrustedIssuer(
     @Args() { name, input }: UpdateTrustedIssuerArgs,
   ): Promise<TrustedIssuer> {
-    return toTrustedIssuerModel(await this.service.update(name, toPatch(input)));
+    const { skipReachabilityCheck, ...fields } = input;
+    return toTrustedIssuerModel(
+      await this.service.update(name, toPatch(fields), {
+        checkReachability: !skipReachabilityCheck,
+      }),
+    );
   }
 
   @Mutation(() => Boolean, {
@@ -59,7 +86,7 @@ function provisioningOf(p: TrustedIssuerProvisioningEnum | null | undefined) {
   return p === TrustedIssuerProvisioningEnum.EXISTING ? 'existing' : 'jit';
 }
 
-function toDraft(input: CreateTrustedIssuerInput): IssuerDraft {
+function toDraft(input: Omit<CreateTrustedIssuerInput, 'skipReachabilityCheck'>): IssuerDraft {
   const { provisioning, ...rest } = input;
   const draft: Record<string, unknown> = { ...rest, provisioning: provisioningOf(provisioning) };
   // GraphQL null on create means "not given".
@@ -67,7 +94,7 @@ function toDraft(input: CreateTrustedIssuerInput): IssuerDraft {
   return draft as unknown as IssuerDraft;
 }
 
-function toPatch(input: UpdateTrustedIssuerInput): IssuerPatch {
+function toPatch(input: Omit<UpdateTrustedIssuerInput, 'skipReachabilityCheck'>): IssuerPatch {
   const { provisioning, ...rest } = input;
   return {
     ...rest,

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   Inject,
   Injectable,
@@ -9,6 +9,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import type { Repository } from 'typeorm';
 import { ClusterBus, ClusterChannels } from 'src/cache/cluster-bus';
+import { ReplicatedSnapshot } from 'src/cache/replicated-snapshot';
 import { LOGGER } from 'src/common/logging/logging.constants';
 import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig, TrustedIssuerConfig } from 'src/config/config.types';
@@ -22,9 +23,11 @@ import {
   RESERVED_ISSUER_NAMES,
 } from 'src/config/issuer-rules';
 import { dbCall, uniqueViolation } from 'src/common/errors/db-errors';
+import { checkUserinfoReachable, EndpointError, fetchKeySet } from 'src/issuers/issuer-endpoints';
 import { issuerUrlProblems } from 'src/issuers/issuer-url-policy';
 import { IssuersErrors } from 'src/issuers/issuers.errors';
 import { TrustedIssuerEntity } from 'src/issuers/trusted-issuer.entity';
+import { OutboundHttpService } from 'src/outbound/outbound-http.service';
 
 /** A trusted issuer as the admin API shows it. */
 export interface TrustedIssuerView extends TrustedIssuerConfig {
@@ -45,11 +48,21 @@ export type IssuerPatch = {
   [K in Exclude<keyof IssuerDraft, 'name'>]?: IssuerDraft[K] | null;
 };
 
+export interface IssuerWriteOptions {
+  /**
+   * Fetch the JWKS and call the userinfo endpoint before saving, and refuse when they fail (default).
+   * False: the admin's explicit "save it anyway" (an IdP not up yet, a network being set up).
+   */
+  checkReachability: boolean;
+}
+
+/** Fields whose change makes an update check the endpoints again. */
+const ENDPOINT_FIELDS = ['jwksUrl', 'userinfoUrl', 'algorithms'] as const;
+
 const CLEARABLE = new Set<string>(['jwksUrl', 'userinfoUrl', 'maxTokenAgeSeconds', 'fhirBase']);
 /** Catch-up poll of the table: often while cluster messages may be missed, rarely otherwise. */
 const POLL_DISCONNECTED_MS = 1_000;
 const POLL_CONNECTED_MS = 30_000;
-const TICK_MS = 250;
 
 interface Snapshot {
   byIss: Map<string, TrustedIssuerConfig>;
@@ -60,63 +73,54 @@ interface Snapshot {
   stored: Map<string, { issuer: TrustedIssuerConfig; createdAt: Date; updatedAt: Date }>;
 }
 
-interface BusMessage {
-  origin?: string;
-}
-
 /**
  * The trusted issuers: configuration ones (read-only) and database ones (admin API, issue 4 §4). Lookup
  * is by the exact `iss` (no case folding, no trailing-slash normalisation: SECURITY.md rule 1), on an
  * in-memory snapshot, synchronously: an unknown `iss` is never discovered. Every node reloads the table
  * on a cluster `issuers` message, and polls a cheap fingerprint of it as a catch-up (every second while
  * the bus may be missing messages, every 30 s otherwise). Create and update apply the same rules as the
- * configuration loader (`issuer-rules.ts`) plus SSRF checks on the URLs (rule 8).
+ * configuration loader (`issuer-rules.ts`) plus SSRF checks on the URLs (rule 8), then fetch the JWKS
+ * and call the userinfo endpoint, refusing endpoints that do not work unless the admin skips the check.
+ * The table is kept in sync by a `ReplicatedSnapshot` (src/cache/replicated-snapshot.ts).
  */
 @Injectable()
 export class IssuersService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly configIssuers: TrustedIssuerConfig[];
   private readonly rules: IssuerRuleOptions;
-  private readonly nodeId = randomUUID();
   private readonly listeners: ((change: IssuersChange) => void)[] = [];
+  private readonly replica: ReplicatedSnapshot;
   private snapshot: Snapshot;
   private fingerprint?: string;
-  private loading?: Promise<void>;
-  private queued?: Promise<void>;
-  private lastCheckAt = 0;
-  private lastLoadFailed = false;
-  private polling = false;
-  private lastPollWarnAt = 0;
-  private timer?: NodeJS.Timeout;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectRepository(TrustedIssuerEntity) private readonly repo: Repository<TrustedIssuerEntity>,
-    private readonly bus: ClusterBus,
+    bus: ClusterBus,
+    private readonly http: OutboundHttpService,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.configIssuers = config.issuers;
     this.rules = { mode: config.mode, fieldName: (f) => f, ownIssuer: config.publicUrl };
     this.snapshot = buildSnapshot(this.configIssuers, new Map());
+    this.replica = new ReplicatedSnapshot({
+      name: 'trusted issuers',
+      channel: ClusterChannels.issuers,
+      bus,
+      logger,
+      load: () => this.loadOnce(),
+      poll: { everyMs: POLL_CONNECTED_MS, whileBehindMs: POLL_DISCONNECTED_MS },
+      changed: async () => (await this.readFingerprint()) !== this.fingerprint,
+    });
   }
 
   /** After the migrations (they run in `onModuleInit`): the first load, then messages and polling. */
   async onApplicationBootstrap(): Promise<void> {
-    this.bus.subscribe(ClusterChannels.issuers, (payload) => {
-      if ((payload as BusMessage | null)?.origin === this.nodeId) return; // already reloaded
-      this.reload().catch((err: unknown) => this.pollFailed(err));
-    });
-    try {
-      await this.reload();
-    } catch (err) {
-      // PostgreSQL down at start (rule 18): serve the configuration issuers, catch up every second.
-      this.pollFailed(err);
-    }
-    this.timer = setInterval(() => void this.poll(), TICK_MS);
-    this.timer.unref();
+    // PostgreSQL down at start (rule 18): serve the configuration issuers, catch up every second.
+    await this.replica.start().catch(() => undefined);
   }
 
   onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.replica.stop();
   }
 
   findByIss(iss: string): TrustedIssuerConfig | undefined {
@@ -152,15 +156,31 @@ export class IssuersService implements OnApplicationBootstrap, OnApplicationShut
     return views;
   }
 
-  async create(draft: IssuerDraft): Promise<TrustedIssuerView> {
+  async create(draft: IssuerDraft, options: IssuerWriteOptions): Promise<TrustedIssuerView> {
     const checked = this.check(draft);
     this.assertNoConflict(checked, this.snapshot.all);
+    if (options.checkReachability) await this.assertReachable(checked);
     await dbCall(() => this.repo.insert(toRow(checked))).catch(mapUniqueViolation(checked));
     return this.afterWrite(checked.name);
   }
 
-  async update(name: string, patch: IssuerPatch): Promise<TrustedIssuerView> {
+  async update(
+    name: string,
+    patch: IssuerPatch,
+    options: IssuerWriteOptions,
+  ): Promise<TrustedIssuerView> {
     this.assertEditable(name);
+    if (options.checkReachability && ENDPOINT_FIELDS.some((f) => patch[f] !== undefined)) {
+      // Outside the transaction: no row lock is held while an IdP takes its time to answer.
+      const row = await dbCall(() => this.repo.findOne({ where: { name } }));
+      if (!row) throw IssuersErrors.notFound();
+      const checked = this.check(applyPatch(draftOf(row), patch));
+      this.assertNoConflict(
+        checked,
+        this.snapshot.all.filter((i) => i.name !== name),
+      );
+      await this.assertReachable(checked);
+    }
     await dbCall(() =>
       this.repo.manager.transaction(async (m) => {
         const row = await m.findOne(TrustedIssuerEntity, {
@@ -188,30 +208,9 @@ export class IssuersService implements OnApplicationBootstrap, OnApplicationShut
     return true;
   }
 
-  /**
-   * Reloads the table. Loads never overlap and never finish out of order: a call during a load waits for
-   * one more load that starts after it, so the caller always sees its own write.
-   */
-  reload(): Promise<void> {
-    if (this.loading) {
-      this.queued ??= this.loading
-        .catch(() => undefined)
-        .then(() => {
-          this.queued = undefined;
-          return this.reload();
-        });
-      return this.queued;
-    }
-    this.loading = this.loadOnce().finally(() => {
-      this.loading = undefined;
-    });
-    return this.loading;
-  }
-
   private async afterWrite(name?: string): Promise<TrustedIssuerView> {
     // This node applies the change before answering; the others on the message (or their poll).
-    await this.reload();
-    await this.bus.publish(ClusterChannels.issuers, { origin: this.nodeId });
+    await this.replica.changed();
     const view = name === undefined ? undefined : this.list().find((v) => v.name === name);
     if (name !== undefined && !view) throw new Error('trusted issuer written but not loaded');
     return view as TrustedIssuerView;
@@ -225,6 +224,29 @@ export class IssuersService implements OnApplicationBootstrap, OnApplicationShut
       throw IssuersErrors.invalid(all.map((p) => `${p.field}: ${p.message}`));
     }
     return issuer;
+  }
+
+  /**
+   * The JWKS answers 200 with at least one public key for the issuer's algorithms, and the userinfo
+   * endpoint answers at all (a 401 without a token is an answer; a network error or a 5xx is not).
+   * Through the outbound policy, like every call to an IdP.
+   */
+  private async assertReachable(issuer: CheckedIssuer): Promise<void> {
+    const problems: string[] = [];
+    const probe = async (field: IssuerField, call: () => Promise<unknown>) => {
+      try {
+        await call();
+      } catch (err) {
+        if (!(err instanceof EndpointError)) throw err;
+        problems.push(`${field}: ${err.problem.message}`);
+      }
+    };
+    const { jwksUrl, userinfoUrl } = issuer;
+    await Promise.all([
+      jwksUrl && probe('jwksUrl', () => fetchKeySet(this.http, jwksUrl, issuer.algorithms)),
+      userinfoUrl && probe('userinfoUrl', () => checkUserinfoReachable(this.http, userinfoUrl)),
+    ]);
+    if (problems.length > 0) throw IssuersErrors.unreachable(problems.sort());
   }
 
   private assertEditable(name: string): void {
@@ -257,8 +279,6 @@ export class IssuersService implements OnApplicationBootstrap, OnApplicationShut
     // in between only causes one extra reload, never a missed one.
     const fingerprint = await this.readFingerprint();
     const rows = await dbCall(() => this.repo.find({ order: { name: 'ASC' } }));
-    this.lastCheckAt = Date.now();
-    this.lastLoadFailed = false;
     this.fingerprint = fingerprint;
     this.apply(rows);
   }
@@ -328,35 +348,6 @@ export class IssuersService implements OnApplicationBootstrap, OnApplicationShut
     return createHash('sha256')
       .update(`${row?.n ?? 0}:${row?.h ?? ''}`)
       .digest('hex');
-  }
-
-  private async poll(): Promise<void> {
-    if (this.polling) return;
-    const everyMs =
-      this.lastLoadFailed || !this.bus.connected ? POLL_DISCONNECTED_MS : POLL_CONNECTED_MS;
-    if (Date.now() - this.lastCheckAt < everyMs) return;
-    this.polling = true;
-    try {
-      this.lastCheckAt = Date.now();
-      const fingerprint = await this.readFingerprint();
-      if (fingerprint !== this.fingerprint) await this.reload();
-      this.lastLoadFailed = false;
-    } catch (err) {
-      this.pollFailed(err);
-    } finally {
-      this.polling = false;
-    }
-  }
-
-  private pollFailed(err: unknown): void {
-    this.lastLoadFailed = true;
-    const now = Date.now();
-    if (now - this.lastPollWarnAt < 10_000) return;
-    this.lastPollWarnAt = now;
-    this.logger.warn(
-      { err: { message: (err as Error)?.message } },
-      'cannot read trusted issuers from the database; keeping the last known set',
-    );
   }
 }
 

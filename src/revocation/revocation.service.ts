@@ -8,6 +8,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { MoreThan, type Repository } from 'typeorm';
 import { ClusterBus, ClusterChannels } from 'src/cache/cluster-bus';
+import { ReplicatedSnapshot } from 'src/cache/replicated-snapshot';
 import { LOGGER } from 'src/common/logging/logging.constants';
 import { dbCall } from 'src/common/errors/db-errors';
 import { MetricsService } from 'src/metrics/metrics.service';
@@ -54,29 +55,38 @@ const PURGE_EVERY_MS = 10 * 60_000;
 export class RevocationService implements OnApplicationBootstrap, OnApplicationShutdown {
   /** `kind:value` → revoked-at (ms) and expiry (ms). */
   private readonly entries = new Map<string, { revokedAt: number; expiresAt: number }>();
-  private timer?: NodeJS.Timeout;
+  private readonly replica: ReplicatedSnapshot;
   private lastCatchUp = 0;
   private lastPurge = Date.now();
-  private loaded = false;
 
   constructor(
     @InjectRepository(RevocationEntity) private readonly repo: Repository<RevocationEntity>,
-    private readonly bus: ClusterBus,
+    bus: ClusterBus,
     private readonly metrics: MetricsService,
-    @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    const catchUpMs = bus.kind === 'redis' ? CATCH_UP_MS_SHARED : CATCH_UP_MS_SINGLE_NODE;
+    this.replica = new ReplicatedSnapshot({
+      name: 'revocations',
+      channel: ClusterChannels.revocation,
+      bus,
+      logger,
+      load: () => this.catchUp(),
+      // A notice carries the revocation itself: applied on every node, this one included.
+      onMessage: (payload) => {
+        this.learn(payload as Notice);
+        return false;
+      },
+      poll: { everyMs: catchUpMs, whileBehindMs: CATCH_UP_MS_SHARED },
+    });
+  }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.bus.subscribe(ClusterChannels.revocation, (payload) => this.learn(payload as Notice));
-    await this.catchUp().catch((err: unknown) =>
-      this.logger.warn({ err: { message: (err as Error).message } }, 'revocations not loaded yet'),
-    );
-    this.schedule();
+    await this.replica.start().catch(() => undefined); // logged; refused (503) until loaded
   }
 
   onApplicationShutdown(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.replica.stop();
   }
 
   /** True when this token was revoked (by itself, its grant, its subject or its client). */
@@ -98,7 +108,7 @@ export class RevocationService implements OnApplicationBootstrap, OnApplicationS
 
   /** Whether revocations could be read from the database at least once (until then: refuse, 503). */
   get ready(): boolean {
-    return this.loaded;
+    return this.replica.loaded;
   }
 
   /**
@@ -116,7 +126,7 @@ export class RevocationService implements OnApplicationBootstrap, OnApplicationS
       revokedAt: row.revokedAt.getTime(),
       expiresAt: row.expiresAt.getTime(),
     };
-    await this.bus.publish(ClusterChannels.revocation, notice);
+    await this.replica.publish(notice);
   }
 
   private learn(n: Notice): void {
@@ -140,21 +150,11 @@ export class RevocationService implements OnApplicationBootstrap, OnApplicationS
     }
   }
 
-  private schedule(): void {
-    const ms = this.bus.kind === 'redis' ? CATCH_UP_MS_SHARED : CATCH_UP_MS_SINGLE_NODE;
-    this.timer = setTimeout(() => {
-      this.catchUp()
-        .catch(() => undefined)
-        .finally(() => {
-          if (this.timer) this.schedule();
-        });
-    }, ms);
-    this.timer.unref();
-  }
-
   private async catchUp(): Promise<void> {
     const started = Date.now();
-    const since = this.loaded ? new Date(this.lastCatchUp - CATCH_UP_OVERLAP_MS) : undefined;
+    const since = this.replica.loaded
+      ? new Date(this.lastCatchUp - CATCH_UP_OVERLAP_MS)
+      : undefined;
     const rows = await dbCall(() =>
       this.repo.find({
         where: since
@@ -172,7 +172,6 @@ export class RevocationService implements OnApplicationBootstrap, OnApplicationS
     }
     for (const [key, e] of this.entries) if (e.expiresAt <= started) this.entries.delete(key);
     this.lastCatchUp = started;
-    this.loaded = true;
     if (started - this.lastPurge > PURGE_EVERY_MS) {
       this.lastPurge = started;
       await this.purgeExpired();

@@ -10,6 +10,7 @@ import { type CryptoKey, importJWK, type JWK, type JWTPayload, SignJWT } from 'j
 import type { Logger } from 'pino';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ClusterBus, ClusterChannels } from 'src/cache/cluster-bus';
+import { ReplicatedSnapshot } from 'src/cache/replicated-snapshot';
 import { AppError } from 'src/common/errors/app-error';
 import { LOGGER } from 'src/common/logging/logging.constants';
 import { APP_CONFIG } from 'src/config/config.constants';
@@ -54,8 +55,9 @@ export interface VerificationKey {
 const SIGNING_KEYS_LOCK_KEY = 727_274_002;
 /** Unknown kid: reload from the database at most this often (another node may have rotated). */
 const UNKNOWN_KID_RELOAD_MS = 5_000;
-/** Catch-up reload for cluster messages this node missed. */
+/** Catch-up reload for cluster messages this node missed (faster while the bus may be missing them). */
 const RELOAD_INTERVAL_MS = 60_000;
+const RELOAD_WHILE_BEHIND_MS = 5_000;
 /** A retired key stays published this long beyond the access token lifetime (clock skew, stragglers). */
 const PUBLISH_MARGIN_SECONDS = 120;
 const TYP_PATTERN = /^[A-Za-z0-9.+/-]{1,64}$/;
@@ -136,40 +138,55 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
   /** Epoch ms at which the NEXT key was created (a hint for the schedule), if there is one. */
   private nextCreatedAt?: number;
   private published: PublishedKey[] = [];
-  private inFlight?: Promise<void>;
-  private queued?: Promise<void>;
-  private lastKidReloadAt = 0;
-  private lastKidReloadFailed = false;
+  private readonly replica: ReplicatedSnapshot;
+  /** The first load, at start, is strict: a key that does not decrypt stops the node. */
+  private startingUp = false;
   private timer?: NodeJS.Timeout;
   private ticking = false;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly secrets: SecretsService,
-    private readonly bus: ClusterBus,
+    bus: ClusterBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.replica = new ReplicatedSnapshot({
+      name: 'signing keys',
+      channel: ClusterChannels.signingKeys,
+      bus,
+      logger,
+      load: () => this.load(this.startingUp),
+      // A node that already signs with the announced key has nothing to learn.
+      onMessage: (payload, fromThisNode) => {
+        const kid = (payload as { kid?: unknown } | null)?.kid;
+        return !fromThisNode && !(typeof kid === 'string' && kid === this.signer?.kid);
+      },
+      poll: { everyMs: RELOAD_INTERVAL_MS, whileBehindMs: RELOAD_WHILE_BEHIND_MS },
+    });
+  }
 
   /** After every module's init, so after the migrations (DatabaseModule's `onModuleInit`). */
   async onApplicationBootstrap(): Promise<void> {
     await this.ensureKeys();
-    await this.load(true);
-    this.bus.subscribe(ClusterChannels.signingKeys, (payload) => {
-      const kid = (payload as { kid?: unknown } | null)?.kid;
-      if (typeof kid === 'string' && kid === this.signer?.kid) return;
-      this.reload().catch((err: unknown) => this.warn(err, 'signing key reload failed'));
-    });
+    this.startingUp = true;
+    try {
+      await this.replica.start();
+    } finally {
+      this.startingUp = false;
+    }
     const rotationMs = this.config.oauth.signingRotationSeconds * 1000;
-    const tickMs =
-      rotationMs > 0
-        ? Math.min(RELOAD_INTERVAL_MS, Math.max(1000, rotationMs))
-        : RELOAD_INTERVAL_MS;
-    this.timer = setInterval(() => void this.tick(), tickMs);
-    this.timer.unref();
+    if (rotationMs > 0) {
+      this.timer = setInterval(
+        () => void this.tick(),
+        Math.min(RELOAD_INTERVAL_MS, Math.max(1000, rotationMs)),
+      );
+      this.timer.unref();
+    }
   }
 
   onApplicationShutdown(): void {
+    this.replica.stop();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
@@ -196,22 +213,10 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
     const known = this.findPublished(kid);
     if (known) return known;
     if (typeof kid !== 'string' || !KID_PATTERN.test(kid)) return undefined;
-    const now = Date.now();
-    if (now - this.lastKidReloadAt >= UNKNOWN_KID_RELOAD_MS) {
-      this.lastKidReloadAt = now;
-      try {
-        await this.reload();
-        this.lastKidReloadFailed = false;
-      } catch (err) {
-        this.lastKidReloadFailed = true;
-        throw err;
-      }
-    } else if (this.inFlight) {
-      await this.inFlight.catch(() => undefined);
-    }
+    await this.replica.reloadOnDemand(UNKNOWN_KID_RELOAD_MS);
     const found = this.findPublished(kid);
     // A database that could not answer is not "no such key" (SECURITY.md rule 18).
-    if (!found && this.lastKidReloadFailed) throw SigningKeysErrors.unavailable('reload_failed');
+    if (!found && this.replica.lastLoadFailed) throw SigningKeysErrors.unavailable('reload_failed');
     return found;
   }
 
@@ -368,10 +373,7 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
     } else {
       this.logger.info(facts, rotated.active ? 'signing key rotated' : 'next signing key created');
     }
-    await this.reload();
-    await this.bus.publish(ClusterChannels.signingKeys, {
-      kid: (rotated.active ?? rotated.next).kid,
-    });
+    await this.replica.changed({ kid: (rotated.active ?? rotated.next).kid });
     return toInfo(rotated.active ?? rotated.next);
   }
 
@@ -395,19 +397,9 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
     return row;
   }
 
-  /** One reload at a time; a request made during a reload gets one more after it (it may have read too early). */
+  /** Reloads the keys now (coalesced with a reload in flight); e2e tests call it too. */
   private reload(): Promise<void> {
-    if (!this.inFlight) {
-      this.inFlight = this.load(false).finally(() => (this.inFlight = undefined));
-      return this.inFlight;
-    }
-    this.queued ??= this.inFlight
-      .catch(() => undefined)
-      .then(() => {
-        this.queued = undefined;
-        return this.reload();
-      });
-    return this.queued;
+    return this.replica.reload();
   }
 
   /**
@@ -487,14 +479,13 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
     };
   }
 
-  /** Catch-up reload, then a scheduled rotation when the active key is due. */
+  /** Scheduled rotation: reload (another node may have rotated), then rotate if the active key is due. */
   private async tick(): Promise<void> {
     if (this.ticking) return;
     this.ticking = true;
     try {
       await this.reload();
-      if (this.config.oauth.signingRotationSeconds > 0 && this.isDue())
-        await this.rotateInternal(true);
+      if (this.isDue()) await this.rotateInternal(true);
     } catch (err) {
       this.warn(err, 'signing key maintenance failed; retrying later');
     } finally {

@@ -105,6 +105,15 @@ export class CreateTrustedIssuerInput {
   @IsOptional()
   @IsBoolean()
   emailMatching?: boolean;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'Save even if the JWKS or userinfo endpoint fails the check made before saving (default false)',
+  })
+  @IsOptional()
+  @IsBoolean()
+  skipReachabilityCheck?: boolean;
 }
 
 @InputType('UpdateTrustedIssuerInput', {
@@ -184,6 +193,15 @@ export class UpdateTrustedIssuerInput {
   @IsOptional()
   @IsBoolean()
   emailMatching?: boolean | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'Save even if a changed JWKS URL, userinfo URL or algorithms fail the check made before saving',
+  })
+  @IsOptional()
+  @IsBoolean()
+  skipReachabilityCheck?: boolean | null;
 }
 
 @ArgsType()
