@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import { startBridgekeeper, type RunningBridgekeeper } from '../support/bridgekeeper';
 import { JwksStub } from '../support/jwks-stub';
 import { query } from '../support/postgres';
@@ -8,7 +9,10 @@ import { query } from '../support/postgres';
 // how the invited person will be recognised.
 const CORP_AUD = 'bk-corp';
 const PARTNER_AUD = 'bk-partner';
+const THIRD_AUD = 'bk-third';
 const NPI = 'http://hl7.org/fhir/sid/us-npi';
+const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
 const CREATE_ISSUER = `mutation ($input: CreateTrustedIssuerInput!) {
   createTrustedIssuer(input: $input) { name }
@@ -40,6 +44,7 @@ interface Invited {
 describe('invites and trusted issuers (configuration and runtime)', () => {
   let corp: JwksStub;
   let partner: JwksStub;
+  let third: JwksStub | undefined;
   let bk: RunningBridgekeeper;
   let admin: string;
   let project: string;
@@ -67,7 +72,7 @@ describe('invites and trusted issuers (configuration and runtime)', () => {
 
   afterAll(async () => {
     await bk?.close();
-    await Promise.all([corp?.stop(), partner?.stop()]);
+    await Promise.all([corp?.stop(), partner?.stop(), third?.stop()]);
   });
 
   async function restInvite(body: Record<string, unknown>) {
@@ -265,6 +270,86 @@ describe('invites and trusted issuers (configuration and runtime)', () => {
         [first.body.id],
       );
       expect(row.issuer_name).toBe('partner');
+    });
+
+    it('refuses identifiers that no fhirUser identifier search could match', async () => {
+      const res = await restInvite({
+        ...person('Uma'),
+        email: 'uma@example.com',
+        issuer: 'partner',
+        identifiers: [{ system: NPI, value: 'a|b' }],
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.error_description).toMatch(/cannot contain \|/);
+    });
+
+    it("recognises a verified email through token exchange only from the member's own issuer", async () => {
+      third = await JwksStub.start();
+      const created = await bk.graphql(CREATE_ISSUER, admin, {
+        input: {
+          name: 'third',
+          issuer: third.issuer,
+          jwksUrl: third.jwksUrl,
+          audiences: [THIRD_AUD],
+          emailMatching: true,
+        },
+      });
+      expect(created.body.errors).toBeUndefined();
+      const pat = await restInvite({
+        ...person('Pat'),
+        email: 'pat@example.com',
+        issuer: 'partner',
+      });
+      expect(pat.status).toBe(201);
+      expect(pat.body.recognisedBy.filter((r) => r.method === 'VERIFIED_EMAIL')).toEqual([
+        { method: 'VERIFIED_EMAIL', issuer: 'partner', claim: 'email', value: 'pat@example.com' },
+      ]);
+
+      const client = await bk.graphql(
+        `mutation($input: CreateClientInput!) { createClient(input: $input) { client { clientId } clientSecret } }`,
+        admin,
+        {
+          input: {
+            name: 'email app',
+            grantTypes: ['TOKEN_EXCHANGE'],
+            scopes: ['api'],
+            exchangeIssuers: ['partner', 'third'],
+            subjectResolution: 'EMAIL',
+            projectId: project,
+          },
+        },
+      );
+      expect(client.body.errors).toBeUndefined();
+      const { client: c, clientSecret } = client.body.data!.createClient as {
+        client: { clientId: string };
+        clientSecret: string;
+      };
+      const exchange = async (subjectToken: string) => {
+        const res = await fetch(`${bk.url}/oauth2/token`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            authorization: `Basic ${Buffer.from(`${c.clientId}:${clientSecret}`).toString('base64')}`,
+          },
+          body: new URLSearchParams({
+            grant_type: EXCHANGE,
+            subject_token: subjectToken,
+            subject_token_type: ACCESS_TOKEN_TYPE,
+          }).toString(),
+        });
+        return { status: res.status, body: (await res.json()) as Record<string, string> };
+      };
+      const verified = { email: 'pat@example.com', email_verified: true };
+      const elsewhere = await exchange(
+        await third.token(THIRD_AUD, { sub: 'pat-at-third', ...verified }),
+      );
+      expect(elsewhere.status).toBe(400);
+      expect(elsewhere.body.error).toBe('invalid_grant');
+      const own = await exchange(
+        await partner.token(PARTNER_AUD, { sub: 'pat-at-partner', ...verified }),
+      );
+      expect(own.status).toBe(200);
+      expect(decodeJwt(own.body.access_token)).toMatchObject({ membership: pat.body.id });
     });
   });
 });
