@@ -235,8 +235,9 @@ export class MembershipsService implements ProjectAccess {
   }
 
   /**
-   * The member of a project invited with this email (lower-cased), with the issuer its external id is
-   * bound to: the candidate for email matching (token exchange, SECURITY.md rule 5), decided by the caller.
+   * The member of a project invited with this email (lower-cased), with the issuer it is bound to (by
+   * externalId or by the invite): the candidate for email matching (token exchange, SECURITY.md rule 5),
+   * decided by the caller.
    */
   async invitedByEmail(
     projectId: string,
@@ -280,7 +281,7 @@ export class MembershipsService implements ProjectAccess {
    * Voids every cached resolution (after any membership change, on every node sharing the cache). A new
    * random generation rather than an increment: two concurrent changes can never leave the same value.
    */
-  async changed(): Promise<void> {
+  private async changed(): Promise<void> {
     const generation = randomUUID();
     this.recentGeneration = { value: generation, at: Date.now() };
     await this.cache.set(CacheKeys.membershipGeneration(), generation, 365 * 24 * 3600 * 1000);
