@@ -40,7 +40,8 @@ export class UserinfoController {
   }
 
   @Post()
-  @AcceptsBody('form', 'empty')
+  // The token comes only from the Authorization header: a body, if any, is ignored.
+  @AcceptsBody('form', 'json', 'empty')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   post(@CurrentCaller() principal: Principal): Promise<UserinfoResponse> {

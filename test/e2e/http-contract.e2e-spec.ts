@@ -66,7 +66,7 @@ describe('HTTP contract', () => {
   beforeAll(async () => {
     idp = await OidcIdp.start();
     bk = await startBridgekeeper({
-      issuers: [{ name: 'idp', issuer: idp.issuer, jwks: idp.jwksUrl, audiences: idp.audience }],
+      issuers: [idp.trustedIssuer()],
       admins: ['idp:root'],
     });
     admin = await idp.login('root');
@@ -331,24 +331,28 @@ describe('HTTP contract', () => {
       },
     );
 
-    it('POST /oauth2/userinfo takes a form body or none, and refuses JSON and text', async () => {
-      const none = await send(`${bk.url}/oauth2/userinfo`, undefined, undefined);
-      expect(none.status).toBe(200);
-      const form = await send(`${bk.url}/oauth2/userinfo`, 'application/x-www-form-urlencoded', '');
-      expect(form.status).toBe(200);
+    it('POST /oauth2/userinfo takes a form, a JSON object or no body (all ignored), and refuses text', async () => {
       for (const [type, body] of [
+        [undefined, undefined],
+        ['application/x-www-form-urlencoded', ''],
         ['application/json', '{}'],
-        ['text/plain', 'x'],
       ]) {
-        const res = await send(`${bk.url}/oauth2/userinfo`, type, body);
-        expect(res).toEqual({
-          status: 400,
-          body: {
-            error: 'invalid_request',
-            error_description: 'The body must be application/x-www-form-urlencoded (or none)',
-          },
-        });
+        const ok = await send(`${bk.url}/oauth2/userinfo`, type, body);
+        expect(ok.status).toBe(200);
+        expect(ok.body.subject).toBe('root');
       }
+      const text = await send(`${bk.url}/oauth2/userinfo`, 'text/plain', 'x');
+      expect(text).toEqual({
+        status: 400,
+        body: {
+          error: 'invalid_request',
+          error_description:
+            'The body must be application/x-www-form-urlencoded or application/json (or none)',
+        },
+      });
+      const array = await send(`${bk.url}/oauth2/userinfo`, 'application/json', '[]');
+      expect(array.status).toBe(400);
+      expect(array.body.error_description).toBe('The body must be a JSON object');
     });
 
     it('POST /oauth2/logout takes a JSON object or no body, and refuses forms with 415', async () => {
