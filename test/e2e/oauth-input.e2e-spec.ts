@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startBridgekeeper, type RunningBridgekeeper } from '../support/bridgekeeper';
 import { OidcIdp } from '../support/oidc-provider';
+import { CREATE_CLIENT, clientInput } from '../support/gql-ops';
 
 // Bad input at the OAuth endpoints and in client registration: a clear 4xx with the right body, never a
 // 500, never an echo of what was sent (issue 4, SECURITY.md rules 4 and 14).
@@ -12,7 +13,7 @@ describe('OAuth provider input handling', () => {
   beforeAll(async () => {
     idp = await OidcIdp.start();
     bk = await startBridgekeeper({
-      issuers: [{ name: 'idp', issuer: idp.issuer, jwks: idp.jwksUrl, audiences: idp.audience }],
+      issuers: [idp.trustedIssuer()],
       admins: ['idp:root'],
     });
     adminToken = await idp.login('root');
@@ -23,12 +24,9 @@ describe('OAuth provider input handling', () => {
     await idp?.stop();
   });
 
+  /** The raw answer: these tests are about the refusals. */
   const createClient = (input: Record<string, unknown>) =>
-    bk.graphql(
-      'mutation($input: CreateClientInput!) { createClient(input: $input) { client { id } clientSecret } }',
-      adminToken,
-      { input: { name: 'svc', grantTypes: ['CLIENT_CREDENTIALS'], scopes: ['api'], ...input } },
-    );
+    bk.graphql(CREATE_CLIENT, adminToken, clientInput(input));
 
   it.each([
     ['no grant type', { grantTypes: [] }],
