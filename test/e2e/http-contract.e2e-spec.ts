@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest, Agent } from 'node:http';
 import { connect } from 'node:net';
-import { startBridgekeeper, type RunningBridgekeeper } from '../support/bridgekeeper';
-import { OidcIdp } from '../support/oidc-provider';
+import type { RunningBridgekeeper } from '../support/bridgekeeper';
+import { type IdpAndNode, startIdpAndNode } from '../support/idp-node';
 
 const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 /** Over Node's 16 KiB limit for the request head. */
@@ -59,23 +59,16 @@ function rawExchange(url: string, bytes: string): Promise<RawExchange> {
 // limit, malformed HTTP) and for bodies a route does not take: the one error format, a request id, never
 // cached, never a 500, and no keep-alive client ever loses a request to a connection we closed.
 describe('HTTP contract', () => {
-  let idp: OidcIdp;
+  let env: IdpAndNode;
   let bk: RunningBridgekeeper;
   let admin: string;
 
   beforeAll(async () => {
-    idp = await OidcIdp.start();
-    bk = await startBridgekeeper({
-      issuers: [idp.trustedIssuer()],
-      admins: ['idp:root'],
-    });
-    admin = await idp.login('root');
+    env = await startIdpAndNode();
+    ({ bk, adminToken: admin } = env);
   });
 
-  afterAll(async () => {
-    await bk?.close();
-    await idp?.stop();
-  });
+  afterAll(() => env?.close());
 
   describe('requests Node refuses before routing', () => {
     it('answers a header over the limit with 431 in the error format, a request id, no-store, and closes the connection', async () => {

@@ -106,25 +106,16 @@ export interface ActorState {
 
 const ACTOR_STATE = 'id status roles';
 
-export function disableActor(node: GqlNode, token: string, id: string): Promise<ActorState> {
-  return gqlField(
-    node,
-    token,
-    'disableActor',
-    `mutation($id: ID!) { disableActor(id: $id) { ${ACTOR_STATE} } }`,
-    { id },
-  );
-}
+/** `disableActor` or `enableActor`: the same shape, one field name apart. */
+const actorSwitch =
+  (field: 'disableActor' | 'enableActor') =>
+  (node: GqlNode, token: string, id: string): Promise<ActorState> =>
+    gqlField(node, token, field, `mutation($id: ID!) { ${field}(id: $id) { ${ACTOR_STATE} } }`, {
+      id,
+    });
 
-export function enableActor(node: GqlNode, token: string, id: string): Promise<ActorState> {
-  return gqlField(
-    node,
-    token,
-    'enableActor',
-    `mutation($id: ID!) { enableActor(id: $id) { ${ACTOR_STATE} } }`,
-    { id },
-  );
-}
+export const disableActor = actorSwitch('disableActor');
+export const enableActor = actorSwitch('enableActor');
 
 export function setActorRoles(
   node: GqlNode,
