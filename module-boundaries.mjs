@@ -40,6 +40,8 @@ export const ALLOWED = {
     'revocation',
     'signing-keys',
   ],
+  // `GET /`: a public index of the service's URLs.
+  root: ['common', 'config'],
   // Health reports on infrastructure and on the trusted issuers' key sets; nothing imports it.
   health: [...INFRA, 'issuers'],
   // The GraphQL server: per-request context (identity) and DataLoaders over the domain modules.
