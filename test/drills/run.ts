@@ -1,4 +1,6 @@
-import { Cluster } from './cluster';
+import { cpus } from 'node:os';
+import { AUDIENCE, Cluster } from './cluster';
+import { describeLoad, startLoad } from './load';
 import { ALL_DRILLS, type DrillOptions, type DrillReport } from './drills';
 
 // npm run drills [-- --quick] [-- --only redis,postgres,jwks,restart,kill]
@@ -27,6 +29,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const log = (line: string) => process.stdout.write(`${line}\n`);
+  if (args.includes('--sizing')) return sizing(log);
   const options: DrillOptions = { loadSeconds: quick ? 6 : 30, quick, log };
   log(`fault drills (${quick ? 'quick' : 'full'}): ${only.join(', ')}`);
   const cluster = await Cluster.start(log);
@@ -52,6 +55,31 @@ async function main(): Promise<number> {
   log('\n== summary');
   for (const r of reports) log(`  ${r.broken.length === 0 ? 'PASS' : 'FAIL'}  ${r.name}`);
   return reports.every((r) => r.broken.length === 0) ? 0 : 1;
+}
+
+/**
+ * npm run drills -- --sizing: warm validations (GET /oauth2/userinfo, one cached token) for 15 s
+ * against one node directly, then through the balancer to three nodes; what the sizing table is from.
+ */
+async function sizing(log: (line: string) => void): Promise<number> {
+  const cluster = await Cluster.start(log);
+  try {
+    const token = await cluster.idp.token(AUDIENCE, { sub: 'sizing' });
+    for (const [what, url] of [
+      ['one node, direct', cluster.nodes[0].url],
+      ['three nodes behind HAProxy', cluster.url],
+    ] as const) {
+      await startLoad({ url, token, seconds: 3, connections: 50 }).done;
+      const r = await startLoad({ url, token, seconds: 15, connections: 50 }).done;
+      log(`${what}: ${describeLoad(r)}`);
+    }
+    log(
+      `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, load generator on the same machine`,
+    );
+    return 0;
+  } finally {
+    await cluster.stop();
+  }
 }
 
 main().then(
