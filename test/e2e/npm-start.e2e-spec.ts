@@ -118,6 +118,13 @@ describe('npm start', () => {
       const started = await npmStart(dataDir, port);
       groups.push(started.npm.pid!);
       expect(await portOpen(port)).toBe(true);
+      // One start-up line says what the node is doing, and the missing issuer is pointed out.
+      expect(started.output()).toMatch(
+        new RegExp(
+          `Bridgekeeper is listening on http://127\\.0\\.0\\.1:${port} \\(public URL http://127\\.0\\.0\\.1:${port}\\); database: embedded PostgreSQL, data in ${dataDir}/postgres; cache: in-process`,
+        ),
+      );
+      expect(started.output()).toContain('no trusted issuer: every token is refused');
       // The tree under npm: the server (node) and PostgreSQL with its workers.
       const names = started.tree.map((p) => {
         try {
