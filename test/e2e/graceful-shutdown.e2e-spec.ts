@@ -68,10 +68,15 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms: n
 describe('graceful shutdown (child process node)', () => {
   let idp: UserinfoStub;
   let node: NodeProcess | undefined;
+  // Both nodes start together (a child process takes seconds to compile and start): one per test.
+  let starting: Promise<NodeProcess>[] = [];
 
   beforeAll(async () => {
     idp = await UserinfoStub.start();
-  });
+    starting = [start(10), start(1)];
+    // Both are stopped in afterAll, also when a test failed before taking its node.
+    await Promise.allSettled(starting);
+  }, 180_000);
   let afterThis = () => {};
   afterEach(async () => {
     afterThis();
@@ -79,6 +84,8 @@ describe('graceful shutdown (child process node)', () => {
     node = undefined;
   });
   afterAll(async () => {
+    const nodes = await Promise.allSettled(starting);
+    for (const n of nodes) if (n.status === 'fulfilled') await n.value.stop(2000);
     await idp.stop();
   });
 
@@ -90,7 +97,7 @@ describe('graceful shutdown (child process node)', () => {
     });
 
   it('SIGTERM: ready 503 at once, new connections refused, requests in flight answered, exit 0', async () => {
-    node = await start(10);
+    node = await starting[0];
     const slow = ['slow-1', 'slow-2', 'slow-3'];
     for (const t of slow) idp.answers.set(t, { status: 200, body: { sub: t }, delayMs: 3000 });
     idp.answers.set('fast', { status: 200, body: { sub: 'fast' } });
@@ -156,7 +163,7 @@ describe('graceful shutdown (child process node)', () => {
   });
 
   it('a request slower than the grace period is cut at the bound and the node still exits 0', async () => {
-    node = await start(1);
+    node = await starting[1];
     idp.answers.set('very-slow', { status: 200, body: { sub: 'x' }, delayMs: 12_000 });
     const inFlight = get(node.url, '/oauth2/userinfo', 'very-slow');
     await until(
