@@ -144,6 +144,7 @@ export function loadConfig(sources: ConfigSources): AppConfig {
   const config: AppConfig = {
     mode,
     http: { host, port },
+    shutdown: { graceSeconds: r.intSetting('shutdown.grace.seconds') },
     publicUrl,
     dataDir: resolve(sources.cwd, r.setting('data.dir')),
     database: {

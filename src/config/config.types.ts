@@ -82,6 +82,8 @@ export interface OauthConfig {
 export interface AppConfig {
   mode: Mode;
   http: { host: string; port: number };
+  /** SIGTERM: seconds for requests in flight to finish before busy connections are closed. */
+  shutdown: { graceSeconds: number };
   publicUrl: string;
   dataDir: string;
   database: {
