@@ -9,6 +9,7 @@ import { type Child, cleanEnv, freePort, start, tempDir, waitUntil } from './pro
 
 const ROOT = join(__dirname, '..', '..');
 export const MAIN_JS = join(ROOT, 'dist', 'main.js');
+export const PROFILE_HOOK = join(ROOT, 'bench', 'servers', 'cpu-profile-hook.js');
 /** The bench issuer's subject that is a Bridgekeeper admin (it registers the OAuth clients). */
 export const BENCH_ADMIN = 'bench-admin';
 
@@ -26,9 +27,16 @@ export interface Bridgekeeper {
 export async function startBridgekeeper(
   name: string,
   issuer: LocalIssuer,
-  redisUrl?: string,
-  userinfoIdp?: { issuer: string; url: string },
+  options: {
+    redisUrl?: string;
+    userinfoIdp?: { issuer: string; url: string };
+    /** Preloaded with bench/servers/cpu-profile-hook.js writing profiles there (SIGUSR2 on/off). */
+    profileDir?: string;
+    /** Extra BRIDGEKEEPER_* settings. */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<Bridgekeeper> {
+  const { redisUrl, userinfoIdp, profileDir } = options;
   if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} not found: run \`npx nest build\` first`);
   const port = await freePort();
   const dataDir = tempDir('bk-bench-');
@@ -44,7 +52,9 @@ export async function startBridgekeeper(
     BRIDGEKEEPER_HTTP_HOST: '127.0.0.1',
     BRIDGEKEEPER_HTTP_PORT: String(port),
     BRIDGEKEEPER_DATA_DIR: dataDir,
-    BRIDGEKEEPER_LOG_LEVEL: 'warn',
+    // As deployed: info, one access-log line per request. The log goes to a file (stdout redirected),
+    // not through a pipe into the benchmark process, which shares the load core with wrk.
+    BRIDGEKEEPER_LOG_LEVEL: 'info',
     BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUERS: userinfoIdp ? 'bench,ui' : 'bench',
     ...(userinfoIdp
       ? {
@@ -58,9 +68,16 @@ export async function startBridgekeeper(
     BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_BENCH_JWKS: issuer.jwksUrl,
     BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_BENCH_AUDIENCES: AUDIENCE,
     ...(redisUrl ? { BRIDGEKEEPER_REDIS_URL: redisUrl } : {}),
+    ...(profileDir ? { BENCH_PROFILE_DIR: profileDir } : {}),
+    ...options.env,
   });
   // cwd: the data dir, so that no bridgekeeper.properties of the checkout is picked up.
-  const child = start(name, process.execPath, [MAIN_JS], { env, cwd: dataDir });
+  const args = profileDir ? ['-r', PROFILE_HOOK, MAIN_JS] : [MAIN_JS];
+  const child = start(name, process.execPath, args, {
+    env,
+    cwd: dataDir,
+    stdoutFile: join(dataDir, 'bridgekeeper.log'),
+  });
   await waitUntil(child, 'GET /health/ready answered 200', async () => {
     const res = await fetch(`${url}/health/ready`);
     await res.arrayBuffer();

@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+
+// Summarises a V8 .cpuprofile: self time per function and per package (node_modules package, a
+// Bridgekeeper module under dist/src, Node core, V8 builtins, GC), in % of the profiled busy time.
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export function packageOf(frame: CallFrame): string {
+  const { url, functionName } = frame;
+  if (!url) {
+    if (functionName === '(garbage collector)') return '(gc)';
+    if (functionName === '(idle)' || functionName === '(program)') return functionName;
+    return '(v8 builtins / native)';
+  }
+  if (url.startsWith('node:')) return 'node core';
+  const nm = url.lastIndexOf('/node_modules/');
+  if (nm >= 0) {
+    const parts = url.slice(nm + '/node_modules/'.length).split('/');
+    return parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+  }
+  const src = /\/dist\/src\/([^/]+)/.exec(url) ?? /\/src\/([^/]+)/.exec(url);
+  if (src) return `bridgekeeper ${src[1].replace(/\.js$/, '')}`;
+  return url.replace(/^.*\//, '');
+}
+
+export interface ProfileSummary {
+  /** Busy (non-idle) ms profiled. */
+  busyMs: number;
+  packages: { name: string; percent: number }[];
+  functions: { name: string; pkg: string; percent: number }[];
+}
+
+export function summarizeProfile(file: string, top = 25): ProfileSummary {
+  const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  // Samples taken inside the profile hook itself (starting and stopping the profiler) are not the
+  // server's work: drop every node under it.
+  const hook = new Set<number>();
+  const mark = (n: ProfileNode, inHook: boolean) => {
+    const h = inHook || n.callFrame.url.includes('cpu-profile-hook');
+    if (h) hook.add(n.id);
+    for (const c of n.children ?? []) mark(byId.get(c)!, h);
+  };
+  mark(p.nodes[0], false);
+  const self = new Map<number, number>();
+  for (let i = 0; i < p.samples.length; i++)
+    self.set(p.samples[i], (self.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0));
+  const pkgs = new Map<string, number>();
+  const fns = new Map<string, { pkg: string; us: number }>();
+  let busy = 0;
+  for (const [id, us] of self) {
+    if (hook.has(id)) continue;
+    const frame = byId.get(id)!.callFrame;
+    const pkg = packageOf(frame);
+    if (pkg === '(idle)') continue;
+    busy += us;
+    pkgs.set(pkg, (pkgs.get(pkg) ?? 0) + us);
+    const file = frame.url.replace(/^.*\/(node_modules|dist)\//, '');
+    const key = `${frame.functionName || '(anonymous)'} ${file}:${frame.lineNumber + 1}`;
+    const f = fns.get(key) ?? { pkg, us: 0 };
+    f.us += us;
+    fns.set(key, f);
+  }
+  const pct = (us: number) => (busy > 0 ? (us / busy) * 100 : 0);
+  return {
+    busyMs: busy / 1000,
+    packages: [...pkgs]
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, us]) => ({ name, percent: pct(us) })),
+    functions: [...fns]
+      .sort((a, b) => b[1].us - a[1].us)
+      .slice(0, top)
+      .map(([name, f]) => ({ name, pkg: f.pkg, percent: pct(f.us) })),
+  };
+}
+
+export function formatProfile(title: string, s: ProfileSummary, topPackages = 15): string {
+  const lines = [
+    `### ${title}`,
+    '',
+    `busy ${Math.round(s.busyMs)} ms profiled`,
+    '',
+    '| package | self % |',
+    '|---|---:|',
+    ...s.packages.slice(0, topPackages).map((p) => `| ${p.name} | ${p.percent.toFixed(1)} |`),
+    '',
+    '| function | package | self % |',
+    '|---|---|---:|',
+    ...s.functions.map(
+      (f) => `| \`${f.name.replace(/\|/g, '\\|')}\` | ${f.pkg} | ${f.percent.toFixed(1)} |`,
+    ),
+    '',
+  ];
+  return lines.join('\n');
+}
