@@ -45,7 +45,7 @@ const WARMUP_SECONDS = num('BENCH_WARMUP_SECONDS', 3, 1);
 const PROFILE_SECONDS = num('BENCH_PROFILE_SECONDS', 5, 3);
 /** First logins: a slice this long, with enough never-seen tokens for this many actors per second. */
 const FIRST_LOGIN_SECONDS = num('BENCH_FIRST_LOGIN_SECONDS', 3, 2);
-const FIRST_LOGIN_MAX_RATE = Number(process.env.BENCH_FIRST_LOGIN_MAX_RATE ?? 6000);
+const FIRST_LOGIN_MAX_RATE = num('BENCH_FIRST_LOGIN_MAX_RATE', 6000, 5000);
 const DISTINCT_TOKENS = 1000;
 /** More than this share of failed answers makes the run fail: a benchmark of 401s is worthless. */
 const MAX_FAILED_SHARE = 0.01;
@@ -207,9 +207,7 @@ class Bench {
     const opaque = `opaque-${variant}-${Date.now()}`;
     const cached = userinfo(bearer(opaque));
     await probe(cached, isUserinfo);
-    add(
-      fixedScenario({ variant, name: '5 userinfo issuer, cached token', spec: cached, mainPid }),
-    );
+    add(fixedScenario({ variant, name: '5 userinfo issuer, cached token', spec: cached, mainPid }));
     this.opaqueTokens.set(variant, opaque);
 
     // 7-8. Bridgekeeper as an OAuth provider (issue 4).
@@ -218,6 +216,28 @@ class Bench {
   }
 
   readonly opaqueTokens = new Map<string, string>();
+  private firstLoginTokens?: Promise<string[][]>;
+
+  /**
+   * The first-login tokens of every slice (warm-up and rounds), signed once: every variant has its own
+   * database, so the same subjects are new to each.
+   */
+  private firstLoginBatches(perSlice: number): Promise<string[][]> {
+    this.firstLoginTokens ??= (async () => {
+      const slices = PROFILE ? 2 : ROUNDS + 1; // + warm-up
+      process.stdout.write(`  signing ${perSlice * slices} first-login tokens… `);
+      const t0 = performance.now();
+      const stamp = Date.now();
+      const batches: string[][] = [];
+      for (let r = 0; r < slices; r++) {
+        const subjects = Array.from({ length: perSlice }, (_, i) => `first-${stamp}-${r}-${i}`);
+        batches.push(await signAll(this.issuer, subjects));
+      }
+      process.stdout.write(`${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+      return batches;
+    })();
+    return this.firstLoginTokens;
+  }
 
   private async firstLoginScenario(
     variant: string,
@@ -225,18 +245,7 @@ class Bench {
     serverPids: number[],
   ): Promise<Scenario> {
     const perSlice = FIRST_LOGIN_SECONDS * FIRST_LOGIN_MAX_RATE;
-    const slices = PROFILE ? 2 : ROUNDS + 1; // + warm-up
-    process.stdout.write(`  ${variant}: signing ${perSlice * slices} first-login tokens… `);
-    const t0 = performance.now();
-    const batches: string[][] = [];
-    for (let r = 0; r < slices; r++) {
-      const subjects = Array.from(
-        { length: perSlice },
-        (_, i) => `first-${variant}-${Date.now()}-${r}-${i}`,
-      );
-      batches.push(await signAll(this.issuer, subjects));
-    }
-    process.stdout.write(`${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    const batches = await this.firstLoginBatches(perSlice);
     const specs = batches.map((b) => {
       const spec: LoadSpec = {
         url: bk.url,
@@ -341,7 +350,8 @@ class Bench {
         const list = this.slices.get(s) ?? [];
         list.push(slice);
         this.slices.set(s, list);
-        const rate = slice.created !== undefined ? slice.created / slice.run.seconds : slice.run.rps;
+        const rate =
+          slice.created !== undefined ? slice.created / slice.run.seconds : slice.run.rps;
         console.log(
           `  ${s.variant} / ${s.name}: ${Math.round(rate)}${slice.created !== undefined ? ' actors' : ''}/s ` +
             `(ceiling ${Math.round(slice.ceiling.rps)}/s, ${(slice.run.rps / slice.ceiling.rps).toFixed(2)}×, ` +
@@ -606,7 +616,14 @@ async function main(): Promise<number> {
   });
   bench.scenarios.push(bare);
 
-  const variants = [{ name: 'embedded', redis: false }];
+  const variants: { name: string; redis: boolean; mainJs?: string }[] = [
+    { name: 'embedded', redis: false },
+  ];
+  // BENCH_COMPARE=<another build's main.js>: that build too, as variant "compare", in the same rounds
+  // (before/after numbers against the same ceilings).
+  if (process.env.BENCH_COMPARE) {
+    variants.unshift({ name: 'compare', redis: false, mainJs: process.env.BENCH_COMPARE });
+  }
   if (REDIS) {
     if (hasRedis()) variants.push({ name: 'redis', redis: true });
     else console.warn('redis-server not found: skipping the "redis" variant');
@@ -620,6 +637,7 @@ async function main(): Promise<number> {
       redisUrl: redis?.url,
       userinfoIdp,
       profileDir: dir,
+      mainJs: v.mainJs,
     });
     const serverPids = [bk.child.pid, ...(redis ? [redis.child.pid] : [])];
     running.push({ name: v.name, bk, children: [bk.child, ...(redis ? [redis.child] : [])], dir });
@@ -651,7 +669,10 @@ async function main(): Promise<number> {
   mkdirSync(dir, { recursive: true });
   if (PROFILE) {
     const file = join(dir, `${stamp}-profile.md`);
-    writeFileSync(file, `# CPU profiles, ${started.toISOString()}, ${gitRevision()}\n\n${bench.profiles.join('\n')}`);
+    writeFileSync(
+      file,
+      `# CPU profiles, ${started.toISOString()}, ${gitRevision()}\n\n${bench.profiles.join('\n')}`,
+    );
     console.log(`profile summaries written to ${file} (raw profiles in ${profileRoot})`);
     await userinfoIdp.stop();
     await cleanup();

@@ -1,7 +1,14 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cpuSecondsOf, LOAD_CORE, machineBusySeconds, pinned, tempDir, treeCpuSeconds } from './processes';
+import {
+  cpuSecondsOf,
+  LOAD_CORE,
+  machineBusySeconds,
+  pinned,
+  tempDir,
+  treeCpuSeconds,
+} from './processes';
 
 // Load comes from `wrk` (C, epoll: it saturates a bare node:http server on one core, which autocannon
 // in a Node process does not), pinned to the load core, one thread, CONNECTIONS keep-alive connections.

@@ -74,9 +74,7 @@ export function formatTable(rows: Row[]): string {
   const body = rows.map((r) => [
     r.variant,
     r.scenario,
-    r.actorsPerSecond !== undefined
-      ? `${fixed(r.actorsPerSecond)} actors/s`
-      : fixed(r.rps),
+    r.actorsPerSecond !== undefined ? `${fixed(r.actorsPerSecond)} actors/s` : fixed(r.rps),
     fixed(r.ratio, 2),
     r.ratios.map((x) => fixed(x, 2)).join(' '),
     fixed(r.cpuUs),

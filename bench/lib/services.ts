@@ -8,7 +8,8 @@ import { AUDIENCE, type LocalIssuer } from './issuer';
 import { type Child, cleanEnv, freePort, start, tempDir, waitUntil } from './processes';
 
 const ROOT = join(__dirname, '..', '..');
-export const MAIN_JS = join(ROOT, 'dist', 'main.js');
+/** The built server; BENCH_MAIN_JS measures another build (e.g. a copy of dist from before a change). */
+export const MAIN_JS = process.env.BENCH_MAIN_JS ?? join(ROOT, 'dist', 'main.js');
 export const PROFILE_HOOK = join(ROOT, 'bench', 'servers', 'cpu-profile-hook.js');
 /** The bench issuer's subject that is a Bridgekeeper admin (it registers the OAuth clients). */
 export const BENCH_ADMIN = 'bench-admin';
@@ -34,10 +35,13 @@ export async function startBridgekeeper(
     profileDir?: string;
     /** Extra BRIDGEKEEPER_* settings. */
     env?: Record<string, string>;
+    /** Another build's main.js (default MAIN_JS). */
+    mainJs?: string;
   } = {},
 ): Promise<Bridgekeeper> {
   const { redisUrl, userinfoIdp, profileDir } = options;
-  if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} not found: run \`npx nest build\` first`);
+  const mainJs = options.mainJs ?? MAIN_JS;
+  if (!existsSync(mainJs)) throw new Error(`${mainJs} not found: run \`npx nest build\` first`);
   const port = await freePort();
   const dataDir = tempDir('bk-bench-');
   const url = `http://127.0.0.1:${port}`;
@@ -72,7 +76,7 @@ export async function startBridgekeeper(
     ...options.env,
   });
   // cwd: the data dir, so that no bridgekeeper.properties of the checkout is picked up.
-  const args = profileDir ? ['-r', PROFILE_HOOK, MAIN_JS] : [MAIN_JS];
+  const args = profileDir ? ['-r', PROFILE_HOOK, mainJs] : [mainJs];
   const child = start(name, process.execPath, args, {
     env,
     cwd: dataDir,

@@ -75,6 +75,7 @@ const GLOBAL_KEYS = [
   'redis.key.prefix',
   'redis.command.timeout.ms',
   'log.level',
+  'log.access',
   'graphql.max.depth',
   'graphql.max.complexity',
   'cache.memory.max.entries',
@@ -200,6 +201,7 @@ export function loadConfig(sources: ConfigSources): AppConfig {
         ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
         'info',
       ),
+      access: r.accessLog('bridgekeeper.log.access'),
     },
     graphql: {
       maxDepth: r.int('bridgekeeper.graphql.max.depth', 10, 2, 100),
@@ -592,6 +594,17 @@ class Reader {
     if ((allowed as readonly string[]).includes(v)) return v as T;
     this.fail(key, `must be one of ${allowed.join(', ')}`);
     return def;
+  }
+
+  /** `all` (default), `errors` (status >= 400 only) or `sample:N` (errors, and 1 in N of the rest). */
+  accessLog(key: string): AppConfig['log']['access'] {
+    const v = this.get(key)?.toLowerCase() ?? 'all';
+    if (v === 'all') return { sampleEvery: 1 };
+    if (v === 'errors') return { sampleEvery: 0 };
+    const n = /^sample:(\d{1,7})$/.exec(v);
+    if (n && Number(n[1]) >= 1) return { sampleEvery: Number(n[1]) };
+    this.fail(key, 'must be all, errors or sample:N (N from 1 to 9999999)');
+    return { sampleEvery: 1 };
   }
 
   url(key: string, def: string): string {

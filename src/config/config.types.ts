@@ -92,7 +92,14 @@ export interface AppConfig {
     statementTimeoutMs: number;
   };
   redis: { url?: string; keyPrefix: string; commandTimeoutMs: number };
-  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  log: {
+    level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+    /**
+     * The per-request access log line (`request`, at info): every request (1), errors only (0: status
+     * >= 400), or errors and 1 in N of the others. Security events are separate lines, always logged.
+     */
+    access: { sampleEvery: number };
+  };
   graphql: { maxDepth: number; maxComplexity: number };
   cache: { memoryMaxEntries: number };
   outbound: { timeoutMs: number; maxResponseBytes: number; allowLinkLocal: boolean };

@@ -15,37 +15,86 @@ import {
  * see below, so the maps stay small).
  */
 class Children<T extends string, C> {
-  private readonly byKey = new Map<string, C>();
+  /** One Map level per label, in the metric's label order; the last level holds the children. */
+  private readonly root = new Map<unknown, unknown>();
 
   constructor(
     private readonly names: readonly T[],
     private readonly make: (labels: LabelValues<T>) => C,
   ) {}
 
-  /** The child for these label values, made once; keyed in the metric's own label order. */
+  /** The child for these label values, made once (no key string built per call). */
   of(labels: LabelValues<T>): C {
-    let key = '';
-    for (const n of this.names) key += `${String(labels[n])}\u0000`;
-    let child = this.byKey.get(key);
-    if (!child) {
+    const last = this.names.length - 1;
+    let level = this.root;
+    for (let i = 0; i < last; i++) {
+      const v = labels[this.names[i]];
+      let next = level.get(v) as Map<unknown, unknown> | undefined;
+      if (!next) level.set(v, (next = new Map()));
+      level = next;
+    }
+    const v = labels[this.names[last]];
+    let child = level.get(v) as C | undefined;
+    if (child === undefined) {
       child = this.make(labels);
-      this.byKey.set(key, child);
+      level.set(v, child);
     }
     return child;
   }
 }
 
+/**
+ * One labelled series of a counter. prom-client's `labels(...).inc()` still hashes the label object on
+ * every call, so increments are added here, a plain number, and moved into prom-client when the
+ * registry is read (`/metrics`): what a scrape sees is exact, and a request costs one addition.
+ */
+class CounterCell<T extends string> {
+  pending = 0;
+  /** Set until the series exists in prom-client (so an `inc(0)` still creates it, as before). */
+  fresh = true;
+
+  constructor(readonly labels: LabelValues<T>) {}
+
+  inc(value = 1): void {
+    this.pending += value;
+  }
+}
+
 class LabelledCounter<T extends string> {
   readonly metric: Counter<T>;
-  private readonly children: Children<T, { inc(value?: number): void }>;
+  private readonly children: Children<T, CounterCell<T>>;
 
   constructor(config: CounterConfiguration<T> & { labelNames: readonly T[] }) {
-    this.metric = new Counter(config);
-    this.children = new Children(config.labelNames, (l) => this.metric.labels(l));
+    const cells: CounterCell<T>[] = [];
+    this.metric = new Counter<T>({
+      ...config,
+      collect(this: Counter<T>) {
+        for (const cell of cells) {
+          if (cell.pending === 0 && !cell.fresh) continue;
+          const value = cell.pending;
+          cell.pending = 0;
+          cell.fresh = false;
+          this.inc(cell.labels, value);
+        }
+      },
+    });
+    this.children = new Children(config.labelNames, (labels) => {
+      const cell = new CounterCell<T>({ ...labels });
+      cells.push(cell);
+      return cell;
+    });
   }
 
   inc(labels: LabelValues<T>, value?: number): void {
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
+      throw new TypeError(`counter increment must be a finite number >= 0, not ${value}`);
+    }
     this.children.of(labels).inc(value);
+  }
+
+  /** The cell of these label values (for a caller that keeps it, e.g. per route and status). */
+  cell(labels: LabelValues<T>): { inc(value?: number): void } {
+    return this.children.of(labels);
   }
 }
 
@@ -61,6 +110,12 @@ class LabelledHistogram<T extends string> {
   observe(labels: LabelValues<T>, value: number): void {
     this.children.of(labels).observe(value);
   }
+}
+
+/** The pre-bound children of one (route, method, status): what one finished request updates. */
+interface HttpChildren {
+  requests: { inc(value?: number): void };
+  duration: { observe(value: number): void };
 }
 
 const counter = <T extends string>(c: CounterConfiguration<T> & { labelNames: readonly T[] }) =>
@@ -133,6 +188,31 @@ export class MetricsService {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+
+  /** route → method → status → children, made on first use (routes and methods are closed sets). */
+  private readonly httpChildren = new Map<string, Map<string, Map<number, HttpChildren>>>();
+
+  /**
+   * One finished HTTP request: counted by method, route and status, timed by route. The children are
+   * bound once per combination, so a request costs three Map lookups and no label hashing or string
+   * building. `route` is the route pattern (never the URL: no ids, no query string) or `unmatched`.
+   */
+  recordHttp(method: string, route: string, status: number, seconds: number): void {
+    let byMethod = this.httpChildren.get(route);
+    if (!byMethod) this.httpChildren.set(route, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (!byStatus) byMethod.set(method, (byStatus = new Map()));
+    let children = byStatus.get(status);
+    if (!children) {
+      children = {
+        requests: this.httpRequests.cell({ method, route, status: String(status) }),
+        duration: this.httpDuration.metric.labels({ route }),
+      };
+      byStatus.set(status, children);
+    }
+    children.requests.inc();
+    children.duration.observe(seconds);
+  }
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'bridgekeeper_' });
