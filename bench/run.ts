@@ -108,7 +108,9 @@ class Bench {
   readonly scenarios: Scenario[] = [];
   readonly slices = new Map<Scenario, Slice[]>();
   readonly ceilingRuns: LoadRun[] = [];
-  readonly rss: Record<string, { idle: number; afterRounds: number[] }> = {};
+  readonly rss: Record<string, { started: number; idle: number; afterRounds: number[] }> = {};
+  /** RSS right after each server started (before any request), MiB. */
+  readonly startedRss: Record<string, number> = {};
   readonly profiles: string[] = [];
   private readonly profileCount = new Map<number, number>();
   private readonly ceilingScript: string;
@@ -339,7 +341,11 @@ class Bench {
   /** ROUNDS rounds; in each, every scenario right after a ceiling slice. */
   async rounds(servers: Record<string, number>): Promise<void> {
     for (const [name, pid] of Object.entries(servers))
-      this.rss[name] = { idle: rssMiB(pid), afterRounds: [] };
+      this.rss[name] = {
+        started: this.startedRss[name] ?? NaN,
+        idle: rssMiB(pid),
+        afterRounds: [],
+      };
     process.stdout.write('warm-up…\n');
     await this.ceilingSlice(WARMUP_SECONDS);
     for (const s of this.scenarios) await this.warmUp(s);
@@ -608,13 +614,29 @@ async function main(): Promise<number> {
   );
   const userinfoIdp = await startUserinfoIdp();
   const bench = new Bench(ceiling, issuer, userinfoIdp);
+  bench.startedRss['node:http ceiling'] = rssMiB(ceilingServer.child.pid);
+  bench.startedRss['bare NestJS'] = rssMiB(bareNest.child.pid);
   const bare = fixedScenario({
     variant: 'bare',
     name: 'NestJS on Fastify, no auth',
     spec: { url: bareNest.url, path: '/', serverPids: [bareNest.child.pid] },
     mainPid: bareNest.child.pid,
   });
-  bench.scenarios.push(bare);
+  const bareGraphql = fixedScenario({
+    variant: 'bare',
+    name: 'NestJS + Apollo { me { id } }, no auth',
+    spec: {
+      url: bareNest.url,
+      method: 'POST',
+      path: '/graphql',
+      headers: { 'content-type': 'application/json' },
+      body: GRAPHQL_ME,
+      serverPids: [bareNest.child.pid],
+    },
+    mainPid: bareNest.child.pid,
+  });
+  await probe(bareGraphql.next().spec, isGraphqlMe);
+  bench.scenarios.push(bare, bareGraphql);
 
   const variants: { name: string; redis: boolean; mainJs?: string }[] = [
     { name: 'embedded', redis: false },
@@ -639,6 +661,7 @@ async function main(): Promise<number> {
       profileDir: dir,
       mainJs: v.mainJs,
     });
+    bench.startedRss[`Bridgekeeper (${v.name})`] = rssMiB(bk.child.pid);
     const serverPids = [bk.child.pid, ...(redis ? [redis.child.pid] : [])];
     running.push({ name: v.name, bk, children: [bk.child, ...(redis ? [redis.child] : [])], dir });
     await bench.prepare(v.name, bk, serverPids);
@@ -649,6 +672,7 @@ async function main(): Promise<number> {
     await bench.ceilingSlice(WARMUP_SECONDS);
     for (const s of bench.scenarios) await bench.warmUp(s);
     await bench.profile(bare, nestProfile!, bareNest.child.pid);
+    await bench.profile(bareGraphql, nestProfile!, bareNest.child.pid);
     for (const r of running)
       for (const s of bench.scenarios.filter((x) => x.variant === r.name))
         await bench.profile(s, r.dir!, r.bk.child.pid);
@@ -685,10 +709,12 @@ async function main(): Promise<number> {
   const rss = Object.entries(bench.rss)
     .map(
       ([name, r]) =>
-        `| ${name} | ${fixed(r.idle)} | ${r.afterRounds.map((x) => fixed(x)).join(' / ')} |`,
+        `| ${name} | ${fixed(r.started)} | ${fixed(r.idle)} | ${r.afterRounds.map((x) => fixed(x)).join(' / ')} |`,
     )
     .join('\n');
-  const rssTable = `| server | RSS idle MiB | RSS after each round MiB |\n|---|---:|---:|\n${rss}`;
+  const rssTable =
+    '| server | RSS started MiB | RSS idle, prepared MiB | RSS after each round MiB |\n' +
+    `|---|---:|---:|---:|\n${rss}`;
   const loadEnd = loadavg().map((l) => l.toFixed(2));
   const notes = rows.filter((r) => r.note).map((r) => `- ${r.variant} / ${r.scenario}: ${r.note}`);
   const header =
