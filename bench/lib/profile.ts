@@ -32,7 +32,8 @@ export function packageOf(frame: CallFrame): string {
     const parts = url.slice(nm + '/node_modules/'.length).split('/');
     return parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
   }
-  const src = /\/dist\/src\/([^/]+)/.exec(url) ?? /\/src\/([^/]+)/.exec(url);
+  // The built service (dist/<module>/…, or a copy such as bench/results/dist-before) or its sources.
+  const src = /\/(?:dist[^/]*|src)\/([^/]+)/.exec(url);
   if (src) return `bridgekeeper ${src[1].replace(/\.js$/, '')}`;
   return url.replace(/^.*\//, '');
 }
