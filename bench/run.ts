@@ -13,7 +13,7 @@ import {
   runWithCleanup,
   stop,
 } from './lib/processes';
-import { formatProfile, summarizeProfile } from './lib/profile';
+import { formatGroups, formatProfile, type ProfileSummary, summarizeProfile } from './lib/profile';
 import { fixed, formatTable, type Row, type Target, verdictOf } from './lib/report';
 import {
   BENCH_ADMIN,
@@ -113,6 +113,7 @@ class Bench {
   readonly startedRss: Record<string, number> = {};
   readonly profiles: string[] = [];
   private readonly profileCount = new Map<number, number>();
+  readonly profileSummaries: { label: string; summary: ProfileSummary }[] = [];
   private readonly ceilingScript: string;
 
   constructor(
@@ -388,6 +389,7 @@ class Bench {
       summary,
     );
     this.profiles.push(text);
+    this.profileSummaries.push({ label, summary });
     console.log(text);
   }
 
@@ -695,7 +697,8 @@ async function main(): Promise<number> {
     const file = join(dir, `${stamp}-profile.md`);
     writeFileSync(
       file,
-      `# CPU profiles, ${started.toISOString()}, ${gitRevision()}\n\n${bench.profiles.join('\n')}`,
+      `# CPU profiles, ${started.toISOString()}, ${gitRevision()}\n\n` +
+        `${formatGroups(bench.profileSummaries)}\n\n${bench.profiles.join('\n')}`,
     );
     console.log(`profile summaries written to ${file} (raw profiles in ${profileRoot})`);
     await userinfoIdp.stop();

@@ -108,3 +108,43 @@ export function formatProfile(title: string, s: ProfileSummary, topPackages = 15
   ];
   return lines.join('\n');
 }
+
+/** Coarser groups than packages, for comparing a scenario with the bare framework routes. */
+export function groupOf(pkg: string): string {
+  if (['node core', '(v8 builtins / native)', '(program)'].includes(pkg))
+    return 'Node + V8 (HTTP, streams, promises, crypto)';
+  if (pkg === '(gc)') return 'GC';
+  if (/^(fastify|find-my-way|@fastify\/|secure-json-parse|toad-cache|avvio)/.test(pkg))
+    return 'Fastify';
+  if (/^(@nestjs\/|reflect-metadata|rxjs|tslib|iterare)/.test(pkg)) return 'NestJS';
+  if (/^(@apollo\/|graphql|negotiator|whatwg-mimetype|@as-integrations|content-type)/.test(pkg))
+    return 'Apollo + graphql-js';
+  if (/^(pino|sonic-boom|@pinojs|quick-format|on-exit|safe-stable)/.test(pkg)) return 'pino';
+  if (/^(prom-client|bintrees|tdigest|bridgekeeper metrics)/.test(pkg)) return 'metrics';
+  if (/^(pg|typeorm|postgres-)/.test(pkg)) return 'pg + TypeORM';
+  if (pkg.startsWith('bridgekeeper ')) return 'Bridgekeeper code';
+  return pkg;
+}
+
+/** A markdown table: self time by group, one column per profile. */
+export function formatGroups(profiles: { label: string; summary: ProfileSummary }[]): string {
+  const rows = new Map<string, Map<string, number>>();
+  for (const { label, summary } of profiles) {
+    for (const p of summary.packages) {
+      const g = groupOf(p.name);
+      const row = rows.get(g) ?? new Map<string, number>();
+      row.set(label, (row.get(label) ?? 0) + p.percent);
+      rows.set(g, row);
+    }
+  }
+  const labels = profiles.map((p) => p.label);
+  const total = (g: string) => [...rows.get(g)!.values()].reduce((a, b) => a + b, 0);
+  const order = [...rows.keys()].sort((a, b) => total(b) - total(a));
+  return [
+    `| self time, % of busy | ${labels.join(' | ')} |`,
+    `|---|${labels.map(() => '---:').join('|')}|`,
+    ...order.map(
+      (g) => `| ${g} | ${labels.map((l) => (rows.get(g)!.get(l) ?? 0).toFixed(1)).join(' | ')} |`,
+    ),
+  ].join('\n');
+}

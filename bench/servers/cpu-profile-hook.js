@@ -2,6 +2,7 @@
 // the benchmark profiles: SIGUSR2 starts the V8 CPU profiler in-process, the next SIGUSR2 stops it and
 // writes the profile to $BENCH_PROFILE_DIR/<n>.cpuprofile, then `<n>.done`. One server serves every
 // scenario, so each scenario gets its own profile without a restart.
+/* eslint-disable @typescript-eslint/no-require-imports -- preloaded with -r into the built server: plain CommonJS */
 'use strict';
 const { Session } = require('node:inspector');
 const { writeFileSync } = require('node:fs');
