@@ -37,3 +37,32 @@ describe('MetricsService counters', () => {
     expect(() => m.revocations.inc({ kind: 'token' }, -1)).toThrow(TypeError);
   });
 });
+
+describe('MetricsService histogram', () => {
+  it('exposes what prom-client’s Histogram exposes for the same observations', async () => {
+    const { Histogram, Registry } = await import('prom-client');
+    const m = new MetricsService();
+    const reference = new Registry();
+    const h = new Histogram({
+      name: 'bridgekeeper_http_request_duration_seconds',
+      help: 'HTTP request duration by route',
+      labelNames: ['route'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [reference],
+    });
+    for (const [route, v] of [
+      ['/a', 0.0005],
+      ['/a', 0.001],
+      ['/a', 0.3],
+      ['/b', 7],
+      ['/a', 0.0101],
+    ] as const) {
+      m.httpDuration.observe({ route }, v);
+      h.observe({ route }, v);
+    }
+    const ours = await m.registry.getSingleMetricAsString(
+      'bridgekeeper_http_request_duration_seconds',
+    );
+    expect(ours).toBe(await reference.metrics().then((t) => t.trimEnd()));
+  });
+});

@@ -2,9 +2,11 @@ import { Injectable } from '@nestjs/common';
 import {
   Counter,
   type CounterConfiguration,
-  Histogram,
-  type HistogramConfiguration,
   type LabelValues,
+  type Metric,
+  type MetricObjectWithValues,
+  type MetricType,
+  type MetricValueWithName,
   Registry,
   collectDefaultMetrics,
 } from 'prom-client';
@@ -98,17 +100,109 @@ class LabelledCounter<T extends string> {
   }
 }
 
-class LabelledHistogram<T extends string> {
-  readonly metric: Histogram<T>;
-  private readonly children: Children<T, { observe(value: number): void }>;
+/** One labelled series of a histogram: counts per bucket (not cumulative; the last is +Inf), sum. */
+class HistogramCell<T extends string> {
+  readonly counts: number[];
+  sum = 0;
+  count = 0;
 
-  constructor(config: HistogramConfiguration<T> & { labelNames: readonly T[] }) {
-    this.metric = new Histogram(config);
-    this.children = new Children(config.labelNames, (l) => this.metric.labels(l));
+  constructor(
+    readonly labels: LabelValues<T>,
+    private readonly bounds: readonly number[],
+  ) {
+    this.counts = new Array<number>(bounds.length + 1).fill(0);
+  }
+
+  observe(value: number): void {
+    const b = this.bounds;
+    let i = 0;
+    while (i < b.length && value > b[i]) i++;
+    this.counts[i]++;
+    this.sum += value;
+    this.count++;
+  }
+}
+
+/**
+ * A histogram kept as plain numbers per series (prom-client's `observe` hashes the label object on
+ * every call), exposed to the registry as a metric of its own: the same exposition as prom-client's
+ * Histogram (`_bucket` with cumulative `le` counts and `+Inf`, `_sum`, `_count`).
+ */
+class LabelledHistogram<T extends string> {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  readonly name: string;
+  readonly help: string;
+  private readonly bounds: readonly number[];
+  private readonly cells: HistogramCell<T>[] = [];
+  private readonly children: Children<T, HistogramCell<T>>;
+
+  constructor(config: {
+    name: string;
+    help: string;
+    labelNames: readonly T[];
+    buckets: number[];
+    registers: Registry[];
+  }) {
+    this.name = config.name;
+    this.help = config.help;
+    this.bounds = [...config.buckets].sort((a, b) => a - b);
+    this.children = new Children(config.labelNames, (labels) => {
+      const cell = new HistogramCell<T>({ ...labels }, this.bounds);
+      this.cells.push(cell);
+      return cell;
+    });
+    for (const r of config.registers) r.registerMetric(this as unknown as Metric);
   }
 
   observe(labels: LabelValues<T>, value: number): void {
+    if (!Number.isFinite(value))
+      throw new TypeError(`histogram value must be finite, not ${value}`);
     this.children.of(labels).observe(value);
+  }
+
+  /** The series of these label values (for a caller that keeps it, e.g. per route). */
+  cell(labels: LabelValues<T>): { observe(value: number): void } {
+    return this.children.of(labels);
+  }
+
+  /** What the registry reads on a scrape. */
+  get(): MetricObjectWithValues<MetricValueWithName<string>> {
+    const values: MetricValueWithName<string>[] = [];
+    for (const cell of this.cells) {
+      let cumulative = 0;
+      this.bounds.forEach((le, i) => {
+        cumulative += cell.counts[i];
+        values.push({
+          labels: { le, ...cell.labels },
+          value: cumulative,
+          metricName: `${this.name}_bucket`,
+        });
+      });
+      values.push({
+        labels: { le: '+Inf', ...cell.labels },
+        value: cell.count,
+        metricName: `${this.name}_bucket`,
+      });
+      values.push({ labels: cell.labels, value: cell.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: cell.labels, value: cell.count, metricName: `${this.name}_count` });
+    }
+    return {
+      name: this.name,
+      help: this.help,
+      type: 'histogram' as unknown as MetricType.Histogram, // a type-only enum in prom-client's typings
+      aggregator: 'sum',
+      values,
+      collect: () => undefined,
+    };
+  }
+
+  reset(): void {
+    for (const cell of this.cells) {
+      cell.counts.fill(0);
+      cell.sum = 0;
+      cell.count = 0;
+    }
   }
 }
 
@@ -120,7 +214,7 @@ interface HttpChildren {
 
 const counter = <T extends string>(c: CounterConfiguration<T> & { labelNames: readonly T[] }) =>
   new LabelledCounter<T>(c);
-const histogram = <T extends string>(c: HistogramConfiguration<T> & { labelNames: readonly T[] }) =>
+const histogram = <T extends string>(c: ConstructorParameters<typeof LabelledHistogram<T>>[0]) =>
   new LabelledHistogram<T>(c);
 
 /**
@@ -206,7 +300,7 @@ export class MetricsService {
     if (!children) {
       children = {
         requests: this.httpRequests.cell({ method, route, status: String(status) }),
-        duration: this.httpDuration.metric.labels({ route }),
+        duration: this.httpDuration.cell({ route }),
       };
       byStatus.set(status, children);
     }
