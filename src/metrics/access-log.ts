@@ -18,7 +18,8 @@ export interface AccessLogEntry {
  * It is the most frequent log line by far, so it is built here, not by pino: its fields are ours and
  * few (no header, no query string, no body, nothing a caller chose except a validated request id), so
  * the line needs no redaction pass, no generic serialisation, and its timestamp is formatted at most
- * once per millisecond. The line is the one pino would write (same level, time and base fields).
+ * once per millisecond. The line is the one pino would write (same level, time and base fields). The
+ * lines of one event-loop turn are written together at its end (or every 4 KiB).
  */
 export function createAccessLog(
   logger: Logger,
@@ -32,6 +33,16 @@ export function createAccessLog(
   let unsampled = 0;
   let lastMs = 0;
   let lastTime = '';
+  // Lines of one event-loop turn go to the destination as one write (the destination measures the byte
+  // length of every string it is given: once per batch instead of once per line).
+  let pending = '';
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    const chunk = pending;
+    pending = '';
+    if (chunk) stream.write(chunk);
+  };
   return (e) => {
     if (e.status < 400) {
       if (sampleEvery === 0 || ++unsampled < sampleEvery) return;
@@ -43,9 +54,13 @@ export function createAccessLog(
       lastMs = now;
       lastTime = new Date(now).toISOString();
     }
-    stream.write(
+    pending +=
       `${prefix}${lastTime}${afterTime}${JSON.stringify(e.reqId)},"method":${JSON.stringify(e.method)},` +
-        `"route":${JSON.stringify(e.route)},"status":${e.status},"ms":${e.ms},"msg":"request"}\n`,
-    );
+      `"route":${JSON.stringify(e.route)},"status":${e.status},"ms":${e.ms},"msg":"request"}\n`;
+    if (pending.length >= 4096) flush();
+    else if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
   };
 }
