@@ -1,42 +1,61 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { type LocalIssuer, signAll, startIssuer } from './lib/issuer';
-import { CONNECTIONS, type LoadRun, type LoadSpec, runLoad } from './lib/load';
-import { cleanup, pinned, pinSelf, runWithCleanup, stop } from './lib/processes';
-import { formatTable, type Row, type Target, verdictOf } from './lib/report';
+import { CONNECTIONS, type LoadRun, type LoadSpec, runLoad, wrkScript } from './lib/load';
+import {
+  cleanup,
+  type Child,
+  pinned,
+  pinSelf,
+  rssMiB,
+  runWithCleanup,
+  stop,
+} from './lib/processes';
+import { formatGroups, formatProfile, type ProfileSummary, summarizeProfile } from './lib/profile';
+import { fixed, formatTable, type Row, type Target, verdictOf } from './lib/report';
 import {
   BENCH_ADMIN,
   type Bridgekeeper,
   countActors,
   hasRedis,
+  PROFILE_HOOK,
   startBridgekeeper,
   startRedis,
 } from './lib/services';
 import { startStaticJson } from './lib/static-server';
 import { startUserinfoIdp, type UserinfoIdp } from './lib/userinfo-idp';
 
-// `npm run bench`: Bridgekeeper against a bare node:http server (the ceiling), in one run, on this
-// machine. See bench/README.md. Every scenario is measured in slices, each right after a slice of the
-// ceiling; the ratio reported is the median of the per-pair ratios, so a machine that changes speed
-// during the run (they do) does not decide the outcome.
+// `npm run bench [-- --quick] [-- --redis | --no-redis] [-- --profile]`: Bridgekeeper against a bare
+// node:http server (the ceiling) and a bare NestJS-on-Fastify route (the framework floor), with wrk,
+// server pinned to core 0 and wrk to core 1. See bench/README.md. Every scenario slice comes right
+// after a ceiling slice in the same round; the ratio reported is the median of the per-round ratios,
+// so a machine that changes speed during the run (shared VMs do) does not decide the outcome.
 
 const ROOT = join(__dirname, '..');
-const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 3);
-const SLICES = Number(process.env.BENCH_SLICES ?? 5);
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
-const FIRST_LOGINS = Number(process.env.BENCH_FIRST_LOGINS ?? 12_000);
-const FIRST_LOGINS_WARMUP = 1000;
+const ARGS = new Set(process.argv.slice(2));
+const QUICK = ARGS.has('--quick') || process.env.BENCH_QUICK === '1';
+const PROFILE = ARGS.has('--profile') || process.env.BENCH_PROFILE === '1';
+const num = (name: string, full: number, quick: number) =>
+  Number(process.env[name] ?? (QUICK ? quick : full));
+const ROUNDS = num('BENCH_ROUNDS', 3, 3);
+const SLICE_SECONDS = num('BENCH_SLICE_SECONDS', 5, 2);
+const WARMUP_SECONDS = num('BENCH_WARMUP_SECONDS', 3, 1);
+const PROFILE_SECONDS = num('BENCH_PROFILE_SECONDS', 5, 3);
+/** First logins: a slice this long, with enough never-seen tokens for this many actors per second. */
+const FIRST_LOGIN_SECONDS = num('BENCH_FIRST_LOGIN_SECONDS', 3, 2);
+const FIRST_LOGIN_MAX_RATE = num('BENCH_FIRST_LOGIN_MAX_RATE', 6000, 5000);
 const DISTINCT_TOKENS = 1000;
 /** More than this share of failed answers makes the run fail: a benchmark of 401s is worthless. */
 const MAX_FAILED_SHARE = 0.01;
+const REDIS = ARGS.has('--redis') ? true : ARGS.has('--no-redis') ? false : !QUICK;
 
 const TARGETS = {
-  repeated: { kind: 'ratio', min: 0.55 },
-  graphql: { kind: 'ratio', min: 0.3 },
-  distinct: { kind: 'ratio', min: 0.2 },
-  firstLogins: { kind: 'actors/s', min: 1000 },
+  repeated: { kind: 'ratio', min: 0.45 },
+  distinct: { kind: 'ratio', min: 0.4 },
+  graphql: { kind: 'ratio', min: 0.25 },
+  firstLogins: { kind: 'actors/s', min: 3000 },
   // Issue 4: Keycloak's sizing guide plans 120 grants/s per vCPU; Ory Hydra reports 513/s on 2 CPUs.
   clientCredentials: { kind: 'req/s', min: 2000 },
 } satisfies Record<string, Target>;
@@ -53,101 +72,73 @@ const BURSTS = 20;
 const BURST_SIZE = 100;
 
 const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
+  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-const rotate = <T>(items: T[]): (() => T) => {
-  let i = 0;
-  return () => items[i++ % items.length];
-};
+
+/** One measured scenario: a rate scenario (fixed spec) or first logins (fresh tokens every slice). */
+interface Scenario {
+  variant: string;
+  name: string;
+  target?: Target;
+  /** The spec of the next slice (and its prepared wrk script). */
+  next(): { spec: LoadSpec; script: string };
+  /** First logins: counts actors around each slice. */
+  firstLogins?: { bk: Bridgekeeper; tokensPerSlice: number };
+  /** The server's main process, for RSS. */
+  mainPid: number;
+}
+
+interface Slice {
+  run: LoadRun;
+  ceiling: LoadRun;
+  created?: number;
+}
+
+/** A fixed spec: its wrk script is generated once. */
+function fixedScenario(s: Omit<Scenario, 'next'> & { spec: LoadSpec }): Scenario {
+  const script = wrkScript(s.spec);
+  return { ...s, next: () => ({ spec: s.spec, script }) };
+}
 
 class Bench {
-  readonly rows: Row[] = [];
+  readonly scenarios: Scenario[] = [];
+  readonly slices = new Map<Scenario, Slice[]>();
   readonly ceilingRuns: LoadRun[] = [];
+  readonly rss: Record<string, { started: number; idle: number; afterRounds: number[] }> = {};
+  /** RSS right after each server started (before any request), MiB. */
+  readonly startedRss: Record<string, number> = {};
+  readonly profiles: string[] = [];
+  private readonly profileCount = new Map<number, number>();
+  readonly profileSummaries: { label: string; summary: ProfileSummary }[] = [];
+  private readonly ceilingScript: string;
 
   constructor(
-    private readonly ceiling: LoadSpec,
-    private readonly issuer: LocalIssuer,
-  ) {}
-
-  /** One slice of the ceiling, recorded, for the scenario slice that follows it. */
-  private async ceilingSlice(): Promise<LoadRun> {
-    const run = await runLoad(this.ceiling, { seconds: SLICE_SECONDS });
-    this.ceilingRuns.push(run);
-    return run;
+    readonly ceiling: LoadSpec,
+    readonly issuer: LocalIssuer,
+    readonly userinfoIdp: UserinfoIdp,
+  ) {
+    this.ceilingScript = wrkScript(ceiling);
   }
 
-  /** Warm-up, then SLICES pairs of (ceiling slice, scenario slice). */
-  async measure(
-    variant: string,
-    scenario: string,
-    spec: LoadSpec,
-    target: Target | undefined,
-  ): Promise<Row> {
-    process.stdout.write(`  ${variant} / ${scenario}: `);
-    await runLoad(spec, { seconds: WARMUP_SECONDS });
-    const pairs: { ceiling: LoadRun; run: LoadRun }[] = [];
-    for (let i = 0; i < SLICES; i++) {
-      const ceiling = await this.ceilingSlice();
-      const run = await runLoad(spec, { seconds: SLICE_SECONDS });
-      pairs.push({ ceiling, run });
-      process.stdout.write(`${Math.round(run.rps)}/${Math.round(ceiling.rps)} `);
-    }
-    process.stdout.write('\n');
-    const runs = pairs.map((p) => p.run);
-    const row = this.row(variant, scenario, runs, target, {
-      ceilingRps: median(pairs.map((p) => p.ceiling.rps)),
-      ratio: median(pairs.map((p) => p.run.rps / p.ceiling.rps)),
+  ceilingSlice(seconds = SLICE_SECONDS): Promise<LoadRun> {
+    return runLoad(this.ceiling, seconds, this.ceilingScript).then((r) => {
+      this.ceilingRuns.push(r);
+      return r;
     });
-    this.rows.push(row);
-    return row;
   }
 
-  private row(
-    variant: string,
-    scenario: string,
-    runs: LoadRun[],
-    target: Target | undefined,
-    extra: Partial<Row>,
-  ): Row {
-    const total = runs.reduce((n, r) => n + r.total, 0);
-    const failed = runs.reduce((n, r) => n + r.failed, 0);
-    const statusCodes: Record<string, number> = {};
-    for (const r of runs)
-      for (const [code, n] of Object.entries(r.statusCodes))
-        statusCodes[code] = (statusCodes[code] ?? 0) + n;
-    const row: Row = {
-      variant,
-      scenario,
-      rps: median(runs.map((r) => r.rps)),
-      // Per-slice percentiles: the median slice's.
-      p50: median(runs.map((r) => r.p50)),
-      p99: median(runs.map((r) => r.p99)),
-      ceilingRps: NaN,
-      ratio: NaN,
-      total,
-      failed,
-      statusCodes,
-      serverCpu: median(runs.map((r) => r.serverCpu)),
-      loadCpu: median(runs.map((r) => r.loadCpu)),
-      otherCpu: median(runs.map((r) => r.otherCpu)),
-      target,
-      verdict: '',
-      slices: runs.map((r) => Math.round(r.rps)),
-      ...extra,
+  /** Prepares (and probes) the scenarios of one running Bridgekeeper; returns them in order. */
+  async prepare(variant: string, bk: Bridgekeeper, serverPids: number[]): Promise<Scenario[]> {
+    const mainPid = bk.child.pid;
+    const added: Scenario[] = [];
+    const add = (s: Scenario) => {
+      added.push(s);
+      this.scenarios.push(s);
     };
-    if (total === 0 || failed > total * MAX_FAILED_SHARE) {
-      row.problem ??= `${failed} of ${total} answers failed (status codes ${JSON.stringify(statusCodes)})`;
-    }
-    row.verdict = verdictOf(row);
-    return row;
-  }
-
-  /** Scenarios 1-4 against one running Bridgekeeper. */
-  async scenarios(variant: string, bk: Bridgekeeper, serverPids: number[]): Promise<void> {
-    const sign = (sub: string) => this.issuer.sign(sub);
     const userinfo = (headers: Record<string, string>): LoadSpec => ({
       url: bk.url,
       path: '/oauth2/userinfo',
@@ -156,10 +147,18 @@ class Bench {
     });
 
     // 1. The same valid token on every request.
-    const token = await sign(`repeated-${variant}`);
+    const token = await this.issuer.sign(`repeated-${variant}`);
     const repeated = userinfo(bearer(token));
-    repeated.expectBody = await probe(repeated, isUserinfo);
-    await this.measure(variant, '1 repeated token', repeated, TARGETS.repeated);
+    await probe(repeated, isUserinfo);
+    add(
+      fixedScenario({
+        variant,
+        name: '1 userinfo, one token repeated',
+        spec: repeated,
+        target: TARGETS.repeated,
+        mainPid,
+      }),
+    );
 
     // 2. 1000 distinct tokens of existing actors, a different one on each request (all connections
     //    share one rotation). The actors are created first, one userinfo call per token.
@@ -168,14 +167,19 @@ class Bench {
       Array.from({ length: DISTINCT_TOKENS }, (_, i) => `distinct-${variant}-${i}`),
     );
     await createActors(bk.url, tokens);
-    const nextDistinct = rotate(tokens);
-    const distinct = { ...userinfo({}), perRequest: () => bearer(nextDistinct()) };
+    const distinct: LoadSpec = {
+      ...userinfo({}),
+      rotateHeader: { name: 'Authorization', values: tokens.map((t) => `Bearer ${t}`) },
+    };
     await probe(distinct, isUserinfo);
-    await this.measure(
-      variant,
-      `2 distinct tokens (${DISTINCT_TOKENS})`,
-      distinct,
-      TARGETS.distinct,
+    add(
+      fixedScenario({
+        variant,
+        name: `2 userinfo, ${DISTINCT_TOKENS} distinct tokens`,
+        spec: distinct,
+        target: TARGETS.distinct,
+        mainPid,
+      }),
     );
 
     // 3. GraphQL `{ me { id } }`, the token of scenario 1.
@@ -187,17 +191,82 @@ class Bench {
       body: GRAPHQL_ME,
       serverPids,
     };
-    graphql.expectBody = await probe(graphql, isGraphqlMe);
-    await this.measure(variant, '3 GraphQL me', graphql, TARGETS.graphql);
+    await probe(graphql, isGraphqlMe);
+    add(
+      fixedScenario({
+        variant,
+        name: '3 GraphQL { me { id } }',
+        spec: graphql,
+        target: TARGETS.graphql,
+        mainPid,
+      }),
+    );
 
-    // 4. First logins: every request a never-seen subject; tokens signed before measuring.
-    await this.firstLogins(variant, bk, serverPids);
+    // 4. First logins: every request a never-seen subject; tokens for every round signed up front
+    //    (signing is the benchmark's work, not the server's), plus a warm-up.
+    add(await this.firstLoginScenario(variant, bk, serverPids));
 
-    // 5-6. The userinfo-validated issuer (issue 3): cache hits, and bursts of identical new tokens.
-    if (this.userinfoIdp) await this.userinfoScenarios(variant, bk, serverPids, this.userinfoIdp);
+    // 5. The userinfo-validated issuer (issue 3): a cached opaque token.
+    const opaque = `opaque-${variant}-${Date.now()}`;
+    const cached = userinfo(bearer(opaque));
+    await probe(cached, isUserinfo);
+    add(fixedScenario({ variant, name: '5 userinfo issuer, cached token', spec: cached, mainPid }));
+    this.opaqueTokens.set(variant, opaque);
 
     // 7-8. Bridgekeeper as an OAuth provider (issue 4).
-    await this.oauthScenarios(variant, bk, serverPids);
+    for (const s of await this.oauthScenarios(variant, bk, serverPids, tokens)) add(s);
+    return added;
+  }
+
+  readonly opaqueTokens = new Map<string, string>();
+  private firstLoginTokens?: Promise<string[][]>;
+
+  /**
+   * The first-login tokens of every slice (warm-up and rounds), signed once: every variant has its own
+   * database, so the same subjects are new to each.
+   */
+  private firstLoginBatches(perSlice: number): Promise<string[][]> {
+    this.firstLoginTokens ??= (async () => {
+      const slices = PROFILE ? 2 : ROUNDS + 1; // + warm-up
+      process.stdout.write(`  signing ${perSlice * slices} first-login tokens… `);
+      const t0 = performance.now();
+      const stamp = Date.now();
+      const batches: string[][] = [];
+      for (let r = 0; r < slices; r++) {
+        const subjects = Array.from({ length: perSlice }, (_, i) => `first-${stamp}-${r}-${i}`);
+        batches.push(await signAll(this.issuer, subjects));
+      }
+      process.stdout.write(`${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+      return batches;
+    })();
+    return this.firstLoginTokens;
+  }
+
+  private async firstLoginScenario(
+    variant: string,
+    bk: Bridgekeeper,
+    serverPids: number[],
+  ): Promise<Scenario> {
+    const perSlice = FIRST_LOGIN_SECONDS * FIRST_LOGIN_MAX_RATE;
+    const batches = await this.firstLoginBatches(perSlice);
+    const specs = batches.map((b) => {
+      const spec: LoadSpec = {
+        url: bk.url,
+        path: '/oauth2/userinfo',
+        rotateHeader: { name: 'Authorization', values: b.map((t) => `Bearer ${t}`) },
+        serverPids,
+      };
+      return { spec, script: wrkScript(spec) };
+    });
+    let i = 0;
+    return {
+      variant,
+      name: '4 first logins',
+      target: TARGETS.firstLogins,
+      next: () => specs[i++],
+      firstLogins: { bk, tokensPerSlice: perSlice },
+      mainPid: bk.child.pid,
+    };
   }
 
   /**
@@ -205,7 +274,12 @@ class Bench {
    * the bench issuer's tokens, rotating over the actors of scenario 2. Clients are registered through
    * GraphQL by the bench admin, as an operator would.
    */
-  private async oauthScenarios(variant: string, bk: Bridgekeeper, serverPids: number[]) {
+  private async oauthScenarios(
+    variant: string,
+    bk: Bridgekeeper,
+    serverPids: number[],
+    subjects: string[],
+  ): Promise<Scenario[]> {
     const admin = await this.issuer.sign(BENCH_ADMIN);
     const client = await registerClient(bk.url, admin, {
       name: `bench-${variant}`,
@@ -228,12 +302,6 @@ class Bench {
     });
     const cc = token('grant_type=client_credentials&scope=api');
     await probe(cc, isTokenResponse);
-    await this.measure(variant, '7 client credentials', cc, TARGETS.clientCredentials);
-
-    const subjects = await signAll(
-      this.issuer,
-      Array.from({ length: DISTINCT_TOKENS }, (_, i) => `distinct-${variant}-${i}`),
-    );
     const bodies = subjects.map((t) =>
       new URLSearchParams({
         grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
@@ -241,34 +309,168 @@ class Bench {
         subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
       }).toString(),
     );
-    const exchange: LoadSpec = { ...token(bodies[0]), perRequestBody: rotate(bodies) };
+    const exchange: LoadSpec = { ...token(bodies[0]), body: undefined, rotateBody: bodies };
     await probe(exchange, isTokenResponse);
-    await this.measure(variant, '8 token exchange', exchange, undefined);
+    const mainPid = bk.child.pid;
+    return [
+      fixedScenario({
+        variant,
+        name: '7 client credentials',
+        spec: cc,
+        target: TARGETS.clientCredentials,
+        mainPid,
+      }),
+      fixedScenario({ variant, name: '8 token exchange', spec: exchange, mainPid }),
+    ];
   }
 
-  userinfoIdp?: UserinfoIdp;
+  /** One slice of a scenario right after one of the ceiling. */
+  async slice(s: Scenario, seconds: number): Promise<Slice> {
+    const ceiling = await this.ceilingSlice();
+    const { spec, script } = s.next();
+    const before = s.firstLogins ? await countActors(s.firstLogins.bk) : 0;
+    const run = await runLoad(spec, s.firstLogins ? FIRST_LOGIN_SECONDS : seconds, script);
+    const created = s.firstLogins ? (await countActors(s.firstLogins.bk)) - before : undefined;
+    return { run, ceiling, created };
+  }
 
-  private async userinfoScenarios(
-    variant: string,
-    bk: Bridgekeeper,
-    serverPids: number[],
-    idp: UserinfoIdp,
-  ): Promise<void> {
-    const token = `opaque-${variant}-${Date.now()}`;
-    const cached: LoadSpec = {
-      url: bk.url,
-      path: '/oauth2/userinfo',
-      headers: bearer(token),
-      serverPids,
-    };
-    cached.expectBody = await probe(cached, isUserinfo);
-    await this.measure(variant, '5 userinfo issuer, cached token', cached, undefined);
-    if (idp.calls(token) !== 1) {
-      this.rows[this.rows.length - 1].problem =
-        `the IdP was called ${idp.calls(token)} times for one token`;
+  async warmUp(s: Scenario): Promise<void> {
+    const { spec, script } = s.next();
+    await runLoad(spec, s.firstLogins ? FIRST_LOGIN_SECONDS : WARMUP_SECONDS, script);
+  }
+
+  /** ROUNDS rounds; in each, every scenario right after a ceiling slice. */
+  async rounds(servers: Record<string, number>): Promise<void> {
+    for (const [name, pid] of Object.entries(servers))
+      this.rss[name] = {
+        started: this.startedRss[name] ?? NaN,
+        idle: rssMiB(pid),
+        afterRounds: [],
+      };
+    process.stdout.write('warm-up…\n');
+    await this.ceilingSlice(WARMUP_SECONDS);
+    for (const s of this.scenarios) await this.warmUp(s);
+    for (let r = 1; r <= ROUNDS; r++) {
+      process.stdout.write(`round ${r}/${ROUNDS}:\n`);
+      for (const s of this.scenarios) {
+        const slice = await this.slice(s, SLICE_SECONDS);
+        const list = this.slices.get(s) ?? [];
+        list.push(slice);
+        this.slices.set(s, list);
+        const rate =
+          slice.created !== undefined ? slice.created / slice.run.seconds : slice.run.rps;
+        console.log(
+          `  ${s.variant} / ${s.name}: ${Math.round(rate)}${slice.created !== undefined ? ' actors' : ''}/s ` +
+            `(ceiling ${Math.round(slice.ceiling.rps)}/s, ${(slice.run.rps / slice.ceiling.rps).toFixed(2)}×, ` +
+            `${Math.round(slice.run.cpuPerRequestUs)} µs/req)`,
+        );
+      }
+      for (const [name, pid] of Object.entries(servers)) {
+        this.rss[name].afterRounds.push(rssMiB(pid));
+      }
     }
+  }
 
-    // Bursts: BURSTS new tokens, each sent by BURST_SIZE concurrent requests at once.
+  /** With --profile: one CPU profile per scenario (the server preloaded with the profile hook). */
+  async profile(s: Scenario, dir: string, pid: number, label = `${s.variant} / ${s.name}`) {
+    // The hook numbers its profiles per server process.
+    const n = this.profileCount.get(pid) ?? 0;
+    this.profileCount.set(pid, n + 1);
+    process.kill(pid, 'SIGUSR2');
+    await new Promise((r) => setTimeout(r, 200));
+    const { spec, script } = s.next();
+    const run = await runLoad(spec, PROFILE_SECONDS, script);
+    process.kill(pid, 'SIGUSR2');
+    const done = join(dir, `${n}.done`);
+    for (let i = 0; i < 100 && !existsSync(done); i++) await new Promise((r) => setTimeout(r, 100));
+    const summary = summarizeProfile(join(dir, `${n}.cpuprofile`));
+    const text = formatProfile(
+      `${label} (${Math.round(run.rps)} req/s under the profiler, ${n}.cpuprofile)`,
+      summary,
+    );
+    this.profiles.push(text);
+    this.profileSummaries.push({ label, summary });
+    console.log(text);
+  }
+
+  rows(): Row[] {
+    const rows: Row[] = [];
+    for (const s of this.scenarios) {
+      const slices = this.slices.get(s) ?? [];
+      if (slices.length === 0) continue;
+      const runs = slices.map((x) => x.run);
+      const total = runs.reduce((n, r) => n + r.total, 0);
+      const failed = runs.reduce((n, r) => n + r.failed, 0);
+      const row: Row = {
+        variant: s.variant,
+        scenario: s.name,
+        rps: median(runs.map((r) => r.rps)),
+        p50: median(runs.map((r) => r.p50)),
+        p99: median(runs.map((r) => r.p99)),
+        ratios: slices.map((x) => x.run.rps / x.ceiling.rps),
+        ratio: median(slices.map((x) => x.run.rps / x.ceiling.rps)),
+        cpuUs: median(runs.map((r) => r.cpuPerRequestUs)),
+        cpuUsMin: Math.min(...runs.map((r) => r.cpuPerRequestUs)),
+        total,
+        failed,
+        serverCpu: median(runs.map((r) => r.serverCpu)),
+        loadCpu: median(runs.map((r) => r.loadCpu)),
+        otherCpu: median(runs.map((r) => r.otherCpu)),
+        target: s.target,
+        verdict: '',
+        slices: runs.map((r) => Math.round(r.rps)),
+      };
+      if (s.firstLogins) {
+        const created = slices.map((x) => x.created ?? 0);
+        row.actorsCreated = created.reduce((a, b) => a + b, 0);
+        row.actorsPerSecond = median(slices.map((x) => (x.created ?? 0) / x.run.seconds));
+        if (created.some((c) => c >= s.firstLogins!.tokensPerSlice - CONNECTIONS)) {
+          row.note = `first logins: a slice used up its ${s.firstLogins.tokensPerSlice} tokens, so actors/s is a lower bound (raise BENCH_FIRST_LOGIN_MAX_RATE)`;
+        }
+        // Every 200 is one new actor (give or take the requests in flight when wrk stopped).
+        const ok = runs.reduce((n, r) => n + r.ok, 0);
+        if (!row.note && Math.abs(row.actorsCreated - ok) > CONNECTIONS * slices.length) {
+          row.problem = `${ok} answers were 200 but ${row.actorsCreated} actors were created`;
+        }
+      }
+      if (total === 0 || failed > total * MAX_FAILED_SHARE) {
+        row.problem ??= `${failed} of ${total} answers failed`;
+      }
+      row.verdict = verdictOf(row);
+      rows.push(row);
+    }
+    return rows;
+  }
+
+  ceilingRow(): Row {
+    const runs = this.ceilingRuns;
+    return {
+      variant: 'node:http',
+      scenario: 'ceiling',
+      rps: median(runs.map((r) => r.rps)),
+      p50: median(runs.map((r) => r.p50)),
+      p99: median(runs.map((r) => r.p99)),
+      ratios: [],
+      ratio: 1,
+      cpuUs: median(runs.map((r) => r.cpuPerRequestUs)),
+      cpuUsMin: Math.min(...runs.map((r) => r.cpuPerRequestUs)),
+      total: runs.reduce((n, r) => n + r.total, 0),
+      failed: runs.reduce((n, r) => n + r.failed, 0),
+      serverCpu: median(runs.map((r) => r.serverCpu)),
+      loadCpu: median(runs.map((r) => r.loadCpu)),
+      otherCpu: median(runs.map((r) => r.otherCpu)),
+      verdict: '',
+      slices: runs.map((r) => Math.round(r.rps)),
+    };
+  }
+
+  /** 6: bursts of identical new opaque tokens: one IdP call per token (single flight), no failure. */
+  async userinfoBursts(variant: string, bk: Bridgekeeper): Promise<string | undefined> {
+    const idp = this.userinfoIdp;
+    const opaque = this.opaqueTokens.get(variant);
+    if (opaque !== undefined && idp.calls(opaque) !== 1) {
+      return `the IdP was called ${idp.calls(opaque)} times for one cached token`;
+    }
     const tokens = Array.from({ length: BURSTS }, (_, i) => `burst-${variant}-${Date.now()}-${i}`);
     const started = performance.now();
     let failed = 0;
@@ -289,73 +491,9 @@ class Bench {
       `  ${variant} / 6 userinfo bursts: ${BURSTS} new tokens × ${BURST_SIZE} concurrent requests: ` +
         `${calls} IdP calls (one per token expected), ${failed} failed, ${seconds.toFixed(2)} s`,
     );
-    this.bursts.push({
-      variant,
-      tokens: BURSTS,
-      requestsPerToken: BURST_SIZE,
-      idpCalls: calls,
-      failed,
-      seconds,
-    });
-    if (calls !== BURSTS || failed > 0) {
-      const last = this.rows[this.rows.length - 1];
-      last.problem = `userinfo bursts: ${calls} IdP calls for ${BURSTS} tokens, ${failed} failed answers`;
-      last.verdict = verdictOf(last);
-    }
-  }
-
-  readonly bursts: {
-    variant: string;
-    tokens: number;
-    requestsPerToken: number;
-    idpCalls: number;
-    failed: number;
-    seconds: number;
-  }[] = [];
-
-  private async firstLogins(variant: string, bk: Bridgekeeper, serverPids: number[]) {
-    const scenario = '4 first logins';
-    process.stdout.write(`  ${variant} / ${scenario}: signing ${FIRST_LOGINS} tokens… `);
-    const run = `${variant}-${Date.now()}`;
-    const subjects = (prefix: string, n: number) =>
-      Array.from({ length: n }, (_, i) => `${prefix}-${run}-${i}`);
-    const warmup = await signAll(this.issuer, subjects('warmup', FIRST_LOGINS_WARMUP));
-    // A few spare tokens: never needed (autocannon sends exactly `amount`), but never a repeat either.
-    const tokens = await signAll(this.issuer, subjects('first', FIRST_LOGINS + CONNECTIONS));
-    const spec = (list: string[]): LoadSpec => {
-      const next = rotate(list);
-      return {
-        url: bk.url,
-        path: '/oauth2/userinfo',
-        perRequest: () => bearer(next()),
-        serverPids,
-      };
-    };
-    await runLoad(spec(warmup), { amount: FIRST_LOGINS_WARMUP });
-    const before = await countActors(bk);
-    const ceiling = await this.ceilingSlice();
-    const result = await runLoad(spec(tokens), { amount: FIRST_LOGINS });
-    const created = (await countActors(bk)) - before;
-    const actorsPerSecond = created / result.seconds;
-    process.stdout.write(
-      `${created} actors in ${result.seconds.toFixed(1)} s = ${Math.round(actorsPerSecond)}/s\n`,
-    );
-    const row = this.row(variant, scenario, [result], TARGETS.firstLogins, {
-      ceilingRps: ceiling.rps,
-      ratio: result.rps / ceiling.rps,
-      actorsCreated: created,
-      actorsPerSecond,
-    });
-    if (!row.problem && created !== result.ok) {
-      row.problem = `${result.ok} answers were 200 but ${created} actors were created`;
-      row.verdict = verdictOf(row);
-    }
-    this.rows.push(row);
-  }
-
-  ceilingRow(): Row {
-    const row = this.row('node:http', 'ceiling', this.ceilingRuns, undefined, {});
-    return { ...row, ceilingRps: row.rps, ratio: 1 };
+    return calls !== BURSTS || failed > 0
+      ? `userinfo bursts: ${calls} IdP calls for ${BURSTS} tokens, ${failed} failed answers`
+      : undefined;
   }
 }
 
@@ -391,11 +529,14 @@ function isTokenResponse(body: unknown): boolean {
 }
 
 /** One request before measuring: it must be 2xx with the expected body, or the scenario is pointless. */
-async function probe(spec: LoadSpec, check: (body: unknown) => boolean): Promise<string> {
+async function probe(spec: LoadSpec, check: (body: unknown) => boolean): Promise<void> {
+  const rotating = spec.rotateHeader
+    ? { [spec.rotateHeader.name.toLowerCase()]: spec.rotateHeader.values[0] }
+    : {};
   const res = await fetch(spec.url + spec.path, {
     method: spec.method ?? 'GET',
-    headers: { ...spec.headers, ...spec.perRequest?.() },
-    body: spec.perRequestBody?.() ?? spec.body,
+    headers: { ...spec.headers, ...rotating },
+    body: spec.rotateBody?.[0] ?? spec.body,
   });
   const text = await res.text();
   let ok = res.ok;
@@ -405,7 +546,6 @@ async function probe(spec: LoadSpec, check: (body: unknown) => boolean): Promise
     ok = false;
   }
   if (!ok) throw new Error(`${spec.method ?? 'GET'} ${spec.path}: ${res.status} ${text}`);
-  return text;
 }
 
 const isUserinfo = (b: unknown) => typeof (b as { sub?: unknown }).sub === 'string';
@@ -444,12 +584,23 @@ function gitRevision(): string {
 async function main(): Promise<number> {
   pinSelf();
   const started = new Date();
+  const load = loadavg().map((l) => l.toFixed(2));
   console.log(
-    `bench: ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${SLICES} × ${SLICE_SECONDS} s per scenario, ` +
+    `bench${QUICK ? ' (quick)' : ''}: wrk -t1 -c${CONNECTIONS}, ${ROUNDS} rounds of ${SLICE_SECONDS} s slices ` +
+      `(first logins ${FIRST_LOGIN_SECONDS} s), each right after a ceiling slice; ` +
       (pinned
-        ? 'servers pinned to core 1, load generator to core 0'
-        : 'NOT pinned (no taskset or fewer than 2 cores): ratios are less meaningful'),
+        ? 'servers pinned to core 0, wrk and the benchmark to core 1'
+        : 'NOT pinned (no taskset or fewer than 2 cores): ratios are less meaningful') +
+      `; load average ${load.join(' ')}`,
   );
+  const stamp = started.toISOString().replace(/[:.]/g, '-');
+  const profileRoot = PROFILE ? join(ROOT, 'bench', 'results', `${stamp}-profiles`) : undefined;
+  const profileDir = (name: string) => {
+    if (!profileRoot) return undefined;
+    const d = join(profileRoot, name);
+    mkdirSync(d, { recursive: true });
+    return d;
+  };
   const issuer = await startIssuer();
   const ceilingServer = await startStaticJson('ceiling (node:http)', CEILING_BODY);
   const ceiling: LoadSpec = {
@@ -457,88 +608,175 @@ async function main(): Promise<number> {
     path: '/',
     serverPids: [ceilingServer.child.pid],
   };
-  await runLoad(ceiling, { seconds: WARMUP_SECONDS });
-  const bench = new Bench(ceiling, issuer);
+  const nestProfile = profileDir('bare-nest');
+  const bareNest = await startStaticJson(
+    'bare NestJS (Fastify)',
+    CEILING_BODY,
+    'bare-nest.ts',
+    nestProfile ? { BENCH_PROFILE_DIR: nestProfile } : {},
+    nestProfile ? ['-r', PROFILE_HOOK] : [],
+  );
   const userinfoIdp = await startUserinfoIdp();
-  bench.userinfoIdp = userinfoIdp;
+  const bench = new Bench(ceiling, issuer, userinfoIdp);
+  bench.startedRss['node:http ceiling'] = rssMiB(ceilingServer.child.pid);
+  bench.startedRss['bare NestJS'] = rssMiB(bareNest.child.pid);
+  const bare = fixedScenario({
+    variant: 'bare',
+    name: 'NestJS on Fastify, no auth',
+    spec: { url: bareNest.url, path: '/', serverPids: [bareNest.child.pid] },
+    mainPid: bareNest.child.pid,
+  });
+  const bareGraphql = fixedScenario({
+    variant: 'bare',
+    name: 'NestJS + Apollo { me { id } }, no auth',
+    spec: {
+      url: bareNest.url,
+      method: 'POST',
+      path: '/graphql',
+      headers: { 'content-type': 'application/json' },
+      body: GRAPHQL_ME,
+      serverPids: [bareNest.child.pid],
+    },
+    mainPid: bareNest.child.pid,
+  });
+  await probe(bareGraphql.next().spec, isGraphqlMe);
+  bench.scenarios.push(bare, bareGraphql);
 
-  const variants: { name: string; redis: boolean }[] = [
+  const variants: { name: string; redis: boolean; mainJs?: string }[] = [
     { name: 'embedded', redis: false },
-    { name: 'redis', redis: true },
   ];
-  const skipped: string[] = [];
+  // BENCH_COMPARE=<another build's main.js>: that build too, as variant "compare", in the same rounds
+  // (before/after numbers against the same ceilings).
+  if (process.env.BENCH_COMPARE) {
+    variants.unshift({ name: 'compare', redis: false, mainJs: process.env.BENCH_COMPARE });
+  }
+  if (REDIS) {
+    if (hasRedis()) variants.push({ name: 'redis', redis: true });
+    else console.warn('redis-server not found: skipping the "redis" variant');
+  }
+  const running: { name: string; bk: Bridgekeeper; children: Child[]; dir?: string }[] = [];
   for (const v of variants) {
-    if (v.redis && !hasRedis()) {
-      console.warn(
-        `redis-server not found: skipping the "${v.name}" variant (apt-get install redis-server)`,
-      );
-      skipped.push(v.name);
-      continue;
-    }
     const redis = v.redis ? await startRedis() : undefined;
     console.log(`${v.name}: starting Bridgekeeper${redis ? ` with ${redis.url}` : ''}…`);
-    const bk = await startBridgekeeper(`bridgekeeper (${v.name})`, issuer, redis?.url, userinfoIdp);
+    const dir = profileDir(v.name);
+    const bk = await startBridgekeeper(`bridgekeeper (${v.name})`, issuer, {
+      redisUrl: redis?.url,
+      userinfoIdp,
+      profileDir: dir,
+      mainJs: v.mainJs,
+    });
+    bench.startedRss[`Bridgekeeper (${v.name})`] = rssMiB(bk.child.pid);
     const serverPids = [bk.child.pid, ...(redis ? [redis.child.pid] : [])];
-    await bench.scenarios(v.name, bk, serverPids);
-    await stop(bk.child);
-    if (redis) await stop(redis.child);
+    running.push({ name: v.name, bk, children: [bk.child, ...(redis ? [redis.child] : [])], dir });
+    await bench.prepare(v.name, bk, serverPids);
   }
 
-  const ceilingRow = bench.ceilingRow();
-  const rows = [ceilingRow, ...bench.rows];
-  console.log();
-  console.log(formatTable(rows));
-  const ceilings = bench.ceilingRuns.map((r) => Math.round(r.rps));
-  console.log(
-    `ceiling slices: ${Math.min(...ceilings)}–${Math.max(...ceilings)} req/s (median ${Math.round(ceilingRow.rps)}); ` +
-      `ceiling server CPU ${Math.round(ceilingRow.serverCpu)} %, load generator ${Math.round(ceilingRow.loadCpu)} %`,
-  );
-  const noisy = rows.filter((r) => r.otherCpu > 20);
-  if (noisy.length > 0) {
-    console.warn(
-      `warning: other processes on this machine used more than 20 % of a core during ` +
-        noisy.map((r) => `${r.variant} / ${r.scenario}`).join(', ') +
-        ': those numbers are skewed (a busy machine slows the ceiling, which is limited by both ' +
-        'cores, more than the scenario, so the ratios look better than they are). Run again when ' +
-        'the machine is quiet.',
-    );
+  const problems: string[] = [];
+  if (PROFILE) {
+    await bench.ceilingSlice(WARMUP_SECONDS);
+    for (const s of bench.scenarios) await bench.warmUp(s);
+    await bench.profile(bare, nestProfile!, bareNest.child.pid);
+    await bench.profile(bareGraphql, nestProfile!, bareNest.child.pid);
+    for (const r of running)
+      for (const s of bench.scenarios.filter((x) => x.variant === r.name))
+        await bench.profile(s, r.dir!, r.bk.child.pid);
+  } else {
+    await bench.rounds({
+      'node:http ceiling': ceilingServer.child.pid,
+      'bare NestJS': bareNest.child.pid,
+      ...Object.fromEntries(running.map((r) => [`Bridgekeeper (${r.name})`, r.bk.child.pid])),
+    });
   }
-  if (ceilingRow.serverCpu < 85) {
-    console.warn(
-      `warning: the ceiling server used only ${Math.round(ceilingRow.serverCpu)} % of its core: it was ` +
-        'not saturated (load generator too slow, or the cores shared with other work), which ' +
-        'flatters every ratio.',
-    );
+  for (const r of running) {
+    const problem = await bench.userinfoBursts(r.name, r.bk);
+    if (problem) problems.push(`${r.name}: ${problem}`);
   }
-  if (skipped.length) console.warn(`skipped variants: ${skipped.join(', ')}`);
+  for (const r of running) for (const c of r.children) await stop(c);
 
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
-  const results = {
-    date: started.toISOString(),
-    revision: gitRevision(),
-    node: process.version,
-    cpu: cpus()[0]?.model,
-    pinned,
-    connections: CONNECTIONS,
-    warmupSeconds: WARMUP_SECONDS,
-    slices: SLICES,
-    sliceSeconds: SLICE_SECONDS,
-    firstLogins: FIRST_LOGINS,
-    ceilingSlices: ceilings,
-    userinfoBursts: bench.bursts,
-    skipped,
-    rows,
-  };
-  writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
-  console.log(`results written to ${file}`);
+  if (PROFILE) {
+    const file = join(dir, `${stamp}-profile.md`);
+    writeFileSync(
+      file,
+      `# CPU profiles, ${started.toISOString()}, ${gitRevision()}\n\n` +
+        `${formatGroups(bench.profileSummaries)}\n\n${bench.profiles.join('\n')}`,
+    );
+    console.log(`profile summaries written to ${file} (raw profiles in ${profileRoot})`);
+    await userinfoIdp.stop();
+    await cleanup();
+    return problems.length ? 1 : 0;
+  }
+
+  const ceilingRow = bench.ceilingRow();
+  const rows = [ceilingRow, ...bench.rows()];
+  const table = formatTable(rows);
+  const rss = Object.entries(bench.rss)
+    .map(
+      ([name, r]) =>
+        `| ${name} | ${fixed(r.started)} | ${fixed(r.idle)} | ${r.afterRounds.map((x) => fixed(x)).join(' / ')} |`,
+    )
+    .join('\n');
+  const rssTable =
+    '| server | RSS started MiB | RSS idle, prepared MiB | RSS after each round MiB |\n' +
+    `|---|---:|---:|---:|\n${rss}`;
+  const loadEnd = loadavg().map((l) => l.toFixed(2));
+  const notes = rows.filter((r) => r.note).map((r) => `- ${r.variant} / ${r.scenario}: ${r.note}`);
+  const header =
+    `${started.toISOString()}, ${gitRevision()}, node ${process.version}, ${cpus()[0]?.model ?? ''}; ` +
+    `wrk -t1 -c${CONNECTIONS}, ${ROUNDS} rounds × ${SLICE_SECONDS} s${QUICK ? ' (quick)' : ''}; ` +
+    `${pinned ? 'server on core 0, wrk on core 1' : 'NOT pinned'}; load average ${load.join(' ')} at start, ${loadEnd.join(' ')} at end`;
+  const markdown = [header, '', table, '', rssTable, '', ...notes].join('\n') + '\n';
+  console.log();
+  console.log(markdown);
+  const ceilings = bench.ceilingRuns.map((r) => Math.round(r.rps));
+  const noisy = rows.filter((r) => r.otherCpu > 20);
+  if (noisy.length > 0) {
+    console.warn(
+      'warning: other processes used more than 20 % of a core during ' +
+        noisy.map((r) => `${r.variant} / ${r.scenario}`).join(', ') +
+        ': those numbers are skewed. Run again when the machine is quiet.',
+    );
+  }
+  if (ceilingRow.serverCpu < 90) {
+    console.warn(
+      `warning: the ceiling server used only ${Math.round(ceilingRow.serverCpu)} % of its core: ` +
+        'not saturated (wrk too slow, or the cores shared with other work), which flatters every ratio.',
+    );
+  }
+  writeFileSync(join(dir, `${stamp}.md`), markdown);
+  const file = join(dir, `${stamp}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        date: started.toISOString(),
+        revision: gitRevision(),
+        node: process.version,
+        cpu: cpus()[0]?.model,
+        pinned,
+        quick: QUICK,
+        connections: CONNECTIONS,
+        rounds: ROUNDS,
+        sliceSeconds: SLICE_SECONDS,
+        loadAverage: { start: load, end: loadEnd },
+        ceilingSlices: ceilings,
+        rss: bench.rss,
+        problems,
+        rows,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  console.log(`results written to ${file} (and .md)`);
 
   await userinfoIdp.stop();
   await cleanup();
   const broken = rows.filter((r) => r.problem);
   for (const r of broken) console.error(`FAILED: ${r.variant} / ${r.scenario}: ${r.problem}`);
-  return broken.length > 0 ? 1 : 0;
+  for (const p of problems) console.error(`FAILED: ${p}`);
+  return broken.length + problems.length > 0 ? 1 : 0;
 }
 
 runWithCleanup(main);

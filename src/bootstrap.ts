@@ -10,6 +10,7 @@ import { clientErrorHandler } from 'src/common/filters/client-error.handler';
 import { PinoNestLogger } from 'src/common/logging/logger';
 import { registerBodyRules } from 'src/common/validation/accepts-body';
 import type { AppConfig } from 'src/config/config.types';
+import { createAccessLog } from 'src/metrics/access-log';
 import { MetricsService } from 'src/metrics/metrics.service';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -67,22 +68,19 @@ export async function createApp(
     done();
   });
   registerBodyRules(fastify);
+  // Per request: metrics, and the access log (see createAccessLog: built without pino's generic path).
+  const accessLog = createAccessLog(logger, config.log.access);
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    const seconds = reply.elapsedTime / 1000;
-    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    metrics.httpDuration.observe({ route }, seconds);
-    if (logger.isLevelEnabled('info'))
-      logger.info(
-        {
-          reqId: request.id,
-          method: request.method,
-          route,
-          status: reply.statusCode,
-          ms: Math.round(reply.elapsedTime * 10) / 10,
-        },
-        'request',
-      );
+    const status = reply.statusCode;
+    metrics.recordHttp(request.method, route, status, reply.elapsedTime / 1000);
+    accessLog({
+      reqId: request.id,
+      method: request.method,
+      route,
+      status,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+    });
     done();
   });
   await app.init();

@@ -1,19 +1,32 @@
-import autocannon from 'autocannon';
-import { machineBusySeconds, treeCpuSeconds } from './processes';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  cpuSecondsOf,
+  LOAD_CORE,
+  machineBusySeconds,
+  pinned,
+  tempDir,
+  treeCpuSeconds,
+} from './processes';
 
-/** What to send: fixed, or with headers chosen per request (then autocannon rebuilds each request). */
+// Load comes from `wrk` (C, epoll: it saturates a bare node:http server on one core, which autocannon
+// in a Node process does not), pinned to the load core, one thread, CONNECTIONS keep-alive connections.
+// Every request shape is a generated Lua script: fixed requests are built once by wrk; rotating headers
+// or bodies (distinct tokens, first logins, token exchanges) are read from a file, one per line, and
+// sent in turn. `done` prints one JSON line with the totals and latency percentiles.
+
+/** What to send: fixed, or with a header / body rotating over a list (shared by all connections). */
 export interface LoadSpec {
   url: string;
   method?: 'GET' | 'POST';
   path: string;
   headers?: Record<string, string>;
   body?: string;
-  /** Every response body must equal this (autocannon counts the others as mismatches). */
-  expectBody?: string;
-  /** Headers for each request, e.g. a different token each time, shared by all connections. */
-  perRequest?: () => Record<string, string>;
-  /** A body for each request (e.g. a different subject token each time), shared by all connections. */
-  perRequestBody?: () => string;
+  /** A header whose value rotates over `values`, one per request, in order, wrapping around. */
+  rotateHeader?: { name: string; values: string[] };
+  /** Request bodies in turn, one per request (e.g. a different subject token each time). */
+  rotateBody?: string[];
   /** Processes (roots of process trees) whose CPU time is the server's. */
   serverPids: number[];
 }
@@ -24,96 +37,148 @@ export interface LoadRun {
   p99: number;
   total: number;
   ok: number;
-  /** Non-2xx answers, connection errors, timeouts and body mismatches. */
+  /** Answers with status >= 400, socket errors and timeouts. */
   failed: number;
-  statusCodes: Record<string, number>;
   seconds: number;
   /** Server CPU (its whole process tree) and load generator CPU, in % of one core; NaN if unknown. */
   serverCpu: number;
   loadCpu: number;
+  /** Server CPU time per answered request, µs. */
+  cpuPerRequestUs: number;
   /** CPU used by everything else on the machine meanwhile (other jobs skew the numbers), % of one core. */
   otherCpu: number;
 }
 
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const WRK = process.env.BENCH_WRK ?? 'wrk';
 
+const lua = (s: string) => JSON.stringify(s); // a JSON string is a valid Lua string literal here
+
+/** The Lua script for one spec; rotating values go to files next to it (no size limit in Lua). */
+export function wrkScript(spec: LoadSpec): string {
+  const dir = tempDir('bk-bench-wrk-');
+  const lines: string[] = [`wrk.method = ${lua(spec.method ?? 'GET')}`];
+  for (const [k, v] of Object.entries(spec.headers ?? {}))
+    lines.push(`wrk.headers[${lua(k)}] = ${lua(v)}`);
+  if (spec.body !== undefined) lines.push(`wrk.body = ${lua(spec.body)}`);
+  const list = (name: string, values: string[]) => {
+    if (values.some((v) => v.includes('\n'))) throw new Error(`${name}: a value has a newline`);
+    const file = join(dir, `${name}.txt`);
+    writeFileSync(file, values.join('\n') + '\n');
+    lines.push(
+      `local ${name} = {}`,
+      `for line in io.lines(${lua(file)}) do ${name}[#${name} + 1] = line end`,
+    );
+  };
+  if (spec.rotateHeader || spec.rotateBody) {
+    if (spec.rotateHeader) list('hv', spec.rotateHeader.values);
+    if (spec.rotateBody) list('bv', spec.rotateBody);
+    const n = spec.rotateHeader ? '#hv' : '#bv';
+    lines.push(
+      'local i = 0',
+      'request = function()',
+      `  i = i % ${n} + 1`,
+      ...(spec.rotateHeader ? [`  wrk.headers[${lua(spec.rotateHeader.name)}] = hv[i]`] : []),
+      `  return wrk.format(nil, ${lua(spec.path)}, nil, ${spec.rotateBody ? 'bv[i]' : 'nil'})`,
+      'end',
+    );
+  }
+  lines.push(
+    'done = function(summary, latency, requests)',
+    '  local e = summary.errors',
+    '  io.write(string.format(\'\\nBENCH {"duration":%d,"requests":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"p50":%d,"p99":%d}\\n\',',
+    '    summary.duration, summary.requests, e.connect, e.read, e.write, e.status, e.timeout,',
+    '    latency:percentile(50), latency:percentile(99)))',
+    'end',
+  );
+  const file = join(dir, 'script.lua');
+  writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+interface WrkSummary {
+  duration: number;
+  requests: number;
+  connect: number;
+  read: number;
+  write: number;
+  status: number;
+  timeout: number;
+  p50: number;
+  p99: number;
+}
+
+/** wrk's totals, and the CPU seconds it used (sampled from /proc until it exits). */
+function wrk(
+  url: string,
+  script: string,
+  seconds: number,
+): Promise<WrkSummary & { cpuSeconds: number }> {
+  const args = [
+    '-t1',
+    `-c${CONNECTIONS}`,
+    `-d${seconds}s`,
+    '--timeout',
+    '10s',
+    '--latency',
+    '-s',
+    script,
+    url,
+  ];
+  const [cmd, argv] = pinned ? ['taskset', ['-c', LOAD_CORE, WRK, ...args]] : [WRK, args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    let cpuSeconds = 0;
+    const sample = () => {
+      // taskset execs wrk in place: the pid is wrk's.
+      const s = child.pid === undefined ? undefined : cpuSecondsOf(child.pid);
+      if (s !== undefined) cpuSeconds = s;
+    };
+    const timer = setInterval(sample, 200);
+    child.stdout.once('end', sample);
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearInterval(timer);
+      const line = /^BENCH (.+)$/m.exec(out)?.[1];
+      if (code !== 0 || !line) reject(new Error(`wrk exited ${code}:\n${out}`));
+      else resolve({ ...(JSON.parse(line) as WrkSummary), cpuSeconds });
+    });
+  });
+}
+
+/** Runs `spec` for `seconds` (with a prepared script, or one generated now). */
 export async function runLoad(
   spec: LoadSpec,
-  limit: { seconds: number } | { amount: number },
+  seconds: number,
+  script = wrkScript(spec),
 ): Promise<LoadRun> {
-  const fixed = {
-    method: spec.method ?? 'GET',
-    ...(spec.headers ? { headers: spec.headers } : {}),
-    ...(spec.body !== undefined ? { body: spec.body } : {}),
-  } satisfies Partial<autocannon.Options>;
-  const perRequest = spec.perRequest;
-  const perRequestBody = spec.perRequestBody;
-  const amount = 'amount' in limit ? limit.amount : undefined;
-  // autocannon notices the end of an `amount` only on its next 1 s tick: the run really ends with the
-  // last answer, which is timed here.
-  let lastAnswer = 0;
-  // A fixed request goes in the top-level options (autocannon builds it once, and can check bodies);
-  // per-request headers need a `requests` entry with setupRequest (rebuilt on every request).
-  const what: Partial<autocannon.Options> =
-    perRequest || perRequestBody || amount !== undefined
-      ? {
-          requests: [
-            {
-              ...fixed,
-              path: spec.path,
-              ...(perRequest || perRequestBody
-                ? {
-                    setupRequest: (req: autocannon.Request) => ({
-                      ...req,
-                      ...(perRequest ? { headers: { ...req.headers, ...perRequest() } } : {}),
-                      ...(perRequestBody ? { body: perRequestBody() } : {}),
-                    }),
-                  }
-                : {}),
-              ...(amount !== undefined
-                ? { onResponse: () => void (lastAnswer = performance.now()) }
-                : {}),
-            },
-          ],
-        }
-      : { ...fixed, ...(spec.expectBody !== undefined ? { expectBody: spec.expectBody } : {}) };
   const busy0 = machineBusySeconds();
   const cpu0 = treeCpuSeconds(spec.serverPids);
-  const self0 = process.cpuUsage();
-  const t0 = performance.now();
-  const r = await autocannon({
-    // The path goes in the URL for a fixed request, in the `requests` entry otherwise.
-    url: 'requests' in what ? spec.url : spec.url + spec.path,
-    connections: CONNECTIONS,
-    ...('seconds' in limit ? { duration: limit.seconds } : { amount: limit.amount }),
-    ...what,
-  });
-  const wall = (performance.now() - t0) / 1000;
-  const seconds = amount !== undefined && lastAnswer > t0 ? (lastAnswer - t0) / 1000 : wall;
+  const w = await wrk(spec.url + spec.path, script, seconds);
   const cpu1 = treeCpuSeconds(spec.serverPids);
   const busy1 = machineBusySeconds();
-  const self = process.cpuUsage(self0);
-  const percent = (cpuSeconds: number) => (cpuSeconds / seconds) * 100;
+  const wall = w.duration / 1e6;
   const serverSeconds = cpu0 === undefined || cpu1 === undefined ? NaN : cpu1 - cpu0;
-  const selfSeconds = (self.user + self.system) / 1e6;
-  const statusCodes: Record<string, number> = {};
-  for (const [code, s] of Object.entries(r.statusCodeStats ?? {})) statusCodes[code] = s.count ?? 0;
+  const failed = w.status + w.connect + w.read + w.write + w.timeout;
+  const ok = Math.max(0, w.requests - w.status);
+  const percent = (cpuSeconds: number) => (cpuSeconds / wall) * 100;
   return {
-    // Successful answers per second over the whole run.
-    rps: r['2xx'] / seconds,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    total: r.requests.total,
-    ok: r['2xx'],
-    // A non-2xx answer also counts as a body mismatch when a body is expected: count it once.
-    failed: r.non2xx + r.errors + r.timeouts + Math.max(0, r.mismatches - r.non2xx),
-    statusCodes,
-    seconds,
+    rps: ok / wall,
+    p50: w.p50 / 1000,
+    p99: w.p99 / 1000,
+    total: w.requests,
+    ok,
+    failed,
+    seconds: wall,
     serverCpu: percent(serverSeconds),
-    loadCpu: percent(selfSeconds),
+    loadCpu: percent(w.cpuSeconds),
+    cpuPerRequestUs: (serverSeconds * 1e6) / Math.max(1, w.requests),
     otherCpu:
       busy0 === undefined || busy1 === undefined
         ? NaN
-        : Math.max(0, percent(busy1 - busy0 - serverSeconds - selfSeconds)),
+        : Math.max(0, percent(busy1 - busy0 - serverSeconds - w.cpuSeconds)),
   };
 }

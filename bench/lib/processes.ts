@@ -1,16 +1,16 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 // Child processes and temp dirs of one benchmark run, and their cleanup on every way out: normal end,
 // error, Ctrl-C, SIGTERM. Every child runs in its own process group (so a Ctrl-C in the terminal reaches
-// only the benchmark, which then stops the children in order) and is pinned to core 1 when `taskset`
-// exists; the benchmark itself moves to core 0.
+// only the benchmark, which then stops the children in order) and is pinned to core 0 (the server core) when
+// `taskset` exists; the benchmark itself and wrk run on core 1.
 
-const SERVER_CORE = '1';
-const LOAD_CORE = '0';
+export const SERVER_CORE = '0';
+export const LOAD_CORE = '1';
 const STOP_GRACE_MS = 15_000;
 const LOG_TAIL_BYTES = 16 * 1024;
 
@@ -55,21 +55,25 @@ export function start(
     env?: Record<string, string>;
     cwd?: string;
     onStdoutLine?: (line: string) => void;
+    /** Its stdout goes to this file (a server's log), not through a pipe into the benchmark. */
+    stdoutFile?: string;
   } = {},
 ): Child {
   const [cmd, argv] = pinned ? ['taskset', ['-c', SERVER_CORE, command, ...args]] : [command, args];
+  const out = options.stdoutFile ? openSync(options.stdoutFile, 'a') : 'pipe';
   const proc = spawn(cmd, argv, {
     env: options.env ?? cleanEnv(),
     cwd: options.cwd,
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', out, 'pipe'],
   });
+  if (typeof out === 'number') closeSync(out);
   let tail = '';
   const keep = (chunk: Buffer) => {
     tail = (tail + chunk.toString()).slice(-LOG_TAIL_BYTES);
   };
   let partial = '';
-  proc.stdout!.on('data', (chunk: Buffer) => {
+  proc.stdout?.on('data', (chunk: Buffer) => {
     keep(chunk);
     if (!options.onStdoutLine) return;
     const lines = (partial + chunk.toString()).split('\n');
@@ -82,7 +86,15 @@ export function start(
     proc.once('error', (err) => resolve(`spawn error: ${err.message}`));
   });
   if (proc.pid === undefined) throw new Error(`${name}: could not start ${command}`);
-  const child: Child = { name, process: proc, pid: proc.pid, tail: () => tail, exited };
+  const stdoutFile = options.stdoutFile;
+  const child: Child = {
+    name,
+    process: proc,
+    pid: proc.pid,
+    tail: () =>
+      stdoutFile ? readFileSync(stdoutFile, 'utf8').slice(-LOG_TAIL_BYTES) + tail : tail,
+    exited,
+  };
   children.add(child);
   groups.add(child.pid);
   void exited.then(() => children.delete(child));
@@ -243,6 +255,21 @@ function readStat(pid: number): ProcStat | undefined {
  * CPU seconds used so far by the processes rooted at `pids` and all their descendants (e.g. Bridgekeeper
  * and its PostgreSQL backends), or undefined where /proc is not available.
  */
+/** CPU seconds (user + system) used so far by one process, or undefined once it is gone. */
+export function cpuSecondsOf(pid: number): number | undefined {
+  return readStat(pid)?.cpuSeconds;
+}
+
+/** Resident memory of one process (VmRSS), MiB, or NaN. */
+export function rssMiB(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
 export function treeCpuSeconds(pids: number[]): number | undefined {
   let entries: string[];
   try {

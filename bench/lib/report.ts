@@ -6,27 +6,34 @@ export type Target =
 export interface Row {
   variant: string;
   scenario: string;
-  /** Successful answers per second: the median slice. */
+  /** Successful answers per second: the median round. */
   rps: number;
   p50: number;
   p99: number;
-  /** The ceiling measured right before this scenario's slices (median), and the median paired ratio. */
-  ceilingRps: number;
+  /** Ratio to the ceiling slice measured right before, per round, and their median. */
+  ratios: number[];
   ratio: number;
+  /** Server CPU time per request, µs (median round); its whole process tree (PostgreSQL, Redis). */
+  cpuUs: number;
+  /**
+   * The lowest per-round CPU µs/request: other work on the machine only ever adds to it (cache misses,
+   * preemption), so on a busy machine this is the better estimate of the cost of a request.
+   */
+  cpuUsMin: number;
   total: number;
-  /** Non-2xx, errors, timeouts and unexpected bodies. */
+  /** Answers >= 400, socket errors, timeouts. */
   failed: number;
-  statusCodes: Record<string, number>;
-  /** % of one core: the server's process tree (with PostgreSQL, Redis), and the load generator. */
+  /** % of one core: the server's process tree, wrk, and everything else on the machine meanwhile. */
   serverCpu: number;
   loadCpu: number;
-  /** % of one core used by other processes on the machine meanwhile: high means a skewed run. */
   otherCpu: number;
   target?: Target;
   actorsCreated?: number;
   actorsPerSecond?: number;
   /** Why this scenario's numbers cannot be trusted (too many failures, actors not created…). */
   problem?: string;
+  /** A remark printed under the table (e.g. "ran out of tokens: a lower bound"). */
+  note?: string;
   verdict: 'PASS' | 'BELOW' | 'FAIL' | '';
   slices: number[];
 }
@@ -43,49 +50,52 @@ export function verdictOf(row: Row): Row['verdict'] {
   return value !== undefined && value >= row.target.min ? 'PASS' : 'BELOW';
 }
 
-const fixed = (n: number | undefined, digits = 0) =>
+export const fixed = (n: number | undefined, digits = 0): string =>
   n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits);
 
 function targetText(row: Row): string {
   if (!row.target) return '';
   if (row.target.kind === 'ratio') return `≥ ${row.target.min.toFixed(2)}×`;
   if (row.target.kind === 'req/s') return `≥ ${row.target.min} req/s`;
-  return `${fixed(row.actorsPerSecond)} actors/s ≥ ${row.target.min}`;
+  return `≥ ${row.target.min} actors/s`;
 }
 
-/** A plain aligned text table (numbers right-aligned). */
+/** A markdown table (also readable as plain text). */
 export function formatTable(rows: Row[]): string {
   const header = [
     'variant',
     'scenario',
     'req/s',
+    '× ceiling',
+    'per round',
+    'server CPU µs/req',
+    'min µs/req',
     'p50 ms',
     'p99 ms',
-    '× ceiling',
-    'non-2xx',
+    'failed',
     'target',
     'verdict',
-    'srv CPU %',
-    'gen CPU %',
-    'other CPU %',
+    'srv/wrk/other CPU %',
   ];
   const body = rows.map((r) => [
     r.variant,
     r.scenario,
-    fixed(r.rps),
-    fixed(r.p50),
-    fixed(r.p99),
+    r.actorsPerSecond !== undefined ? `${fixed(r.actorsPerSecond)} actors/s` : fixed(r.rps),
     fixed(r.ratio, 2),
+    r.ratios.map((x) => fixed(x, 2)).join(' '),
+    fixed(r.cpuUs),
+    fixed(r.cpuUsMin),
+    fixed(r.p50, 1),
+    fixed(r.p99, 1),
     String(r.failed),
     targetText(r),
     r.verdict,
-    fixed(r.serverCpu),
-    fixed(r.loadCpu),
-    fixed(r.otherCpu),
+    `${fixed(r.serverCpu)}/${fixed(r.loadCpu)}/${fixed(r.otherCpu)}`,
   ]);
-  const left = new Set([0, 1, 7, 8]);
+  const right = new Set([2, 3, 5, 6, 7, 8, 9, 12]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (left.has(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+    `| ${cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
+  const rule = `|${widths.map((w, i) => (right.has(i) ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
+  return [line(header), rule, ...body.map(line)].join('\n');
 }

@@ -8,7 +8,9 @@ import { AUDIENCE, type LocalIssuer } from './issuer';
 import { type Child, cleanEnv, freePort, start, tempDir, waitUntil } from './processes';
 
 const ROOT = join(__dirname, '..', '..');
-export const MAIN_JS = join(ROOT, 'dist', 'main.js');
+/** The built server; BENCH_MAIN_JS measures another build (e.g. a copy of dist from before a change). */
+export const MAIN_JS = process.env.BENCH_MAIN_JS ?? join(ROOT, 'dist', 'main.js');
+export const PROFILE_HOOK = join(ROOT, 'bench', 'servers', 'cpu-profile-hook.js');
 /** The bench issuer's subject that is a Bridgekeeper admin (it registers the OAuth clients). */
 export const BENCH_ADMIN = 'bench-admin';
 
@@ -26,10 +28,20 @@ export interface Bridgekeeper {
 export async function startBridgekeeper(
   name: string,
   issuer: LocalIssuer,
-  redisUrl?: string,
-  userinfoIdp?: { issuer: string; url: string },
+  options: {
+    redisUrl?: string;
+    userinfoIdp?: { issuer: string; url: string };
+    /** Preloaded with bench/servers/cpu-profile-hook.js writing profiles there (SIGUSR2 on/off). */
+    profileDir?: string;
+    /** Extra BRIDGEKEEPER_* settings. */
+    env?: Record<string, string>;
+    /** Another build's main.js (default MAIN_JS). */
+    mainJs?: string;
+  } = {},
 ): Promise<Bridgekeeper> {
-  if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} not found: run \`npx nest build\` first`);
+  const { redisUrl, userinfoIdp, profileDir } = options;
+  const mainJs = options.mainJs ?? MAIN_JS;
+  if (!existsSync(mainJs)) throw new Error(`${mainJs} not found: run \`npx nest build\` first`);
   const port = await freePort();
   const dataDir = tempDir('bk-bench-');
   const url = `http://127.0.0.1:${port}`;
@@ -44,7 +56,9 @@ export async function startBridgekeeper(
     BRIDGEKEEPER_HTTP_HOST: '127.0.0.1',
     BRIDGEKEEPER_HTTP_PORT: String(port),
     BRIDGEKEEPER_DATA_DIR: dataDir,
-    BRIDGEKEEPER_LOG_LEVEL: 'warn',
+    // As deployed: info, one access-log line per request. The log goes to a file (stdout redirected),
+    // not through a pipe into the benchmark process, which shares the load core with wrk.
+    BRIDGEKEEPER_LOG_LEVEL: 'info',
     BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUERS: userinfoIdp ? 'bench,ui' : 'bench',
     ...(userinfoIdp
       ? {
@@ -58,9 +72,16 @@ export async function startBridgekeeper(
     BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_BENCH_JWKS: issuer.jwksUrl,
     BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_BENCH_AUDIENCES: AUDIENCE,
     ...(redisUrl ? { BRIDGEKEEPER_REDIS_URL: redisUrl } : {}),
+    ...(profileDir ? { BENCH_PROFILE_DIR: profileDir } : {}),
+    ...options.env,
   });
   // cwd: the data dir, so that no bridgekeeper.properties of the checkout is picked up.
-  const child = start(name, process.execPath, [MAIN_JS], { env, cwd: dataDir });
+  const args = profileDir ? ['-r', PROFILE_HOOK, mainJs] : [mainJs];
+  const child = start(name, process.execPath, args, {
+    env,
+    cwd: dataDir,
+    stdoutFile: join(dataDir, 'bridgekeeper.log'),
+  });
   await waitUntil(child, 'GET /health/ready answered 200', async () => {
     const res = await fetch(`${url}/health/ready`);
     await res.arrayBuffer();

@@ -1,16 +1,23 @@
 import { join } from 'node:path';
 import { type Child, cleanEnv, start, waitUntil } from './processes';
 
-const SCRIPT = join(__dirname, '..', 'servers', 'static-json.ts');
+const SERVERS = join(__dirname, '..', 'servers');
 
-/** Starts `servers/static-json.ts` in its own (pinned) process, answering `body` on every request. */
+/**
+ * Starts `servers/static-json.ts` (or another server of that folder that reports its port the same
+ * way, e.g. `bare-nest.ts`) in its own (pinned) process, answering `body` on every request.
+ */
 export async function startStaticJson(
   name: string,
   body: string,
+  script = 'static-json.ts',
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
 ): Promise<{ child: Child; url: string }> {
   let port: number | undefined;
-  const child = start(name, process.execPath, ['-r', '@swc-node/register', SCRIPT], {
-    env: cleanEnv({ BENCH_BODY: body }),
+  const args = [...nodeArgs, '-r', '@swc-node/register', join(SERVERS, script)];
+  const child = start(name, process.execPath, args, {
+    env: cleanEnv({ BENCH_BODY: body, ...env }),
     cwd: join(__dirname, '..', '..'),
     onStdoutLine: (line) => {
       const parsed = JSON.parse(line) as { port?: number };

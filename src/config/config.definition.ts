@@ -120,6 +120,14 @@ export const GLOBAL_SETTINGS: readonly SettingDefinition[] = [
       '`json`: one JSON object per line (for log collectors). `pretty`: one readable line per entry. `auto`: `pretty` when standard output is a terminal, `json` otherwise.',
   },
   {
+    name: 'log.access',
+    type: 'string',
+    default: 'all',
+    section: SERVER,
+    description:
+      'The per-request access log line: `all`, `errors` (status 400 and above only), or `sample:N` (errors and 1 request in N of the others). Metrics count every request, and security events (refusals, logins, revocations) are separate lines, always logged.',
+  },
+  {
     name: 'database.url',
     type: 'url',
     example: 'postgres://bridgekeeper:change-me@localhost:5432/bridgekeeper',

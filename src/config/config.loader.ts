@@ -161,6 +161,7 @@ export function loadConfig(sources: ConfigSources): AppConfig {
     log: {
       level: r.setting<AppConfig['log']['level']>('log.level'),
       format: r.setting<AppConfig['log']['format']>('log.format'),
+      access: r.accessLog('bridgekeeper.log.access'),
     },
     graphql: {
       maxDepth: r.intSetting('graphql.max.depth'),
@@ -553,6 +554,17 @@ class Reader {
     if ((allowed as readonly string[]).includes(v)) return v as T;
     this.fail(key, `must be one of ${allowed.join(', ')}`);
     return def;
+  }
+
+  /** `all` (default), `errors` (status >= 400 only) or `sample:N` (errors, and 1 in N of the rest). */
+  accessLog(key: string): AppConfig['log']['access'] {
+    const v = this.get(key)?.toLowerCase() ?? 'all';
+    if (v === 'all') return { sampleEvery: 1 };
+    if (v === 'errors') return { sampleEvery: 0 };
+    const n = /^sample:(\d{1,7})$/.exec(v);
+    if (n && Number(n[1]) >= 1) return { sampleEvery: Number(n[1]) };
+    this.fail(key, 'must be all, errors or sample:N (N from 1 to 9999999)');
+    return { sampleEvery: 1 };
   }
 
   url(key: string, def: string): string {

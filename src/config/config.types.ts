@@ -98,6 +98,11 @@ export interface AppConfig {
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
     /** `auto`: readable lines on a terminal, JSON lines otherwise. */
     format: 'auto' | 'json' | 'pretty';
+    /**
+     * The per-request access log line (`request`, at info): every request (1), errors only (0: status
+     * >= 400), or errors and 1 in N of the others. Security events are separate lines, always logged.
+     */
+    access: { sampleEvery: number };
   };
   graphql: { maxDepth: number; maxComplexity: number };
   cache: { memoryMaxEntries: number };

@@ -1,5 +1,10 @@
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
 import type { ApolloDriverConfig } from '@nestjs/apollo';
 import { Inject, Injectable } from '@nestjs/common';
 import type { GqlOptionsFactory } from '@nestjs/graphql';
@@ -59,16 +64,24 @@ export class GqlConfigService implements GqlOptionsFactory<ApolloDriverConfig> {
         // We set no cache hints; Apollo's cache-control plugin would still wrap every field resolver.
         ApolloServerPluginCacheControlDisabled(),
         ApolloServerPluginLandingPageDisabled(),
+        // Apollo installs these by itself (inline tracing on every request, reporting when an APOLLO_KEY
+        // is in the environment): nothing of ours uses them, and no operation or trace leaves the node.
+        ApolloServerPluginInlineTraceDisabled(),
+        ApolloServerPluginUsageReportingDisabled(),
+        ApolloServerPluginSchemaReportingDisabled(),
       ],
       formatError: formatGraphqlError(this.logger),
-      context: async (req: GqlContext['req']): Promise<GqlContext> => {
-        try {
-          req.principal = await this.identity.authenticateRequest(req.headers);
-          return { req };
-        } catch (err) {
-          throw this.httpError(err);
-        }
-      },
+      // The caller, once per HTTP request; the context is the request itself wrapped once.
+      context: (req: GqlContext['req']): Promise<GqlContext> =>
+        this.identity.authenticateRequest(req.headers).then(
+          (principal) => {
+            req.principal = principal;
+            return { req };
+          },
+          (err: unknown) => {
+            throw this.httpError(err);
+          },
+        ),
     };
   }
 

@@ -26,8 +26,23 @@ export const REDACT_PATHS = [
   ...SECRET_FIELDS,
 ];
 
-/** The application logger: JSON lines on stdout, or on `destination` (tests capture logs this way). */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+/**
+ * Standard output, buffered: lines are written in batches of about 4 KiB, and at least every 250 ms
+ * when traffic is low, instead of one blocking `write(2)` per line on the request path. pino writes
+ * what is left synchronously when the process exits (normal end, `process.exit`, uncaught error).
+ */
+export function bufferedStdout(): DestinationStream {
+  return pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 250 });
+}
+
+/**
+ * The application logger: JSON lines on stdout (buffered, see above), or on `destination` (tests
+ * capture logs this way).
+ */
+export function createLogger(
+  level: string,
+  destination: DestinationStream = bufferedStdout(),
+): Logger {
   return pino(
     {
       level,

@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@apollo/server';
 import {
   type DocumentNode,
   type FragmentDefinitionNode,
@@ -85,40 +85,38 @@ export function queryLimitsPlugin(limits: {
   // Apollo hands out the same DocumentNode for the same query text (its parsed-document cache), so the
   // verdict for an operation without variables is computed once per document.
   const checked = new WeakMap<DocumentNode, Set<string>>();
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ request, document, schema, operation }) {
-          if (!operation) return;
-          const cacheable = !operation.variableDefinitions?.length;
-          const opKey = request.operationName ?? '';
-          if (cacheable && checked.get(document)?.has(opKey)) return;
-          const depth = operationDepth(operation, fragmentsOf(document));
-          const maxDepth = isIntrospectionOnly(operation)
-            ? Math.max(limits.maxDepth, INTROSPECTION_MAX_DEPTH)
-            : limits.maxDepth;
-          if (depth > maxDepth) {
-            throw limitError(`Query depth ${depth} exceeds the limit of ${maxDepth}`);
-          }
-          const complexity = getComplexity({
-            schema,
-            query: document,
-            operationName: request.operationName ?? undefined,
-            variables: request.variables ?? {},
-            estimators: [fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })],
-          });
-          if (complexity > limits.maxComplexity) {
-            throw limitError(
-              `Query complexity ${complexity} exceeds the limit of ${limits.maxComplexity}`,
-            );
-          }
-          if (cacheable) {
-            const ops = checked.get(document) ?? new Set<string>();
-            ops.add(opKey);
-            checked.set(document, ops);
-          }
-        },
-      };
+  // One listener object for every request (requestDidStart allocates nothing).
+  const listener: GraphQLRequestListener<BaseContext> = {
+    async didResolveOperation({ request, document, schema, operation }) {
+      if (!operation) return;
+      const cacheable = !operation.variableDefinitions?.length;
+      const opKey = request.operationName ?? '';
+      if (cacheable && checked.get(document)?.has(opKey)) return;
+      const depth = operationDepth(operation, fragmentsOf(document));
+      const maxDepth = isIntrospectionOnly(operation)
+        ? Math.max(limits.maxDepth, INTROSPECTION_MAX_DEPTH)
+        : limits.maxDepth;
+      if (depth > maxDepth) {
+        throw limitError(`Query depth ${depth} exceeds the limit of ${maxDepth}`);
+      }
+      const complexity = getComplexity({
+        schema,
+        query: document,
+        operationName: request.operationName ?? undefined,
+        variables: request.variables ?? {},
+        estimators: [fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })],
+      });
+      if (complexity > limits.maxComplexity) {
+        throw limitError(
+          `Query complexity ${complexity} exceeds the limit of ${limits.maxComplexity}`,
+        );
+      }
+      if (cacheable) {
+        const ops = checked.get(document) ?? new Set<string>();
+        ops.add(opKey);
+        checked.set(document, ops);
+      }
     },
   };
+  return { requestDidStart: () => Promise.resolve(listener) };
 }
