@@ -52,6 +52,7 @@ export const ALLOWED = {
   // The GraphQL server: per-request context (identity) and DataLoaders over the domain modules.
   graphql: [
     ...INFRA,
+    'accounts',
     'identity',
     'actors',
     'clients',

@@ -40,13 +40,16 @@ export class OneTimeLinksService {
     return { secret, expiresAt };
   }
 
-  /** The link if it is usable (unused, unexpired, this purpose), without using it. */
-  async peek(purpose: LinkPurpose, secret: string): Promise<OneTimeLinkEntity | null> {
+  /** The link if it is usable (unused, unexpired, one of these purposes), without using it. */
+  async peek(purposes: LinkPurpose[], secret: string): Promise<OneTimeLinkEntity | null> {
     if (!LINK_SECRET.test(secret)) return null;
-    const row = await dbCall(() =>
-      this.repo.findOneBy({ secretSha256: sha256Hex(secret), purpose }),
-    );
-    return row && row.usedAt === null && row.expiresAt.getTime() > Date.now() ? row : null;
+    const row = await dbCall(() => this.repo.findOneBy({ secretSha256: sha256Hex(secret) }));
+    const usable =
+      row !== null &&
+      purposes.includes(row.purpose) &&
+      row.usedAt === null &&
+      row.expiresAt.getTime() > Date.now();
+    return usable ? row : null;
   }
 
   /** Uses the link inside `manager`'s transaction; null when it is not usable (or was just used). */

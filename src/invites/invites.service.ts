@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { AccountLinksService } from 'src/accounts/account-links.service';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AuthenticatedCaller } from 'src/common/auth/caller';
 import { APP_CONFIG } from 'src/config/config.constants';
@@ -31,6 +32,7 @@ export class InvitesService {
     private readonly memberships: MembershipsService,
     private readonly projects: ProjectsService,
     private readonly mail: MailService,
+    private readonly accountLinks: AccountLinksService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -62,6 +64,7 @@ export class InvitesService {
               to: email,
               name: `${input.firstName} ${input.lastName}`,
               project: (await this.projects.get(projectId)).name,
+              ...(await this.setPasswordLink(result.membership)),
             })
           : false;
       return { ...result, emailSent };
@@ -72,6 +75,16 @@ export class InvitesService {
       if (constraint === 'uq_memberships_project_email') throw InvitesErrors.alreadyMember('email');
       throw err;
     }
+  }
+
+  /**
+   * An invite by email alone (no `externalId`: the person has no trusted-issuer identity) of someone not
+   * yet signed in links to a one-time set-password page that creates their local account; an invite
+   * with an `externalId` keeps the configured sign-in URL.
+   */
+  private async setPasswordLink(m: MembershipEntity): Promise<{ link?: string }> {
+    if (m.externalId || m.actorId || !this.mail.enabled) return {};
+    return { link: await this.accountLinks.setPasswordLink(m.id) };
   }
 
   private issuerFor(requested: string | undefined): string {
