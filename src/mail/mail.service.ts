@@ -65,24 +65,37 @@ export class MailService implements OnApplicationShutdown {
   }
 
   sendInvite(mail: InviteEmail): Promise<boolean> {
-    return this.send(mail.to, this.config.smtp.inviteSubject, this.config.smtp.inviteBody, {
-      name: mail.name,
-      project: mail.project,
-      link: mail.link ?? this.config.smtp.signInUrl,
-    });
+    return this.send(
+      'invite',
+      mail.to,
+      this.config.smtp.inviteSubject,
+      this.config.smtp.inviteBody,
+      {
+        name: mail.name,
+        project: mail.project,
+        link: mail.link ?? this.config.smtp.signInUrl,
+      },
+    );
   }
 
   /** A password-reset link (the operator's reset templates). */
   sendPasswordReset(mail: PasswordResetEmail): Promise<boolean> {
-    return this.send(mail.to, this.config.smtp.resetSubject, this.config.smtp.resetBody, {
-      name: mail.name,
-      product: 'Bridgekeeper',
-      link: mail.link,
-      hours: String(mail.hours),
-    });
+    return this.send(
+      'password-reset',
+      mail.to,
+      this.config.smtp.resetSubject,
+      this.config.smtp.resetBody,
+      {
+        name: mail.name,
+        product: 'Bridgekeeper',
+        link: mail.link,
+        hours: String(mail.hours),
+      },
+    );
   }
 
   private async send(
+    what: 'invite' | 'password-reset',
     to: string,
     subjectTemplate: string,
     bodyTemplate: string,
@@ -102,7 +115,7 @@ export class MailService implements OnApplicationShutdown {
       });
       return true;
     } catch (err) {
-      this.logger.warn({ err: { message: (err as Error).message } }, 'email not sent');
+      this.logger.warn({ err: { message: (err as Error).message } }, `${what} email not sent`);
       return false;
     }
   }
