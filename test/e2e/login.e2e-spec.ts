@@ -1,7 +1,11 @@
 import { LocalAccountsService } from 'src/accounts/local-accounts.service';
 import { BrowserSessionsService } from 'src/browser-sessions/browser-sessions.service';
 import { startBridgekeeper, type RunningBridgekeeper } from '../support/bridgekeeper';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseForm, TestBrowser } from '../support/browser';
+import { counter } from '../support/metrics';
+import { query } from '../support/postgres';
 
 const AUTHORIZE = '/oauth2/authorize?client_id=app&response_type=code&state=xyz';
 
@@ -153,5 +157,107 @@ describe('login page and browser sessions', () => {
     expect(strip(await unknown.text())).toBe(strip(await wrong.text()));
     expect(bk.logs.join('\n')).not.toContain('Secret-Pa55word-xyz');
     expect(bk.logs.join('\n')).not.toContain('a long enough passphrase');
+  });
+
+  it('SECURITY rule 22: argon2id with the OWASP parameters, never returned', async () => {
+    const rows = await query<{ password_hash: string }>(
+      bk.databaseUrl,
+      "SELECT password_hash FROM local_accounts WHERE username = 'Alice'",
+    );
+    expect(rows[0].password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    const schema = readFileSync(join(__dirname, '..', '..', 'schema.gql'), 'utf8');
+    expect(schema).not.toMatch(/passwordHash|password_hash/i);
+  });
+
+  it('SECURITY rule 22: throttles failures per account, says when to retry, and counts logins', async () => {
+    const accounts = bk.app.get(LocalAccountsService);
+    await accounts.create({ username: 'carol', password: 'carol passphrase 1' });
+    const failuresBefore = await counter(bk, 'bridgekeeper_logins_total', { result: 'failure' });
+    const b = new TestBrowser(bk.url);
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      statuses.push(
+        (await b.submit('/login', { username: 'Carol', password: `wrong ${i}` })).status,
+      );
+    }
+    expect(statuses).toEqual([401, 401, 429]);
+    // Locked: even the right password is refused until the window ends, with a clear message.
+    const locked = await b.submit('/login', { username: 'carol', password: 'carol passphrase 1' });
+    expect(locked.status).toBe(429);
+    const retryAfter = Number(locked.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(120);
+    expect(await locked.text()).toMatch(/Try again in \d+ seconds\./);
+    // Another account from the same address is not locked out.
+    const other = await new TestBrowser(bk.url).submit('/login', {
+      username: 'alice',
+      password: 'a long enough passphrase',
+    });
+    expect(other.status).toBe(303);
+    expect(await counter(bk, 'bridgekeeper_logins_total', { result: 'failure' })).toBe(
+      failuresBefore + 3,
+    );
+    expect(
+      await counter(bk, 'bridgekeeper_logins_total', { result: 'locked' }),
+    ).toBeGreaterThanOrEqual(2);
+    expect(await counter(bk, 'bridgekeeper_logins_total', { result: 'success' })).toBeGreaterThan(
+      0,
+    );
+    const events = bk.logs.filter((l) => l.includes('"event":"login.'));
+    expect(events.some((l) => l.includes('"event":"login.locked"'))).toBe(true);
+    expect(events.some((l) => l.includes('"event":"login.success"'))).toBe(true);
+    // No login name, password or cookie in any login event.
+    expect(events.join('\n')).not.toMatch(/carol|wrong \d|bk_session=/i);
+  });
+});
+
+// SECURITY rule 23 on an https deployment: `__Host-` cookies with `Secure`; the Origin check follows
+// the public URL; failures are throttled per client address too.
+describe('login on an https public URL', () => {
+  const publicUrl = 'https://login.example.test';
+  let bk: RunningBridgekeeper;
+
+  beforeAll(async () => {
+    bk = await startBridgekeeper({
+      issuers: [],
+      properties: {
+        'bridgekeeper.public.url': publicUrl,
+        'bridgekeeper.auth.login.max.failures.per.address': '3',
+      },
+    });
+    await bk.app
+      .get(LocalAccountsService)
+      .create({ username: 'dave', password: 'dave passphrase 1' });
+  });
+
+  afterAll(async () => {
+    await bk?.close();
+  });
+
+  it('SECURITY rule 23: __Host- prefixed, Secure, HttpOnly, SameSite=Lax cookies', async () => {
+    const b = new TestBrowser(bk.url, publicUrl);
+    const page = await b.get('/login');
+    const csrfCookie = page.headers.getSetCookie()[0];
+    expect(csrfCookie).toMatch(/^__Host-bk_csrf=[^;]+; Path=\/; HttpOnly; SameSite=Lax; Secure/);
+    const res = await b.submit('/login', { username: 'dave', password: 'dave passphrase 1' });
+    expect(res.status).toBe(303);
+    const session = res.headers.getSetCookie().find((c) => c.startsWith('__Host-bk_session='))!;
+    expect(session).toMatch(/; Path=\/; HttpOnly; SameSite=Lax; Secure; Max-Age=\d+$/);
+    expect(session).not.toMatch(/Domain=/i);
+    // The loopback origin is not this deployment's origin.
+    const wrongOrigin = new TestBrowser(bk.url);
+    expect(
+      (await wrongOrigin.submit('/login', { username: 'dave', password: 'dave passphrase 1' }))
+        .status,
+    ).toBe(403);
+  });
+
+  it('SECURITY rule 22: throttles failures per client address across usernames', async () => {
+    const b = new TestBrowser(bk.url, publicUrl);
+    const statuses: number[] = [];
+    for (const username of ['x1', 'x2', 'x3', 'dave']) {
+      statuses.push((await b.submit('/login', { username, password: 'not the password' })).status);
+    }
+    expect(statuses).toEqual([401, 401, 429, 429]);
   });
 });
