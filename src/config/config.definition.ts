@@ -382,11 +382,11 @@ export const GLOBAL_SETTINGS: readonly SettingDefinition[] = [
   {
     name: 'auth.bootstrap.secret',
     type: 'string',
-    example: '<openssl rand -base64 32>',
+    example: '<openssl rand -hex 32>',
     sensitive: true,
     section: SIGNIN,
     description:
-      'At least 32 characters. While no administrator exists, `<public url>/setup/<this secret>` creates the first one, and no setup link is printed. Unset: on a start without an administrator, a one-time setup link (24 h) is printed in the log.',
+      'At least 32 characters, URL-safe (letters, digits, `-`, `_`, `.`, `~`; e.g. `openssl rand -hex 32`). While no administrator exists, `<public url>/setup/<this secret>` creates the first one, and no setup link is printed. Unset: on a start without an administrator, a one-time setup link (24 h) is printed in the log.',
   },
   {
     name: 'auth.password.min.length',

@@ -324,12 +324,14 @@ function readAuth(
   if (bootstrapSecret !== undefined) {
     if (bootstrapSecret.length < MIN_SECRETS_KEY_LENGTH) {
       problems.push(
-        `${where(keyName)}: must be at least ${MIN_SECRETS_KEY_LENGTH} characters (e.g. \`openssl rand -base64 32\`)`,
+        `${where(keyName)}: must be at least ${MIN_SECRETS_KEY_LENGTH} characters (e.g. \`openssl rand -hex 32\`)`,
       );
     } else if (mode === 'production' && PLACEHOLDER_SECRET.test(bootstrapSecret)) {
       problems.push(`${where(keyName)}: looks like a placeholder; generate a random secret`);
-    } else if (!/^[A-Za-z0-9._~+/=-]+$/.test(bootstrapSecret)) {
-      problems.push(`${where(keyName)}: must be URL-safe (letters, digits and . _ ~ + / = -)`);
+    } else if (!/^[A-Za-z0-9._~-]+$/.test(bootstrapSecret)) {
+      problems.push(
+        `${where(keyName)}: must be URL-safe: letters, digits, - _ . ~ (e.g. \`openssl rand -hex 32\`)`,
+      );
     }
   }
   const idle = r.intSetting('auth.session.idle.seconds');
