@@ -80,6 +80,17 @@ export class OneTimeLinksService {
     });
   }
 
+  /** Deletes links that expired more than a day ago (used or not). */
+  async purgeExpired(): Promise<void> {
+    await dbCall(() =>
+      this.repo
+        .createQueryBuilder()
+        .delete()
+        .where("expires_at < now() - interval '1 day'")
+        .execute(),
+    );
+  }
+
   /** Voids the unused links of one purpose (a new setup link replaces the previous ones). */
   async voidUnused(purpose: LinkPurpose, target: { accountId?: string } = {}): Promise<void> {
     await dbCall(() =>

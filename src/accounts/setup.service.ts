@@ -39,6 +39,7 @@ export class SetupService implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     try {
+      await this.links.purgeExpired();
       if (await this.actors.hasAdmin()) return;
       if (this.config.auth.bootstrapSecret) {
         this.logger.warn(

@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -46,6 +51,8 @@ interface Ended {
 const SESSION_COOKIE = 'bk_session';
 /** `last_used_at` (the idle clock) is written at most this often per session. */
 const TOUCH_EVERY_MS = 60_000;
+/** Ended and expired sessions are deleted about this often per node. */
+const PURGE_EVERY_MS = 60 * 60_000;
 
 /**
  * Server-side browser sessions (issue 9 §3, SECURITY rule 23). The cookie holds a random 256-bit secret;
@@ -56,9 +63,10 @@ const TOUCH_EVERY_MS = 60_000;
  * snapshot is invalidated on every status change).
  */
 @Injectable()
-export class BrowserSessionsService {
+export class BrowserSessionsService implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly cookieName: string;
   private readonly secure: boolean;
+  private purgeTimer?: NodeJS.Timeout;
 
   constructor(
     @InjectRepository(BrowserSessionEntity)
@@ -71,6 +79,27 @@ export class BrowserSessionsService {
   ) {
     this.cookieName = cookieName(SESSION_COOKIE, config.publicUrl);
     this.secure = config.publicUrl.startsWith('https://');
+  }
+
+  onApplicationBootstrap(): void {
+    this.purgeTimer = setInterval(() => void this.purgeExpired(), PURGE_EVERY_MS);
+    this.purgeTimer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.purgeTimer);
+  }
+
+  /** Deletes sessions that ended or expired more than a day ago (kept that long for audit). */
+  async purgeExpired(): Promise<void> {
+    await dbCall(() =>
+      this.repo.query(
+        `DELETE FROM browser_sessions
+          WHERE expires_at < now() - interval '1 day' OR ended_at < now() - interval '1 day'`,
+      ),
+    ).catch((err: unknown) =>
+      this.logger.warn({ err: { message: (err as Error).message } }, 'could not purge sessions'),
+    );
   }
 
   /** The browser's live session, or null (no cookie, unknown, ended, expired, idle, actor disabled). */

@@ -12,7 +12,7 @@ import { LOGGER } from 'src/common/logging/logging.constants';
 import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig } from 'src/config/config.types';
 import { MetricsService } from 'src/metrics/metrics.service';
-import { formFields, safeReturnTo } from 'src/web/form';
+import { formFields, redirectTargetOf, safeReturnTo } from 'src/web/form';
 import { LoginThrottle } from 'src/web/login-throttle';
 import { WebExceptionFilter } from 'src/web/web-exception.filter';
 
@@ -209,6 +209,7 @@ export class LoginController {
       </form>`;
     return sendPage(reply, status, body, {
       title: 'Sign in',
+      formActions: redirectTargetOf(returnTo),
       ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
     });
   }

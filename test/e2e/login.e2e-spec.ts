@@ -54,6 +54,13 @@ describe('login page and browser sessions', () => {
     const form = parseForm(text)!;
     expect(form.hidden.csrf).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(form.hidden.return_to).toBe(AUTHORIZE);
+    // Browsers apply form-action to the redirects after the post: the client's origin is allowed.
+    const withRedirect = await b.get(
+      `/login?return_to=${encodeURIComponent(`${AUTHORIZE}&redirect_uri=${encodeURIComponent('https://app.example/cb')}`)}`,
+    );
+    expect(withRedirect.headers.get('content-security-policy')).toContain(
+      "form-action 'self' https://app.example;",
+    );
     const css = await b.get('/assets/bridgekeeper.css');
     expect(css.status).toBe(200);
     expect(css.headers.get('content-type')).toMatch(/^text\/css/);

@@ -25,7 +25,12 @@ export function pageHeaders(
   formActions: readonly string[] = [],
   noReferrer = false,
 ): void {
-  const sources = ["'self'", ...formActions.filter((s) => /^https?:\/\/[^\s;,']+$/.test(s))];
+  const sources = [
+    "'self'",
+    ...formActions.filter(
+      (s) => /^https?:\/\/[^\s;,'/]+$/.test(s) || /^[a-z][a-z0-9+.-]*:$/.test(s),
+    ),
+  ];
   void reply
     .header(
       'content-security-policy',
