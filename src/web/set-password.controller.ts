@@ -4,6 +4,7 @@ import { AccountLinksService, SET_PASSWORD_PATH } from 'src/accounts/account-lin
 import { BrowserSessionsService } from 'src/browser-sessions/browser-sessions.service';
 import { sha256Base64url } from 'src/common/crypto/sha256';
 import { Public } from 'src/common/decorators/public.decorator';
+import { AcceptsBody } from 'src/common/validation/accepts-body';
 import { AppError } from 'src/common/errors/app-error';
 import { Csrf } from 'src/common/html/csrf';
 import { html } from 'src/common/html/html';
@@ -57,6 +58,7 @@ export class SetPasswordController {
   }
 
   @Post()
+  @AcceptsBody('form')
   async submit(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
     const secret = this.link.read(request);
     if (!secret) return invalid(reply);

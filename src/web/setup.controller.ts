@@ -5,6 +5,7 @@ import { SetupService } from 'src/accounts/setup.service';
 import { BrowserSessionsService } from 'src/browser-sessions/browser-sessions.service';
 import { sha256Base64url } from 'src/common/crypto/sha256';
 import { Public } from 'src/common/decorators/public.decorator';
+import { AcceptsBody } from 'src/common/validation/accepts-body';
 import { Csrf } from 'src/common/html/csrf';
 import { html } from 'src/common/html/html';
 import { sendErrorPage, sendPage } from 'src/common/html/page';
@@ -52,6 +53,7 @@ export class SetupController {
   }
 
   @Post()
+  @AcceptsBody('form')
   async submit(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
     const secret = this.link.read(request);
     if (!secret || !(await this.setup.valid(secret))) return notFound(reply);
