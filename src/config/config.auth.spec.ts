@@ -60,4 +60,15 @@ describe('sign-in configuration', () => {
     });
     expect(p.join('\n')).toMatch(/idle\.seconds.*: must not exceed/);
   });
+
+  it('reads trusted proxies (addresses and CIDR ranges) and refuses anything else', () => {
+    expect(load({}).http.trustedProxies).toEqual([]);
+    expect(
+      load({ 'bridgekeeper.http.trusted.proxies': '10.0.0.0/8, 127.0.0.1,::1' }).http
+        .trustedProxies,
+    ).toEqual(['10.0.0.0/8', '127.0.0.1', '::1']);
+    expect(problems({ 'bridgekeeper.http.trusted.proxies': 'proxy.example' }).join('\n')).toMatch(
+      /trusted\.proxies.*: each entry must be an IP address or CIDR range/,
+    );
+  });
 });

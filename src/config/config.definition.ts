@@ -81,6 +81,14 @@ export const GLOBAL_SETTINGS: readonly SettingDefinition[] = [
     description: 'Listening address (`0.0.0.0` in containers).',
   },
   {
+    name: 'http.trusted.proxies',
+    type: 'list',
+    example: '10.0.0.0/8,127.0.0.1',
+    section: SERVER,
+    description:
+      'Comma list of addresses or CIDR ranges of reverse proxies whose `X-Forwarded-For` gives the client address (login throttling per address, logs). Unset: the connecting address is the client, so behind a proxy every person would share one address.',
+  },
+  {
     name: 'public.url',
     type: 'url',
     defaultText: '`http://<host>:<port>`',

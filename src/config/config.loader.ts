@@ -144,7 +144,7 @@ export function loadConfig(sources: ConfigSources): AppConfig {
 
   const config: AppConfig = {
     mode,
-    http: { host, port },
+    http: { host, port, trustedProxies: readTrustedProxies(r, where, problems) },
     publicUrl,
     dataDir: resolve(sources.cwd, r.setting('data.dir')),
     database: {
@@ -310,6 +310,21 @@ function readOauth(
     accessTokenTtlSeconds: r.intSetting('oauth.access.token.ttl.seconds'),
     refreshTokenTtlSeconds: r.intSetting('oauth.refresh.token.ttl.seconds'),
   };
+}
+
+const IPV4_OR_CIDR = /^(\d{1,3})(\.\d{1,3}){3}(\/\d{1,2})?$/;
+const IPV6_OR_CIDR = /^[0-9a-fA-F:]+(\/\d{1,3})?$/;
+
+function readTrustedProxies(r: Reader, where: (k: string) => string, problems: string[]): string[] {
+  const key = 'bridgekeeper.http.trusted.proxies';
+  const list = r.list(key);
+  for (const p of list) {
+    if (!IPV4_OR_CIDR.test(p) && !(p.includes(':') && IPV6_OR_CIDR.test(p))) {
+      problems.push(`${where(key)}: each entry must be an IP address or CIDR range`);
+      return [];
+    }
+  }
+  return list;
 }
 
 function readAuth(

@@ -97,7 +97,12 @@ export interface OauthConfig {
 
 export interface AppConfig {
   mode: Mode;
-  http: { host: string; port: number };
+  http: {
+    host: string;
+    port: number;
+    /** Reverse proxies whose `X-Forwarded-For` names the client (empty: none). */
+    trustedProxies: string[];
+  };
   publicUrl: string;
   dataDir: string;
   database: {

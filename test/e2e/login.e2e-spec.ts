@@ -268,3 +268,35 @@ describe('login on an https public URL', () => {
     expect(statuses).toEqual([401, 401, 429, 429]);
   });
 });
+
+// Behind a reverse proxy, the per-address limit must key on the client, not on the proxy: one person's
+// failures never lock out everybody else (SECURITY rule 27).
+describe('login behind a trusted reverse proxy', () => {
+  let bk: RunningBridgekeeper;
+
+  beforeAll(async () => {
+    bk = await startBridgekeeper({
+      issuers: [],
+      properties: {
+        'bridgekeeper.http.trusted.proxies': '127.0.0.1',
+        'bridgekeeper.auth.login.max.failures.per.address': '2',
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await bk?.close();
+  });
+
+  it('throttles per forwarded client address', async () => {
+    const b = new TestBrowser(bk.url);
+    const from = (ip: string) => ({ 'x-forwarded-for': ip });
+    const attempt = async (username: string, ip: string) =>
+      (await b.submit('/login', { username, password: 'not the password' }, from(ip))).status;
+    expect(await attempt('y1', '203.0.113.7')).toBe(401);
+    expect(await attempt('y2', '203.0.113.7')).toBe(429);
+    expect(await attempt('y3', '203.0.113.7')).toBe(429);
+    // Another client behind the same proxy is not locked out.
+    expect(await attempt('y4', '198.51.100.9')).toBe(401);
+  });
+});
