@@ -50,7 +50,10 @@ export class SetupService implements OnApplicationBootstrap {
       }
       await this.links.voidUnused('SETUP');
       const { secret } = await this.links.create('SETUP', {}, SETUP_TTL_SECONDS);
-      this.logger.warn({ event: 'setup.link' }, box(`${this.config.publicUrl}/setup/${secret}`));
+      this.logger.warn(
+        { event: 'setup.link' },
+        `No administrator yet (this link is printed once):\n${box(`${this.config.publicUrl}/setup/${secret}`)}`,
+      );
     } catch (err) {
       this.logger.warn(
         { err: { message: (err as Error).message } },

@@ -14,6 +14,7 @@ import { BrowserSessionEntity } from 'src/browser-sessions/browser-session.entit
 import { CacheKeys } from 'src/cache/cache-keys';
 import { CacheService } from 'src/cache/cache.service';
 import { sha256Base64url } from 'src/common/crypto/sha256';
+import { AppError } from 'src/common/errors/app-error';
 import { dbCall } from 'src/common/errors/db-errors';
 import { cookieName, readCookie, setCookie } from 'src/common/html/cookies';
 import { LOGGER } from 'src/common/logging/logging.constants';
@@ -113,7 +114,11 @@ export class BrowserSessionsService implements OnApplicationBootstrap, OnApplica
     if (s.expiresAt <= now || s.lastUsedAt + this.config.auth.sessionIdleSeconds * 1000 <= now)
       return null;
     if (this.revocations.isBrowserSessionEnded(s.id)) return null;
-    const actor = await this.actors.snapshotById(s.actorId).catch(() => null);
+    // An actor that no longer exists ends the session; a database outage stays a 503 (rule 18).
+    const actor = await this.actors.snapshotById(s.actorId).catch((err: unknown) => {
+      if (err instanceof AppError && err.kind === 'INVALID_TOKEN') return null;
+      throw err;
+    });
     if (!actor || actor.status !== 'ACTIVE') return null;
     if (now - s.lastUsedAt >= TOUCH_EVERY_MS) await this.touch(sha, s, now);
     return { id: s.id, actorId: s.actorId, authTime: s.authTime, amr: [...s.amr] };

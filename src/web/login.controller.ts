@@ -83,9 +83,7 @@ export class LoginController {
     if (before.locked)
       return this.locked(request, reply, returnTo, login, before.retryAfterSeconds);
     const account = login && password ? await this.accounts.verify(login, password) : null;
-    const actor = account
-      ? await this.actors.snapshotById(account.actorId).catch(() => null)
-      : null;
+    const actor = account ? await this.actors.snapshotById(account.actorId) : null;
     if (!account || !actor || actor.status !== 'ACTIVE') {
       const after = await this.throttle.failed(login, address);
       this.metrics.logins.inc({ result: 'failure' });
