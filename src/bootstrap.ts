@@ -43,7 +43,9 @@ export async function createApp(
     },
     bodyLimit: 64 * 1024,
     routerOptions: { maxParamLength: 256 },
-    return503OnClosing: true,
+    // While draining (SIGTERM), a request on a connection already accepted is served, not refused with
+    // 503: it may have been sent before the balancer knew (src/common/lifecycle/graceful-shutdown.ts).
+    return503OnClosing: false,
     clientErrorHandler: clientErrorHandler(logger, (status) => refusals.count?.(status)),
   });
   const app = await NestFactory.create<NestFastifyApplication>(

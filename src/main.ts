@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { createApp } from 'src/bootstrap';
+import { closeGracefully } from 'src/common/lifecycle/graceful-shutdown';
 import { createProcessLogger } from 'src/common/logging/logger';
 import { startupSummary } from 'src/config/startup-summary';
 import { ConfigError, loadConfigFromProcess } from 'src/config/config.loader';
@@ -36,12 +37,22 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    const grace = config.shutdown.graceSeconds;
+    logger.info({ signal, graceSeconds: grace }, 'shutting down: draining requests in flight');
+    // Whatever hangs (a pool that never closes), the process ends: grace, then 15 s for the pools.
+    setTimeout(
+      () => {
+        logger.error('shutdown did not finish in time: exiting');
+        process.exit(1);
+      },
+      (grace + 15) * 1000,
+    ).unref();
     try {
-      await app?.close();
+      if (app) await closeGracefully(app, logger, grace);
     } finally {
       await embedded?.stop();
     }
+    logger.info('stopped');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -106,6 +106,16 @@ export const GLOBAL_SETTINGS: readonly SettingDefinition[] = [
       "Local data, relative to the working directory: the embedded PostgreSQL's files (`postgres/`) and its generated password (`postgres.password`, mode 0600).",
   },
   {
+    name: 'shutdown.grace.seconds',
+    type: 'integer',
+    default: '10',
+    min: 0,
+    max: 600,
+    section: SERVER,
+    description:
+      'On SIGTERM: seconds (0-600) for requests in flight to finish once the node stops accepting and `/health/ready` answers 503; then busy connections are closed, pools closed, exit 0.',
+  },
+  {
     name: 'log.level',
     type: 'enum',
     values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],

@@ -145,6 +145,7 @@ export function loadConfig(sources: ConfigSources): AppConfig {
   const config: AppConfig = {
     mode,
     http: { host, port, trustedProxies: readTrustedProxies(r, where, problems) },
+    shutdown: { graceSeconds: r.intSetting('shutdown.grace.seconds') },
     publicUrl,
     dataDir: resolve(sources.cwd, r.setting('data.dir')),
     database: {

@@ -103,6 +103,8 @@ export interface AppConfig {
     /** Reverse proxies whose `X-Forwarded-For` names the client (empty: none). */
     trustedProxies: string[];
   };
+  /** SIGTERM: seconds for requests in flight to finish before busy connections are closed. */
+  shutdown: { graceSeconds: number };
   publicUrl: string;
   dataDir: string;
   database: {

@@ -10,6 +10,7 @@ import {
 } from '@nestjs/terminus';
 import { CacheService } from 'src/cache/cache.service';
 import { Public } from 'src/common/decorators/public.decorator';
+import { ShutdownState } from 'src/common/lifecycle/shutdown-state';
 import { IssuersService } from 'src/issuers/issuers.service';
 import { KeySetStatusBoard } from 'src/issuers/key-set-status';
 
@@ -17,7 +18,8 @@ import { KeySetStatusBoard } from 'src/issuers/key-set-status';
 type IssuersHealth = { status: 'up' } | { status: 'degraded'; failing: string[]; stale: string[] };
 
 /**
- * Liveness (the process answers) and readiness (PostgreSQL, and Redis when configured): 200 or 503.
+ * Liveness (the process answers) and readiness (PostgreSQL, and Redis when configured; 503 at once
+ * once the node is shutting down): 200 or 503.
  * Readiness also lists trusted issuers whose key set cannot be fetched (`issuers.status: degraded`):
  * their tokens get 503, but other issuers' tokens work, so the node stays in.
  */
@@ -30,6 +32,7 @@ export class HealthController {
     private readonly cache: CacheService,
     private readonly issuers: IssuersService,
     private readonly keySets: KeySetStatusBoard,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   @Public()
@@ -44,6 +47,12 @@ export class HealthController {
   @HealthCheck()
   @Header('Cache-Control', 'no-store')
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
+    if (this.shutdown.draining) {
+      // SIGTERM: out of the balancer at once, whatever the dependencies say.
+      void reply.status(503).header('retry-after', '5');
+      const error = { shutdown: { status: 'down' as const, message: 'shutting down' } };
+      return { status: 'error', info: {}, error, details: error };
+    }
     const checks: HealthIndicatorFunction[] = [
       () => this.db.pingCheck('database', { timeout: 1500 }),
     ];

@@ -58,12 +58,16 @@ export interface GraphqlBody {
   error?: string;
 }
 
-export async function startBridgekeeper(options: StartOptions): Promise<RunningBridgekeeper> {
-  const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
-  const dataDir = mkdtempSync(join(tmpdir(), 'bk-test-data-'));
-  // A known port, so the public URL (the `iss` of our own tokens) is the address tests call. Nodes of
-  // one deployment share a public URL: pass `bridgekeeper.public.url` to make a second node.
-  const listenPort = await freePort();
+/**
+ * The `bridgekeeper.*` properties of a test node: its port and public URL, the deployment's database and
+ * secrets key (derived from the database URL, so nodes of one database share it), its issuers and admins,
+ * then `options.properties` on top. Used for in-process nodes and child-process nodes alike.
+ */
+export function nodeProperties(
+  options: StartOptions,
+  node: { port: number; databaseUrl: string; dataDir: string },
+): Record<string, string> {
+  const { port: listenPort, databaseUrl, dataDir } = node;
   const props: Record<string, string> = {
     'bridgekeeper.http.port': String(listenPort),
     'bridgekeeper.public.url': `http://127.0.0.1:${listenPort}`,
@@ -88,10 +92,20 @@ export async function startBridgekeeper(options: StartOptions): Promise<RunningB
     if (i.maxTokenAge !== undefined) props[`${p}.max.token.age`] = String(i.maxTokenAge);
     if (i.fhirBase) props[`${p}.fhir.base`] = i.fhirBase;
   }
+  return { ...props, ...options.properties };
+}
+
+export async function startBridgekeeper(options: StartOptions): Promise<RunningBridgekeeper> {
+  const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
+  const dataDir = mkdtempSync(join(tmpdir(), 'bk-test-data-'));
+  // A known port, so the public URL (the `iss` of our own tokens) is the address tests call. Nodes of
+  // one deployment share a public URL: pass `bridgekeeper.public.url` to make a second node.
+  const listenPort = await freePort();
+  const props = nodeProperties(options, { port: listenPort, databaseUrl, dataDir });
   const config = loadConfig({
     env: {},
     cwd: dataDir,
-    overrides: { ...props, ...options.properties },
+    overrides: props,
   });
   const logs: string[] = [];
   const sink = new Writable({

@@ -12,31 +12,37 @@ export interface RedisServer {
 
 /** Finds `redis-server`, installing Debian's package when it is missing and we are allowed to (root). */
 export function ensureRedisServer(): string {
-  const found = which('redis-server');
-  if (found) return found;
-  if (process.getuid?.() === 0 && which('apt-get')) {
-    process.stderr.write('redis-server not found: installing Debian package redis-server\n');
-    try {
-      execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server'], {
-        stdio: 'ignore',
-        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-      });
-    } catch {
-      execFileSync('apt-get', ['update'], { stdio: 'ignore' });
-      execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server'], {
-        stdio: 'ignore',
-        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-      });
-    }
-    const installed = which('redis-server');
-    if (installed) return installed;
-  }
-  throw new Error(
-    'redis-server is required by the tests: install it (Debian: apt-get install redis-server)',
-  );
+  return ensureDebianBinary('redis-server', 'redis-server', 'the tests');
 }
 
-function which(bin: string): string | undefined {
+/**
+ * Finds `bin` on the PATH (or /usr/bin, /usr/sbin), installing Debian's `pkg` when it is missing and
+ * we are root with apt-get; throws with the install command otherwise.
+ */
+export function ensureDebianBinary(bin: string, pkg: string, who: string): string {
+  const found = which(bin);
+  if (found) return found;
+  if (process.getuid?.() === 0 && which('apt-get')) {
+    process.stderr.write(`${bin} not found: installing Debian package ${pkg}\n`);
+    const install = () =>
+      execFileSync('apt-get', ['install', '-y', '--no-install-recommends', pkg], {
+        stdio: 'ignore',
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      });
+    try {
+      install();
+    } catch {
+      execFileSync('apt-get', ['update'], { stdio: 'ignore' });
+      install();
+    }
+    const installed = which(bin);
+    if (installed) return installed;
+  }
+  throw new Error(`${bin} is required by ${who}: install it (Debian: apt-get install ${pkg})`);
+}
+
+/** `bin` on the PATH (or /usr/bin, /usr/sbin), if there. */
+export function which(bin: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/bin', '/usr/sbin'])) {
     const candidate = `${dir}/${bin}`;
     if (dir && existsSync(candidate)) return candidate;
