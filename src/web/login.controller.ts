@@ -62,7 +62,12 @@ export class LoginController {
         return reply.status(303).header('cache-control', 'no-store').redirect(returnTo, 303);
       return this.signedIn(request, reply, session.id, session.actorId);
     }
-    const hint = typeof loginHint === 'string' && loginHint.length <= 320 ? loginHint : '';
+    // OIDC `login_hint`: on /login itself, or in the pending authorization request.
+    const fromRequest = returnTo
+      ? new URLSearchParams(returnTo.slice(returnTo.indexOf('?') + 1)).get('login_hint')
+      : null;
+    const given = typeof loginHint === 'string' ? loginHint : fromRequest;
+    const hint = given && given.length <= 320 ? given : '';
     return this.renderForm(request, reply, 200, returnTo, hint);
   }
 

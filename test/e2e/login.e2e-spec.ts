@@ -61,6 +61,11 @@ describe('login page and browser sessions', () => {
     expect(withRedirect.headers.get('content-security-policy')).toContain(
       "form-action 'self' https://app.example;",
     );
+    // The authorization request's login_hint prefills the username (escaped).
+    const hinted = await b.get(
+      `/login?return_to=${encodeURIComponent(`${AUTHORIZE}&login_hint=${encodeURIComponent('al"ice')}`)}`,
+    );
+    expect(await hinted.text()).toContain('value="al&quot;ice"');
     const css = await b.get('/assets/bridgekeeper.css');
     expect(css.status).toBe(200);
     expect(css.headers.get('content-type')).toMatch(/^text\/css/);
