@@ -19,6 +19,7 @@ import { ProjectAccessModule } from 'src/memberships/project-access.module';
 import { MetricsModule } from 'src/metrics/metrics.module';
 import { OauthModule } from 'src/oauth/oauth.module';
 import { RootModule } from 'src/root/root.module';
+import { WebModule } from 'src/web/web.module';
 import { SecretsModule } from 'src/secrets/secrets.module';
 import { SigningKeysModule } from 'src/signing-keys/signing-keys.module';
 
@@ -43,6 +44,7 @@ export class AppModule {
         SigningKeysModule,
         OauthModule,
         RootModule,
+        WebModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           imports: [IdentityModule],

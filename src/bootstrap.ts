@@ -34,6 +34,10 @@ export async function createApp(
     // request (~8% of a cached-token request). Our log lines carry `reqId` explicitly instead.
     childLoggerFactory: (parent: FastifyBaseLogger) => parent,
     requestIdHeader: false,
+    // `request.ip` (login throttling per address) is the connecting address unless it is a configured
+    // reverse proxy, whose `X-Forwarded-For` then names the client.
+    trustProxy:
+      config.http.trustedProxies.length > 0 ? config.http.trustedProxies.join(',') : false,
     genReqId: (req: IncomingMessage) => {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();

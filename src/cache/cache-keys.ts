@@ -37,6 +37,8 @@ export const CacheKeys = {
   /** A membership by id (named by Bridgekeeper's own tokens), in one generation. */
   membershipById: (membershipId: string, generation: string) =>
     `mship:id:${sha256Base64url([membershipId, generation].join('\u0000'))}`,
+  /** A browser session, by the SHA-256 (base64url) of its cookie secret, never the secret itself. */
+  browserSession: (secretSha256: string) => `bsess:${secretSha256}`,
 };
 
 export function namespaceOf(key: string): string {

@@ -56,7 +56,7 @@ describe('loadConfig sources', () => {
       ].join('\n'),
     );
     const c = loadConfig({ env: {}, cwd });
-    expect(c.http).toEqual({ host: '0.0.0.0', port: 4321 });
+    expect(c.http).toEqual({ host: '0.0.0.0', port: 4321, trustedProxies: [] });
     // The trailing slash is dropped so URLs can be joined.
     expect(c.publicUrl).toBe('https://bk.example.com');
   });

@@ -36,7 +36,7 @@ describe('loadConfig', () => {
   it('has working defaults: embedded database, in-process cache, loopback on 3000', () => {
     const cwd = dir();
     const c = loadConfig({ env: {}, cwd });
-    expect(c.http).toEqual({ host: '127.0.0.1', port: 3000 });
+    expect(c.http).toEqual({ host: '127.0.0.1', port: 3000, trustedProxies: [] });
     expect(c.publicUrl).toBe('http://127.0.0.1:3000');
     expect(c.warnings).toEqual([]);
     expect(c.database.url).toBeUndefined();

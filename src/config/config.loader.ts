@@ -5,6 +5,7 @@ import { getProperties } from 'properties-file';
 import {
   type AdminIdentity,
   type AppConfig,
+  type AuthConfig,
   type Mode,
   type OauthConfig,
   type SigningAlgorithm,
@@ -143,7 +144,7 @@ export function loadConfig(sources: ConfigSources): AppConfig {
 
   const config: AppConfig = {
     mode,
-    http: { host, port },
+    http: { host, port, trustedProxies: readTrustedProxies(r, where, problems) },
     shutdown: { graceSeconds: r.intSetting('shutdown.grace.seconds') },
     publicUrl,
     dataDir: resolve(sources.cwd, r.setting('data.dir')),
@@ -191,8 +192,11 @@ export function loadConfig(sources: ConfigSources): AppConfig {
       inviteSubject: r.setting('invite.email.subject'),
       inviteBody: r.setting('invite.email.body'),
       signInUrl: r.url('bridgekeeper.invite.signin.url', publicUrl),
+      resetSubject: r.setting('password.reset.email.subject'),
+      resetBody: r.setting('password.reset.email.body'),
     },
     oauth: readOauth(r, mode, publicUrl, where, problems),
+    auth: readAuth(r, mode, where, problems),
     warnings,
   };
   if (problems.length > 0) throw new ConfigError(problems);
@@ -307,6 +311,62 @@ function readOauth(
     audience: r.str('bridgekeeper.oauth.audience', publicUrl),
     accessTokenTtlSeconds: r.intSetting('oauth.access.token.ttl.seconds'),
     refreshTokenTtlSeconds: r.intSetting('oauth.refresh.token.ttl.seconds'),
+  };
+}
+
+const IPV4_OR_CIDR = /^(\d{1,3})(\.\d{1,3}){3}(\/\d{1,2})?$/;
+const IPV6_OR_CIDR = /^[0-9a-fA-F:]+(\/\d{1,3})?$/;
+
+function readTrustedProxies(r: Reader, where: (k: string) => string, problems: string[]): string[] {
+  const key = 'bridgekeeper.http.trusted.proxies';
+  const list = r.list(key);
+  for (const p of list) {
+    if (!IPV4_OR_CIDR.test(p) && !(p.includes(':') && IPV6_OR_CIDR.test(p))) {
+      problems.push(`${where(key)}: each entry must be an IP address or CIDR range`);
+      return [];
+    }
+  }
+  return list;
+}
+
+function readAuth(
+  r: Reader,
+  mode: Mode,
+  where: (k: string) => string,
+  problems: string[],
+): AuthConfig {
+  const keyName = 'bridgekeeper.auth.bootstrap.secret';
+  const bootstrapSecret = r.optionalStr(keyName);
+  // Never print the value, not even a part of it.
+  if (bootstrapSecret !== undefined) {
+    if (bootstrapSecret.length < MIN_SECRETS_KEY_LENGTH) {
+      problems.push(
+        `${where(keyName)}: must be at least ${MIN_SECRETS_KEY_LENGTH} characters (e.g. \`openssl rand -hex 32\`)`,
+      );
+    } else if (mode === 'production' && PLACEHOLDER_SECRET.test(bootstrapSecret)) {
+      problems.push(`${where(keyName)}: looks like a placeholder; generate a random secret`);
+    } else if (!/^[A-Za-z0-9._~-]+$/.test(bootstrapSecret)) {
+      problems.push(
+        `${where(keyName)}: must be URL-safe: letters, digits, - _ . ~ (e.g. \`openssl rand -hex 32\`)`,
+      );
+    }
+  }
+  const idle = r.intSetting('auth.session.idle.seconds');
+  const absolute = r.intSetting('auth.session.absolute.seconds');
+  if (idle > absolute) {
+    problems.push(
+      `${where('bridgekeeper.auth.session.idle.seconds')}: must not exceed bridgekeeper.auth.session.absolute.seconds`,
+    );
+  }
+  return {
+    ...(bootstrapSecret !== undefined ? { bootstrapSecret } : {}),
+    passwordMinLength: r.intSetting('auth.password.min.length'),
+    sessionIdleSeconds: idle,
+    sessionAbsoluteSeconds: absolute,
+    loginMaxFailuresPerAccount: r.intSetting('auth.login.max.failures.per.account'),
+    loginMaxFailuresPerAddress: r.intSetting('auth.login.max.failures.per.address'),
+    loginLockoutSeconds: r.intSetting('auth.login.lockout.seconds'),
+    linkTtlSeconds: r.intSetting('auth.link.ttl.seconds'),
   };
 }
 

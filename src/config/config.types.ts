@@ -57,6 +57,22 @@ export interface SmtpConfig {
   inviteBody: string;
   /** Where the welcome email sends people to sign in. */
   signInUrl: string;
+  resetSubject: string;
+  resetBody: string;
+}
+
+/** Sign-in of people to Bridgekeeper itself (issue 9): local accounts, login pages, browser sessions. */
+export interface AuthConfig {
+  /** Replaces the printed setup link while no administrator exists (never printed). */
+  bootstrapSecret?: string;
+  passwordMinLength: number;
+  sessionIdleSeconds: number;
+  sessionAbsoluteSeconds: number;
+  loginMaxFailuresPerAccount: number;
+  loginMaxFailuresPerAddress: number;
+  loginLockoutSeconds: number;
+  /** Lifetime of set-password and reset links. */
+  linkTtlSeconds: number;
 }
 
 export interface AdminIdentity {
@@ -81,7 +97,12 @@ export interface OauthConfig {
 
 export interface AppConfig {
   mode: Mode;
-  http: { host: string; port: number };
+  http: {
+    host: string;
+    port: number;
+    /** Reverse proxies whose `X-Forwarded-For` names the client (empty: none). */
+    trustedProxies: string[];
+  };
   /** SIGTERM: seconds for requests in flight to finish before busy connections are closed. */
   shutdown: { graceSeconds: number };
   publicUrl: string;
@@ -113,6 +134,7 @@ export interface AppConfig {
   smtp: SmtpConfig;
   admins: AdminIdentity[];
   oauth: OauthConfig;
+  auth: AuthConfig;
   /** Valid but risky choices, logged once at start (e.g. no public URL while listening on 0.0.0.0). */
   warnings: string[];
 }

@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { GraphQLSchemaBuilderModule, GraphQLSchemaFactory } from '@nestjs/graphql';
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { AccountsResolver } from 'src/accounts/accounts.resolver';
 import { ActorsResolver } from 'src/actors/actors.resolver';
 import { ExplainResolver } from 'src/identity/explain.resolver';
 import { IdentityResolver } from 'src/identity/identity.resolver';
@@ -35,6 +36,7 @@ export const RESOLVERS = [
   SigningKeysResolver,
   ClientsResolver,
   SessionsResolver,
+  AccountsResolver,
 ];
 
 const HEADER =

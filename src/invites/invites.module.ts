@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AccountsModule } from 'src/accounts/accounts.module';
 import { InvitesController } from 'src/invites/invites.controller';
 import { InvitesResolver } from 'src/invites/invites.resolver';
 import { InvitesService } from 'src/invites/invites.service';
@@ -9,7 +10,7 @@ import { ProjectsModule } from 'src/projects/projects.module';
 
 @Module({
   controllers: [InvitesController],
-  imports: [IssuersModule, MailModule, MembershipsModule, ProjectsModule],
+  imports: [AccountsModule, IssuersModule, MailModule, MembershipsModule, ProjectsModule],
   providers: [InvitesResolver, InvitesService],
 })
 export class InvitesModule {}

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AccountLinksService } from 'src/accounts/account-links.service';
 import type { AuthenticatedCaller } from 'src/common/auth/caller';
 import type { InviteInput } from 'src/invites/dto/invite.input';
 import { InvitesErrors } from 'src/invites/invites.errors';
@@ -31,6 +32,7 @@ export class InvitesService {
     private readonly issuers: IssuersService,
     private readonly projects: ProjectsService,
     private readonly mail: MailService,
+    private readonly accountLinks: AccountLinksService,
   ) {}
 
   async invite(
@@ -66,6 +68,7 @@ export class InvitesService {
             to: email,
             name: `${input.firstName} ${input.lastName}`,
             project: (await this.projects.get(projectId)).name,
+            ...(await this.setPasswordLink(membership)),
           })
         : false;
     const emailMatching = this.issuers
@@ -78,6 +81,16 @@ export class InvitesService {
       emailSent,
       recognisedBy: recognitionOf(membership, emailMatching),
     };
+  }
+
+  /**
+   * An invite by email alone, bound to no trusted issuer (the person has no account elsewhere), of
+   * someone not yet signed in links to a one-time set-password page that creates their local account
+   * (issue 9); an invite bound to an issuer keeps the configured sign-in URL.
+   */
+  private async setPasswordLink(m: MembershipEntity): Promise<{ link?: string }> {
+    if (m.externalId || m.issuerName || m.actorId || !this.mail.enabled) return {};
+    return { link: await this.accountLinks.setPasswordLink(m.id) };
   }
 
   /**

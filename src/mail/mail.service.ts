@@ -9,6 +9,15 @@ export interface InviteEmail {
   to: string;
   name: string;
   project: string;
+  /** The `{{link}}`: a one-time set-password link, or (absent) `bridgekeeper.invite.signin.url`. */
+  link?: string;
+}
+
+export interface PasswordResetEmail {
+  to: string;
+  name: string;
+  link: string;
+  hours: number;
 }
 
 /** `{{name}}`-style placeholders; values are inserted as text, with line breaks removed from headers. */
@@ -17,7 +26,7 @@ export function renderTemplate(template: string, values: Record<string, string>)
 }
 
 /**
- * Welcome emails for invites, through the configured SMTP server (`bridgekeeper.smtp.url`). Without
+ * Welcome emails for invites and password-reset links, through the configured SMTP server (`bridgekeeper.smtp.url`). Without
  * one, nothing is sent and callers are told so. A failed send never fails the invite: it is logged and
  * reported as not sent.
  */
@@ -55,26 +64,58 @@ export class MailService implements OnApplicationShutdown {
     return this.transport !== undefined;
   }
 
-  async sendInvite(mail: InviteEmail): Promise<boolean> {
+  sendInvite(mail: InviteEmail): Promise<boolean> {
+    return this.send(
+      'invite',
+      mail.to,
+      this.config.smtp.inviteSubject,
+      this.config.smtp.inviteBody,
+      {
+        name: mail.name,
+        project: mail.project,
+        link: mail.link ?? this.config.smtp.signInUrl,
+      },
+    );
+  }
+
+  /** A password-reset link (the operator's reset templates). */
+  sendPasswordReset(mail: PasswordResetEmail): Promise<boolean> {
+    return this.send(
+      'password-reset',
+      mail.to,
+      this.config.smtp.resetSubject,
+      this.config.smtp.resetBody,
+      {
+        name: mail.name,
+        product: 'Bridgekeeper',
+        link: mail.link,
+        hours: String(mail.hours),
+      },
+    );
+  }
+
+  private async send(
+    what: 'invite' | 'password-reset',
+    to: string,
+    subjectTemplate: string,
+    bodyTemplate: string,
+    raw: Record<string, string>,
+  ): Promise<boolean> {
     if (!this.transport) return false;
     // Caller-supplied values are plain text on one line: no control characters reach the message.
     // eslint-disable-next-line no-control-regex -- matching control characters is the point here
     const text = (v: string) => v.replace(/[\u0000-\u001f\u007f]+/g, ' ');
-    const values = {
-      name: text(mail.name),
-      project: text(mail.project),
-      link: this.config.smtp.signInUrl,
-    };
+    const values = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, text(v)]));
     try {
       await this.transport.sendMail({
         from: this.config.smtp.from,
-        to: mail.to,
-        subject: renderTemplate(this.config.smtp.inviteSubject, values).replace(/[\r\n]+/g, ' '),
-        text: renderTemplate(this.config.smtp.inviteBody.replace(/\\n/g, '\n'), values),
+        to,
+        subject: renderTemplate(subjectTemplate, values).replace(/[\r\n]+/g, ' '),
+        text: renderTemplate(bodyTemplate.replace(/\\n/g, '\n'), values),
       });
       return true;
     } catch (err) {
-      this.logger.warn({ err: { message: (err as Error).message } }, 'invite email not sent');
+      this.logger.warn({ err: { message: (err as Error).message } }, `${what} email not sent`);
       return false;
     }
   }

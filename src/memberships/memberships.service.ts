@@ -280,8 +280,9 @@ export class MembershipsService implements ProjectAccess {
   /**
    * Voids every cached resolution (after any membership change, on every node sharing the cache). A new
    * random generation rather than an increment: two concurrent changes can never leave the same value.
+   * Public for writes made in another module's transaction (a set-password link binds its membership).
    */
-  private async changed(): Promise<void> {
+  async changed(): Promise<void> {
     const generation = randomUUID();
     this.recentGeneration = { value: generation, at: Date.now() };
     await this.cache.set(CacheKeys.membershipGeneration(), generation, 365 * 24 * 3600 * 1000);

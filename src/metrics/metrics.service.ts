@@ -283,6 +283,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly logins = counter({
+    name: 'bridgekeeper_logins_total',
+    help: 'Password sign-ins by result (success, failure, locked)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   /** route → method → status → children, made on first use (routes and methods are closed sets). */
   private readonly httpChildren = new Map<string, Map<string, Map<number, HttpChildren>>>();
 

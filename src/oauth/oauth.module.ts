@@ -1,3 +1,4 @@
+import { BrowserSessionsModule } from 'src/browser-sessions/browser-sessions.module';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ActorsModule } from 'src/actors/actors.module';
@@ -27,6 +28,7 @@ import { TokenValidationModule } from 'src/token-validation/token-validation.mod
   controllers: [DiscoveryController, SessionController, TokenController, UserinfoController],
   imports: [
     ActorsModule,
+    BrowserSessionsModule,
     ClientsModule,
     IdentityModule,
     MembershipsModule,

@@ -61,6 +61,8 @@ describe('invite welcome email', () => {
       firstName: 'Jane',
       lastName: 'Smith',
       email: 'jane@example.com',
+      // With an externalId the person signs in through the trusted issuer: the sign-in URL.
+      externalId: 'jane-ext',
       sendEmail: true,
     });
     expect(res.status).toBe(201);

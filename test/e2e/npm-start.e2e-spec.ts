@@ -125,6 +125,11 @@ describe('npm start', () => {
         ),
       );
       expect(started.output()).toContain('no trusted issuer: every token is refused');
+      // No administrator yet: the one-time setup link, in a box (issue 9).
+      expect(started.output()).toMatch(
+        new RegExp(`http://127\\.0\\.0\\.1:${port}/setup/[A-Za-z0-9_-]{43}`),
+      );
+      expect(started.output()).toContain('to create the first administrator');
       // The tree under npm: the server (node) and PostgreSQL with its workers.
       const names = started.tree.map((p) => {
         try {
