@@ -17,6 +17,7 @@ import { IdentityModule } from 'src/identity/identity.module';
 import { InvitesModule } from 'src/invites/invites.module';
 import { MetricsModule } from 'src/metrics/metrics.module';
 import { OauthModule } from 'src/oauth/oauth.module';
+import { RootModule } from 'src/root/root.module';
 import { SecretsModule } from 'src/secrets/secrets.module';
 import { SigningKeysModule } from 'src/signing-keys/signing-keys.module';
 
@@ -39,6 +40,7 @@ export class AppModule {
         InvitesModule,
         SigningKeysModule,
         OauthModule,
+        RootModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           imports: [IdentityModule],

@@ -1,29 +1,38 @@
 import 'reflect-metadata';
 import { createApp } from 'src/bootstrap';
-import { createLogger } from 'src/common/logging/logger';
+import { createProcessLogger } from 'src/common/logging/logger';
+import { startupSummary } from 'src/common/logging/startup-summary';
 import { ConfigError, loadConfigFromProcess } from 'src/config/config.loader';
 import type { AppConfig } from 'src/config/config.types';
-import { type EmbeddedDatabase, startEmbeddedPostgres } from 'src/database/embedded-postgres';
+import {
+  type EmbeddedDatabase,
+  EmbeddedPostgresError,
+  startEmbeddedPostgres,
+} from 'src/database/embedded-postgres';
+import { IssuersService } from 'src/issuers/issuers.service';
+
+/** One line on stderr and a non-zero exit: what went wrong and what to do, never a stack dump. */
+function die(message: string, exitCode: number): never {
+  process.stderr.write(`bridgekeeper: ${message}\n`);
+  process.exit(exitCode);
+}
 
 async function main(): Promise<void> {
   let config: AppConfig;
   try {
     config = loadConfigFromProcess();
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`bridgekeeper: ${err.message}\n`);
-      process.exit(2);
-    }
+    if (err instanceof ConfigError) die(err.message, 2);
     throw err;
   }
-  const logger = createLogger(config.log.level);
+  const logger = createProcessLogger(config.log.level, config.log.format);
+  for (const warning of config.warnings) logger.warn(warning);
+
   let embedded: EmbeddedDatabase | undefined;
-  if (!config.database.url) {
-    embedded = await startEmbeddedPostgres(config.dataDir, logger);
-    config = { ...config, database: { ...config.database, url: embedded.url } };
-  }
   let app: Awaited<ReturnType<typeof createApp>> | undefined;
   let stopping = false;
+  // `on`, not `once`: a terminal's Ctrl-C reaches this process twice through `npm start` (from the
+  // terminal and forwarded by npm); a second signal must not kill it halfway through stopping.
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -35,8 +44,23 @@ async function main(): Promise<void> {
     }
     process.exit(0);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  if (!config.database.url) {
+    try {
+      embedded = await startEmbeddedPostgres(config.dataDir, logger);
+    } catch (err) {
+      const reason = err instanceof EmbeddedPostgresError ? err.message : String(err);
+      die(
+        `the embedded PostgreSQL could not start: ${reason}. ` +
+          'Fix that, or set bridgekeeper.database.url (env BRIDGEKEEPER_DATABASE_URL) to use an external PostgreSQL.',
+        1,
+      );
+    }
+    if (stopping) return;
+    config = { ...config, database: { ...config.database, url: embedded.url } };
+  }
   try {
     app = await createApp(config, logger);
     await app.listen({ port: config.http.port, host: config.http.host });
@@ -46,14 +70,15 @@ async function main(): Promise<void> {
     await embedded?.stop();
     process.exit(1);
   }
-  logger.info(
-    {
-      url: config.publicUrl,
-      issuers: config.issuers.map((i) => i.name),
-      cache: config.redis.url ? 'redis' : 'memory',
-    },
-    'Bridgekeeper is listening',
-  );
+  const summary = startupSummary(config, embedded, app.getHttpServer().address());
+  logger.info(summary.fields, summary.message);
+  if (app.get(IssuersService).all().length === 0) {
+    logger.warn(
+      'no trusted issuer: every token is refused. Trust an identity provider: set bridgekeeper.auth.jwt.trusted.issuers=<name> ' +
+        'with bridgekeeper.auth.jwt.trusted.issuer.<name>.issuer and .jwks (and .audiences), and bridgekeeper.auth.admins=<name>:<sub> ' +
+        'so that admin can add more at runtime with the createTrustedIssuer mutation (README: "Trust an identity provider")',
+    );
+  }
 }
 
 void main();

@@ -115,7 +115,7 @@ describe('loadConfig trusted issuers', () => {
       expect(c.oauth).toEqual({
         signingAlgorithm: 'ES256',
         signingRotationSeconds: 30 * 86400,
-        audience: 'http://localhost:3000',
+        audience: 'http://127.0.0.1:3000',
         accessTokenTtlSeconds: 300,
         refreshTokenTtlSeconds: 30 * 86400,
       });
@@ -252,7 +252,7 @@ describe('loadConfig trusted issuers', () => {
     );
     expect(e.problems).toEqual([
       expect.stringMatching(
-        /^bridgekeeper\.auth\.jwt\.trusted\.issuer\.other\.issuer: unknown key; per-issuer keys need the issuer listed .*\(now: corp\)$/,
+        /^bridgekeeper\.auth\.jwt\.trusted\.issuer\.other\.issuer: unknown setting; per-issuer keys need the issuer listed .*\(now: corp\)$/,
       ),
       expect.stringMatching(
         /^env BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_GHOST_JWKS: unknown setting; per-issuer keys/,
@@ -264,7 +264,7 @@ describe('loadConfig trusted issuers', () => {
     const e = configError(() =>
       loadConfig({ env: {}, cwd: dir(`${corpFile}\n${P}.audience=x\n`) }),
     );
-    expect(e.message).toContain(`${P}.audience: unknown key`);
+    expect(e.message).toContain(`${P}.audience: unknown setting; did you mean \`${P}.audiences\`?`);
   });
 });
 
@@ -317,12 +317,12 @@ describe('loadConfig errors', () => {
       `${P}.algorithms`,
       `${P}.provisioning`,
       'bridgekeeper.graphql.max.depth',
-      'bridgekeeper.http.prot: unknown key',
+      'bridgekeeper.http.prot: unknown setting; did you mean `bridgekeeper.http.port`?',
       'bridgekeeper.mode',
       'bridgekeeper.database.pool.size',
       'bridgekeeper.outbound.allow.link.local',
       'bridgekeeper.auth.admins',
-      'env BRIDGEKEEPER_LOGLEVEL: unknown setting',
+      'env BRIDGEKEEPER_LOGLEVEL: unknown setting; did you mean `BRIDGEKEEPER_LOG_LEVEL`?',
       'bridgekeeper.cache.memory.max.entries',
     ];
     for (const key of expected) expect(e.message).toContain(key);

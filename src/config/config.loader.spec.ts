@@ -37,7 +37,8 @@ describe('loadConfig', () => {
     const cwd = dir();
     const c = loadConfig({ env: {}, cwd });
     expect(c.http).toEqual({ host: '127.0.0.1', port: 3000 });
-    expect(c.publicUrl).toBe('http://localhost:3000');
+    expect(c.publicUrl).toBe('http://127.0.0.1:3000');
+    expect(c.warnings).toEqual([]);
     expect(c.database.url).toBeUndefined();
     expect(c.database.runMigrations).toBe(true);
     expect(c.redis.url).toBeUndefined();
@@ -80,7 +81,7 @@ describe('loadConfig', () => {
     const c = loadConfig({ env: { BRIDGEKEEPER_HTTP_PORT: '5000' }, cwd });
     expect(c.http.port).toBe(5000);
     expect(c.log.level).toBe('debug');
-    expect(c.publicUrl).toBe('http://localhost:5000');
+    expect(c.publicUrl).toBe('http://127.0.0.1:5000');
   });
 
   it('reads the file named by BRIDGEKEEPER_CONFIG, and says when it is missing', () => {
@@ -116,7 +117,7 @@ describe('loadConfig', () => {
     expect(message).toMatch(new RegExp(`${ISSUER}\\.ok\\.jwks`));
     expect(message).toMatch(new RegExp(`${ISSUER}\\.ok\\.audiences`));
     expect(message).toMatch(/BRIDGEKEEPER_REDIS_URLL: unknown setting/);
-    expect(message).toMatch(/bridgekeeper\.unknown\.key.*unknown key/);
+    expect(message).toMatch(/bridgekeeper\.unknown\.key.*unknown setting/);
     expect(message).toMatch(/Invalid configuration \(7 problems\)/);
   });
 

@@ -11,6 +11,16 @@ import {
   type TrustedIssuerConfig,
 } from 'src/config/config.types';
 import {
+  CONFIG_FILE_ENV,
+  envNameOf,
+  GLOBAL_SETTINGS,
+  globalSetting,
+  ISSUER_PREFIX,
+  ISSUER_SETTINGS,
+  PREFIX,
+} from 'src/config/config.definition';
+import { unknownSettingProblem } from 'src/config/config.suggestions';
+import {
   checkIssuer,
   type IssuerDraft,
   type IssuerField,
@@ -40,70 +50,10 @@ export class ConfigError extends Error {
   }
 }
 
-const PREFIX = 'bridgekeeper.';
-const CONFIG_FILE_ENV = 'BRIDGEKEEPER_CONFIG';
-const DEFAULT_INVITE_SUBJECT = 'You are invited to {{project}}';
-const DEFAULT_INVITE_BODY =
-  'Hello {{name}},\n\nyou have been invited to {{project}}. Sign in at {{link}} with your usual account.\n';
-const ISSUER_PREFIX = 'bridgekeeper.auth.jwt.trusted.issuer.';
-const ISSUER_KEYS = [
-  'issuer',
-  'jwks',
-  'audiences',
-  'audiences.required',
-  'algorithms',
-  'clock.tolerance',
-  'max.token.age',
-  'provisioning',
-  'fhir.base',
-  'userinfo',
-  'opaque',
-  'userinfo.credentials',
-  'email.matching',
-] as const;
-const GLOBAL_KEYS = [
-  'mode',
-  'http.port',
-  'http.host',
-  'public.url',
-  'data.dir',
-  'database.url',
-  'database.migrations.run',
-  'database.pool.size',
-  'database.statement.timeout.ms',
-  'redis.url',
-  'redis.key.prefix',
-  'redis.command.timeout.ms',
-  'log.level',
-  'graphql.max.depth',
-  'graphql.max.complexity',
-  'cache.memory.max.entries',
-  'outbound.timeout.ms',
-  'outbound.max.response.bytes',
-  'outbound.allow.link.local',
-  'jwks.cooldown.seconds',
-  'jwks.refresh.seconds',
-  'jwks.max.stale.seconds',
-  'actors.last.seen.interval.seconds',
-  'auth.jwt.trusted.issuers',
-  'auth.admins',
-  'smtp.url',
-  'smtp.from',
-  'invite.email.subject',
-  'invite.email.body',
-  'invite.signin.url',
-  'secrets.key',
-  'oauth.signing.algorithm',
-  'oauth.signing.rotation.seconds',
-  'oauth.audience',
-  'oauth.access.token.ttl.seconds',
-  'oauth.refresh.token.ttl.seconds',
-] as const;
+const GLOBAL_KEYS = GLOBAL_SETTINGS.map((d) => PREFIX + d.name);
+const ISSUER_KEYS = ISSUER_SETTINGS.map((d) => d.name);
 
-/** `bridgekeeper.http.port` → `BRIDGEKEEPER_HTTP_PORT`. */
-export function envNameOf(key: string): string {
-  return key.toUpperCase().replace(/\./g, '_');
-}
+export { envNameOf };
 
 /** Reads the process environment and working directory: the one call site that touches `process.env`. */
 export function loadConfigFromProcess(): AppConfig {
@@ -123,11 +73,12 @@ export function loadConfig(sources: ConfigSources): AppConfig {
   const where = (key: string) => `${key} (env ${envNameOf(key)})`;
   const r = new Reader(raw, where, problems);
 
-  const mode = r.oneOf<Mode>('bridgekeeper.mode', ['development', 'production'], 'development');
-  const port = r.int('bridgekeeper.http.port', 3000, 0, 65535);
-  const host = r.str('bridgekeeper.http.host', '127.0.0.1');
+  const mode = r.setting<Mode>('mode');
+  const port = r.intSetting('http.port');
+  const host = r.setting('http.host');
+  const publicUrlGiven = r.has('bridgekeeper.public.url');
   const publicUrl = r
-    .url('bridgekeeper.public.url', `http://localhost:${port}`)
+    .url('bridgekeeper.public.url', defaultPublicUrl(host, port))
     .replace(/\/+$/, '');
 
   // Issuers: the list decides which per-issuer keys are known.
@@ -165,80 +116,101 @@ export function loadConfig(sources: ConfigSources): AppConfig {
 
   const admins = readAdmins(r, new Set(validNames), where, problems);
 
-  const knownKeys = new Set<string>(GLOBAL_KEYS.map((k) => PREFIX + k));
+  const knownKeys = new Set<string>(GLOBAL_KEYS);
   for (const name of issuerNames)
     for (const k of ISSUER_KEYS) knownKeys.add(`${ISSUER_PREFIX}${name}.${k}`);
   for (const key of Object.keys(merged)) {
-    if (!knownKeys.has(key)) problems.push(`${key}: unknown key${hintFor(key, issuerNames)}`);
+    if (!knownKeys.has(key)) problems.push(unknownSettingProblem(key, 'key', issuerNames));
   }
   const knownEnv = new Set([...knownKeys].map(envNameOf));
   for (const name of Object.keys(sources.env)) {
     if (name.startsWith('BRIDGEKEEPER_') && name !== CONFIG_FILE_ENV && !knownEnv.has(name)) {
-      problems.push(`env ${name}: unknown setting${hintFor(name, issuerNames)}`);
+      problems.push(unknownSettingProblem(name, 'env', issuerNames));
     }
+  }
+
+  const warnings: string[] = [];
+  if (!publicUrlGiven && isWildcardHost(host)) {
+    warnings.push(
+      `bridgekeeper.public.url is not set and the node listens on every interface (${host}): ` +
+        `its tokens and discovery name ${publicUrl}; set bridgekeeper.public.url to the address clients use`,
+    );
+  } else if (!publicUrlGiven && mode === 'production') {
+    warnings.push(
+      `bridgekeeper.public.url is not set: its tokens and discovery name ${publicUrl}; set it to the address clients use`,
+    );
   }
 
   const config: AppConfig = {
     mode,
     http: { host, port },
     publicUrl,
-    dataDir: resolve(sources.cwd, r.str('bridgekeeper.data.dir', './.bridgekeeper')),
+    dataDir: resolve(sources.cwd, r.setting('data.dir')),
     database: {
       url: r.optionalUrl('bridgekeeper.database.url', ['postgres:', 'postgresql:']),
-      runMigrations: r.bool('bridgekeeper.database.migrations.run', true),
-      poolSize: r.int('bridgekeeper.database.pool.size', 10, 1, 500),
-      statementTimeoutMs: r.int('bridgekeeper.database.statement.timeout.ms', 5000, 100, 600000),
+      runMigrations: r.boolSetting('database.migrations.run'),
+      poolSize: r.intSetting('database.pool.size'),
+      statementTimeoutMs: r.intSetting('database.statement.timeout.ms'),
     },
     redis: {
       url: r.optionalUrl('bridgekeeper.redis.url', ['redis:', 'rediss:']),
-      keyPrefix: r.str('bridgekeeper.redis.key.prefix', 'bk:'),
-      commandTimeoutMs: r.int('bridgekeeper.redis.command.timeout.ms', 500, 10, 60000),
+      keyPrefix: r.setting('redis.key.prefix'),
+      commandTimeoutMs: r.intSetting('redis.command.timeout.ms'),
     },
     log: {
-      level: r.oneOf(
-        'bridgekeeper.log.level',
-        ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
-        'info',
-      ),
+      level: r.setting<AppConfig['log']['level']>('log.level'),
+      format: r.setting<AppConfig['log']['format']>('log.format'),
     },
     graphql: {
-      maxDepth: r.int('bridgekeeper.graphql.max.depth', 10, 2, 100),
-      maxComplexity: r.int('bridgekeeper.graphql.max.complexity', 1000, 10, 1000000),
+      maxDepth: r.intSetting('graphql.max.depth'),
+      maxComplexity: r.intSetting('graphql.max.complexity'),
     },
     cache: {
-      memoryMaxEntries: r.int('bridgekeeper.cache.memory.max.entries', 100000, 100, 10000000),
+      memoryMaxEntries: r.intSetting('cache.memory.max.entries'),
     },
     outbound: {
-      timeoutMs: r.int('bridgekeeper.outbound.timeout.ms', 5000, 100, 60000),
-      maxResponseBytes: r.int('bridgekeeper.outbound.max.response.bytes', 1048576, 1024, 67108864),
-      allowLinkLocal: r.bool('bridgekeeper.outbound.allow.link.local', false),
+      timeoutMs: r.intSetting('outbound.timeout.ms'),
+      maxResponseBytes: r.intSetting('outbound.max.response.bytes'),
+      allowLinkLocal: r.boolSetting('outbound.allow.link.local'),
     },
     jwks: {
-      cooldownSeconds: r.int('bridgekeeper.jwks.cooldown.seconds', 30, 1, 3600),
-      refreshSeconds: r.int('bridgekeeper.jwks.refresh.seconds', 300, 5, 86400),
-      maxStaleSeconds: r.int('bridgekeeper.jwks.max.stale.seconds', 86400, 60, 604800),
+      cooldownSeconds: r.intSetting('jwks.cooldown.seconds'),
+      refreshSeconds: r.intSetting('jwks.refresh.seconds'),
+      maxStaleSeconds: r.intSetting('jwks.max.stale.seconds'),
     },
     actors: {
-      lastSeenIntervalSeconds: r.int(
-        'bridgekeeper.actors.last.seen.interval.seconds',
-        300,
-        1,
-        86400,
-      ),
+      lastSeenIntervalSeconds: r.intSetting('actors.last.seen.interval.seconds'),
     },
     issuers,
     admins,
     smtp: {
       url: r.optionalUrl('bridgekeeper.smtp.url', ['smtp:', 'smtps:']),
-      from: r.str('bridgekeeper.smtp.from', 'Bridgekeeper <no-reply@localhost>'),
-      inviteSubject: r.str('bridgekeeper.invite.email.subject', DEFAULT_INVITE_SUBJECT),
-      inviteBody: r.str('bridgekeeper.invite.email.body', DEFAULT_INVITE_BODY),
+      from: r.setting('smtp.from'),
+      inviteSubject: r.setting('invite.email.subject'),
+      inviteBody: r.setting('invite.email.body'),
       signInUrl: r.url('bridgekeeper.invite.signin.url', publicUrl),
     },
     oauth: readOauth(r, mode, publicUrl, where, problems),
+    warnings,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** `0.0.0.0`, `::` (and an empty host): every interface, which is no address a client can use. */
+function isWildcardHost(host: string): boolean {
+  return ['0.0.0.0', '::', '[::]', ''].includes(host);
+}
+
+/**
+ * The public URL when none is configured: the listening address, so that discovery's `issuer` is the
+ * address the node is reached at (`http://127.0.0.1:3000` by default). A wildcard listening address is
+ * no address a client can use: loopback then (and a start-up warning).
+ */
+export function defaultPublicUrl(host: string, port: number): string {
+  let h = isWildcardHost(host) ? '127.0.0.1' : host;
+  if (h.includes(':') && !h.startsWith('[')) h = `[${h}]`;
+  return `http://${h}:${port}`;
 }
 
 /** Per-issuer configuration key suffixes, by field: the messages of the shared rules name these keys. */
@@ -326,33 +298,13 @@ function readOauth(
       `${where(keyName)}: is required in production mode (it encrypts the signing keys at rest); generate one with \`openssl rand -base64 32\``,
     );
   }
-  const accessTokenTtlSeconds = r.int(
-    'bridgekeeper.oauth.access.token.ttl.seconds',
-    300,
-    30,
-    86400,
-  );
   return {
     ...(secretsKey !== undefined ? { secretsKey } : {}),
-    signingAlgorithm: r.oneOf<SigningAlgorithm>(
-      'bridgekeeper.oauth.signing.algorithm',
-      ['ES256', 'RS256'],
-      'ES256',
-    ),
-    signingRotationSeconds: r.int(
-      'bridgekeeper.oauth.signing.rotation.seconds',
-      30 * 86400,
-      0,
-      365 * 86400,
-    ),
+    signingAlgorithm: r.setting<SigningAlgorithm>('oauth.signing.algorithm'),
+    signingRotationSeconds: r.intSetting('oauth.signing.rotation.seconds'),
     audience: r.str('bridgekeeper.oauth.audience', publicUrl),
-    accessTokenTtlSeconds,
-    refreshTokenTtlSeconds: r.int(
-      'bridgekeeper.oauth.refresh.token.ttl.seconds',
-      30 * 86400,
-      60,
-      365 * 86400,
-    ),
+    accessTokenTtlSeconds: r.intSetting('oauth.access.token.ttl.seconds'),
+    refreshTokenTtlSeconds: r.intSetting('oauth.refresh.token.ttl.seconds'),
   };
 }
 
@@ -481,16 +433,6 @@ function readJsonConfig(text: string, path: string, problems: string[]): Record<
 /** A dotted name such as `server.port`: safe to repeat. A bare word or URL tail may be a secret's tail. */
 const SETTING_NAME = /^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)+$/;
 
-function hintFor(key: string, issuerNames: string[]): string {
-  const lower = key.toLowerCase().replace(/_/g, '.');
-  if (lower.includes('trusted.issuer.')) {
-    return issuerNames.length
-      ? `; per-issuer keys need the issuer listed in bridgekeeper.auth.jwt.trusted.issuers (now: ${issuerNames.join(', ')})`
-      : '; list the issuer in bridgekeeper.auth.jwt.trusted.issuers first';
-  }
-  return '';
-}
-
 /** Reads typed values and records one problem per bad key. Never includes a value in a message. */
 class Reader {
   constructor(
@@ -513,6 +455,24 @@ class Reader {
 
   private fail(key: string, why: string): void {
     this.problems.push(`${this.where(key)}: ${why}`);
+  }
+
+  /** A global string or enum setting, with its default and allowed values from the definition. */
+  setting<T extends string = string>(name: string): T {
+    const d = globalSetting(name);
+    if (d.type === 'enum')
+      return this.oneOf(PREFIX + name, d.values as readonly T[], d.default as T);
+    return this.str(PREFIX + name, d.default ?? '') as T;
+  }
+
+  /** A global integer setting, with its default and range from the definition. */
+  intSetting(name: string): number {
+    const d = globalSetting(name);
+    return this.int(PREFIX + name, Number(d.default), d.min ?? 0, d.max ?? Number.MAX_SAFE_INTEGER);
+  }
+
+  boolSetting(name: string): boolean {
+    return this.bool(PREFIX + name, globalSetting(name).default === 'true');
   }
 
   str(key: string, def: string): string {

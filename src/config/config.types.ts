@@ -92,7 +92,11 @@ export interface AppConfig {
     statementTimeoutMs: number;
   };
   redis: { url?: string; keyPrefix: string; commandTimeoutMs: number };
-  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  log: {
+    level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+    /** `auto`: readable lines on a terminal, JSON lines otherwise. */
+    format: 'auto' | 'json' | 'pretty';
+  };
   graphql: { maxDepth: number; maxComplexity: number };
   cache: { memoryMaxEntries: number };
   outbound: { timeoutMs: number; maxResponseBytes: number; allowLinkLocal: boolean };
@@ -102,4 +106,6 @@ export interface AppConfig {
   smtp: SmtpConfig;
   admins: AdminIdentity[];
   oauth: OauthConfig;
+  /** Valid but risky choices, logged once at start (e.g. no public URL while listening on 0.0.0.0). */
+  warnings: string[];
 }

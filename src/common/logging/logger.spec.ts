@@ -1,5 +1,10 @@
 import { Writable } from 'node:stream';
-import { createLogger, fingerprint } from 'src/common/logging/logger';
+import {
+  createLogger,
+  createProcessLogger,
+  fingerprint,
+  prettyLine,
+} from 'src/common/logging/logger';
 
 // SECURITY rule 14: credentials never reach a log line, wherever a request or headers object is logged.
 describe('createLogger redaction', () => {
@@ -129,5 +134,42 @@ describe('fingerprint', () => {
     const digest = 'a'.repeat(20) + 'b'.repeat(44);
     expect(fingerprint(digest)).toBe('aaaaaaaaaaaa');
     expect(fingerprint(digest)).toHaveLength(12);
+  });
+});
+
+describe('pretty log lines', () => {
+  it('turns a JSON line into one readable line, keeping fields and redaction', () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', { write: (l: string) => void lines.push(prettyLine(l)) });
+    logger.info({ route: '/x', status: 200, authorization: 'Bearer s3cr3t' }, 'request done');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^\d\d:\d\d:\d\d\.\d{3} INFO  request done route=\/x status=200 authorization=\[redacted\]\n$/,
+    );
+    expect(lines[0]).not.toContain('s3cr3t');
+  });
+
+  it('shows an error stack below the line, and passes non-JSON through', () => {
+    const out = prettyLine(
+      JSON.stringify({
+        level: 'error',
+        msg: 'boom',
+        err: { message: 'x', stack: 'Error: x\n at y' },
+      }),
+    );
+    expect(out).toBe('ERROR boom\n  Error: x\n   at y\n');
+    expect(prettyLine('plain')).toBe('plain');
+  });
+
+  it('chooses JSON when standard output is not a terminal', () => {
+    const written: string[] = [];
+    const out = {
+      isTTY: false,
+      write: (s: string) => written.push(s),
+    } as unknown as NodeJS.WriteStream;
+    const pretty = createProcessLogger('info', 'pretty', out);
+    pretty.info('hello');
+    expect(written[0]).toMatch(/INFO  hello/);
+    expect(createProcessLogger('info', 'auto', out)).toBeDefined();
   });
 });
