@@ -9,6 +9,7 @@ import { TrustedIssuerEntity } from 'src/issuers/trusted-issuer.entity';
 import { ClientEntity } from 'src/clients/client.entity';
 import { GrantEntity } from 'src/oauth/grants/grant.entity';
 import { RefreshTokenEntity } from 'src/oauth/grants/refresh-token.entity';
+import { AuthorizationCodeEntity } from 'src/oauth/grants/authorization-code.entity';
 import { RevocationEntity } from 'src/revocation/revocation.entity';
 import { CreateActors1764000000000 } from 'src/database/migrations/1764000000000-CreateActors';
 import { CreateProjectsAndMemberships1795541668147 } from 'src/database/migrations/1795541668147-CreateProjectsAndMemberships';
@@ -16,6 +17,7 @@ import { CreateSigningKeys1796153210656 } from 'src/database/migrations/17961532
 import { CreateTrustedIssuers1796153345286 } from 'src/database/migrations/1796153345286-CreateTrustedIssuers';
 import { CreateOauthClientsGrantsRevocations1796153456289 } from 'src/database/migrations/1796153456289-CreateOauthClientsGrantsRevocations';
 import { AddClientPrivateKeyJwt1796155761441 } from 'src/database/migrations/1796155761441-AddClientPrivateKeyJwt';
+import { AddAuthorizationCodeFlow1796175000000 } from 'src/database/migrations/1796175000000-AddAuthorizationCodeFlow';
 
 /** Every entity and migration, listed explicitly so the same list works from TypeScript and from dist/. */
 export const ENTITIES = [
@@ -28,6 +30,7 @@ export const ENTITIES = [
   ClientEntity,
   GrantEntity,
   RefreshTokenEntity,
+  AuthorizationCodeEntity,
   RevocationEntity,
 ];
 export const MIGRATIONS = [
@@ -37,6 +40,7 @@ export const MIGRATIONS = [
   CreateTrustedIssuers1796153345286,
   CreateOauthClientsGrantsRevocations1796153456289,
   AddClientPrivateKeyJwt1796155761441,
+  AddAuthorizationCodeFlow1796175000000,
 ];
 
 /** The one DataSource definition, shared by the Nest app and the migration scripts. */
