@@ -10,6 +10,8 @@ import { ClientAuthService } from 'src/oauth/client-auth.service';
 import { DiscoveryController } from 'src/oauth/discovery.controller';
 import { GrantEntity } from 'src/oauth/grants/grant.entity';
 import { GrantsService } from 'src/oauth/grants/grants.service';
+import { IdTokensService } from 'src/oauth/id-tokens.service';
+import { AuthorizationCodeEntity } from 'src/oauth/grants/authorization-code.entity';
 import { RefreshTokenEntity } from 'src/oauth/grants/refresh-token.entity';
 import { SessionController } from 'src/oauth/session.controller';
 import { SessionService } from 'src/oauth/session.service';
@@ -33,13 +35,14 @@ import { TokenValidationModule } from 'src/token-validation/token-validation.mod
     RevocationModule,
     SigningKeysModule,
     TokenValidationModule,
-    TypeOrmModule.forFeature([GrantEntity, RefreshTokenEntity]),
+    TypeOrmModule.forFeature([GrantEntity, RefreshTokenEntity, AuthorizationCodeEntity]),
   ],
   providers: [
     AccessTokensService,
     ClientAssertionService,
     ClientAuthService,
     GrantsService,
+    IdTokensService,
     SessionService,
     SessionsResolver,
     TokenExchangeService,

@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG } from 'src/config/config.constants';
+import type { AppConfig } from 'src/config/config.types';
+import { SigningKeysService } from 'src/signing-keys/signing-keys.service';
+
+/** OIDC Core §2: an ID token's `typ` is plain JWT, never `at+jwt`, so it is refused as an access token. */
+export const ID_TOKEN_TYP = 'JWT';
+
+export interface IdTokenRequest {
+  /** The actor id. */
+  sub: string;
+  clientId: string;
+  /** The browser session's public id. */
+  sid: string;
+  /** Seconds since the epoch. */
+  authTime: number;
+  amr: string[];
+  nonce?: string;
+  /** The access token issued alongside, for `at_hash`. */
+  accessToken?: string;
+}
+
+/**
+ * Mints OpenID Connect ID tokens (Core §2): `typ: JWT`, `iss` = our public URL, `sub` = the actor id,
+ * `aud` = `azp` = the client, `exp`, `iat`, `auth_time`, `nonce`, `sid`, `amr`, `at_hash`. Signed with
+ * the same keys as access tokens (published at the JWKS endpoint); the typ keeps the two apart.
+ */
+@Injectable()
+export class IdTokensService {
+  constructor(
+    private readonly keys: SigningKeysService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async issue(req: IdTokenRequest): Promise<string> {
+    const iat = Math.floor(Date.now() / 1000);
+    const payload: Record<string, unknown> = {
+      iss: this.config.publicUrl,
+      sub: req.sub,
+      aud: req.clientId,
+      azp: req.clientId,
+      iat,
+      exp: iat + this.config.oauth.idTokenTtlSeconds,
+      auth_time: req.authTime,
+      sid: req.sid,
+      amr: req.amr,
+    };
+    if (req.nonce !== undefined) payload.nonce = req.nonce;
+    // ES256 and RS256 (our only algorithms) both hash with SHA-256: the left half, base64url.
+    if (req.accessToken !== undefined) {
+      payload.at_hash = createHash('sha256')
+        .update(req.accessToken, 'ascii')
+        .digest()
+        .subarray(0, 16)
+        .toString('base64url');
+    }
+    return (await this.keys.sign(payload, ID_TOKEN_TYP)).token;
+  }
+}
