@@ -4,10 +4,15 @@ import { ActorsModule } from 'src/actors/actors.module';
 import { ClientsModule } from 'src/clients/clients.module';
 import { IdentityModule } from 'src/identity/identity.module';
 import { MembershipsModule } from 'src/memberships/memberships.module';
+import { BrowserSessionsModule } from 'src/browser-sessions/browser-sessions.module';
 import { AccessTokensService } from 'src/oauth/access-tokens.service';
+import { AuthorizeController } from 'src/oauth/authorize.controller';
+import { AuthorizeService } from 'src/oauth/authorize.service';
 import { ClientAssertionService } from 'src/oauth/client-assertion.service';
 import { ClientAuthService } from 'src/oauth/client-auth.service';
 import { DiscoveryController } from 'src/oauth/discovery.controller';
+import { EndSessionController } from 'src/oauth/end-session.controller';
+import { EndSessionService } from 'src/oauth/end-session.service';
 import { GrantEntity } from 'src/oauth/grants/grant.entity';
 import { GrantsService } from 'src/oauth/grants/grants.service';
 import { IdTokensService } from 'src/oauth/id-tokens.service';
@@ -26,9 +31,17 @@ import { TokenValidationModule } from 'src/token-validation/token-validation.mod
 
 /** Bridgekeeper as an OAuth 2 / OpenID provider: token, revocation, introspection, logout, userinfo. */
 @Module({
-  controllers: [DiscoveryController, SessionController, TokenController, UserinfoController],
+  controllers: [
+    AuthorizeController,
+    DiscoveryController,
+    EndSessionController,
+    SessionController,
+    TokenController,
+    UserinfoController,
+  ],
   imports: [
     ActorsModule,
+    BrowserSessionsModule,
     ClientsModule,
     IdentityModule,
     MembershipsModule,
@@ -39,8 +52,10 @@ import { TokenValidationModule } from 'src/token-validation/token-validation.mod
   ],
   providers: [
     AccessTokensService,
+    AuthorizeService,
     ClientAssertionService,
     ClientAuthService,
+    EndSessionService,
     GrantsService,
     IdTokensService,
     SessionService,
