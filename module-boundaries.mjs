@@ -27,9 +27,14 @@ export const ALLOWED = {
   'token-validation': [...INFRA, 'issuers', 'signing-keys', 'revocation'],
   identity: [...INFRA, 'token-validation', 'actors', 'memberships', 'projects', 'issuers'],
   clients: [...INFRA, 'actors', 'issuers', 'projects', 'revocation'],
-  invites: [...INFRA, 'memberships', 'projects', 'actors', 'issuers'],
+  // Local accounts: actors of the built-in issuer; a set-password link binds an invited membership.
+  accounts: [...INFRA, 'actors', 'memberships', 'projects'],
+  // Server-side browser sessions: the actor's status, and revocation for ending them on every node.
+  'browser-sessions': [...INFRA, 'actors', 'revocation'],
+  invites: [...INFRA, 'memberships', 'projects', 'actors', 'issuers', 'accounts'],
   oauth: [
     ...INFRA,
+    'browser-sessions',
     'token-validation',
     'identity',
     'clients',
@@ -40,6 +45,8 @@ export const ALLOWED = {
     'revocation',
     'signing-keys',
   ],
+  // The server-rendered pages: login, logout, setup, set-password.
+  web: [...INFRA, 'accounts', 'actors', 'browser-sessions', 'memberships', 'revocation'],
   // Health reports on infrastructure and on the trusted issuers' key sets; nothing imports it.
   health: [...INFRA, 'issuers'],
   // The GraphQL server: per-request context (identity) and DataLoaders over the domain modules.

@@ -18,6 +18,7 @@ import { InvitesModule } from 'src/invites/invites.module';
 import { MetricsModule } from 'src/metrics/metrics.module';
 import { OauthModule } from 'src/oauth/oauth.module';
 import { RootModule } from 'src/root/root.module';
+import { WebModule } from 'src/web/web.module';
 import { SecretsModule } from 'src/secrets/secrets.module';
 import { SigningKeysModule } from 'src/signing-keys/signing-keys.module';
 
@@ -41,6 +42,7 @@ export class AppModule {
         SigningKeysModule,
         OauthModule,
         RootModule,
+        WebModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           imports: [IdentityModule],

@@ -182,6 +182,53 @@ export class ActorsService {
     return toSnapshot(row);
   }
 
+  /**
+   * Creates an actor of a given identity inside the caller's transaction (a local account's actor:
+   * issuer `bridgekeeper`, subject = the account id). Fails on an existing identity.
+   */
+  async createInTransaction(
+    manager: EntityManager,
+    a: {
+      issuerName: string;
+      subject: string;
+      email: string | null;
+      name: string | null;
+      preferredUsername: string | null;
+      roles: string[];
+    },
+  ): Promise<ActorSnapshot> {
+    const repo = manager.getRepository(ActorEntity);
+    const saved = await repo.save(
+      repo.create({
+        issuerName: a.issuerName,
+        subject: a.subject,
+        email: a.email,
+        emailVerified: a.email === null ? null : false,
+        name: a.name,
+        preferredUsername: a.preferredUsername,
+        roles: [...new Set(a.roles)].sort(),
+      }),
+    );
+    this.metrics.actorsProvisioned.inc({ issuer: a.issuerName });
+    return toSnapshot(await repo.findOneByOrFail({ id: saved.id }));
+  }
+
+  /**
+   * Whether an administrator exists: an active actor with the ADMIN role, or an identity listed in
+   * `bridgekeeper.auth.admins`. Inside a transaction when `manager` is given.
+   */
+  async hasAdmin(manager?: EntityManager): Promise<boolean> {
+    if (this.bootstrapAdmins.size > 0) return true;
+    const repo = manager ? manager.getRepository(ActorEntity) : this.repo;
+    return dbCall(() =>
+      repo
+        .createQueryBuilder('a')
+        .where(':role = ANY(a.roles)', { role: ADMIN_ROLE })
+        .andWhere("a.status = 'ACTIVE'")
+        .getExists(),
+    );
+  }
+
   /** The actor for an identity, read straight from the database: never creates, updates or caches. */
   async findByIdentity(issuerName: string, subject: string): Promise<ActorSnapshot | null> {
     const e = await dbCall(() => this.repo.findOneBy({ issuerName, subject }));

@@ -20,6 +20,8 @@ export const CacheKeys = {
    */
   clientAssertionJti: (clientId: string, jti: string) =>
     `jti:${sha256Base64url(`${clientId.length}:${clientId}:${jti}`)}`,
+  /** A browser session, by the SHA-256 (base64url) of its cookie secret, never the secret itself. */
+  browserSession: (secretSha256: string) => `bsess:${secretSha256}`,
 };
 
 export function namespaceOf(key: string): string {

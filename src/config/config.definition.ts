@@ -48,6 +48,11 @@ const API = 'GraphQL and actors';
 const ISSUERS = 'Trusted issuers (names: lower-case letters and digits)';
 const EMAIL = 'Invite emails (unset SMTP URL: no email is sent, and invites say so)';
 const OAUTH = 'Bridgekeeper as an OAuth 2 / OpenID provider';
+const SIGNIN = 'Sign-in: local accounts, login pages and browser sessions';
+
+export const DEFAULT_RESET_SUBJECT = 'Set a new password for {{product}}';
+export const DEFAULT_RESET_BODY =
+  'Hello {{name}},\n\nan administrator sent you a link to set a new password: {{link}}\nIt works once and expires in {{hours}} hours. If you did not expect it, ignore this email.\n';
 
 export const GLOBAL_SETTINGS: readonly SettingDefinition[] = [
   {
@@ -316,7 +321,8 @@ export const GLOBAL_SETTINGS: readonly SettingDefinition[] = [
     defaultText: 'bridgekeeper.public.url',
     example: 'https://bridgekeeper.example.com',
     section: EMAIL,
-    description: 'The `{{link}}` in invite emails.',
+    description:
+      'The `{{link}}` in emails of invites with an `externalId` (people who sign in through a trusted issuer). An invite with only an email links to a one-time set-password page instead.',
   },
   {
     name: 'secrets.key',
@@ -391,6 +397,101 @@ export const GLOBAL_SETTINGS: readonly SettingDefinition[] = [
     max: 86400,
     section: OAUTH,
     description: 'Lifetime of our ID tokens (60-86400).',
+  },
+  {
+    name: 'auth.bootstrap.secret',
+    type: 'string',
+    example: '<openssl rand -base64 32>',
+    sensitive: true,
+    section: SIGNIN,
+    description:
+      'At least 32 characters. While no administrator exists, `<public url>/setup/<this secret>` creates the first one, and no setup link is printed. Unset: on a start without an administrator, a one-time setup link (24 h) is printed in the log.',
+  },
+  {
+    name: 'auth.password.min.length',
+    type: 'integer',
+    default: '12',
+    min: 8,
+    max: 128,
+    section: SIGNIN,
+    description:
+      'Minimum password length (8-128). Passwords are also checked against a list of common passwords shipped with Bridgekeeper.',
+  },
+  {
+    name: 'auth.session.idle.seconds',
+    type: 'integer',
+    default: String(8 * 3600),
+    min: 60,
+    max: 30 * 86400,
+    section: SIGNIN,
+    description: 'A browser session unused for this long ends (60-2592000; 8 hours by default).',
+  },
+  {
+    name: 'auth.session.absolute.seconds',
+    type: 'integer',
+    default: String(7 * 86400),
+    min: 300,
+    max: 365 * 86400,
+    section: SIGNIN,
+    description:
+      'A browser session ends this long after sign-in, used or not (300-31536000; 7 days by default).',
+  },
+  {
+    name: 'auth.login.max.failures.per.account',
+    type: 'integer',
+    default: '5',
+    min: 1,
+    max: 1000,
+    section: SIGNIN,
+    description:
+      'Failed sign-ins for one username within `auth.login.lockout.seconds` before it is locked for that long (1-1000). Counted across nodes through Redis when configured.',
+  },
+  {
+    name: 'auth.login.max.failures.per.address',
+    type: 'integer',
+    default: '20',
+    min: 1,
+    max: 100000,
+    section: SIGNIN,
+    description:
+      'Failed sign-ins from one client address within `auth.login.lockout.seconds` before that address is locked for that long (1-100000).',
+  },
+  {
+    name: 'auth.login.lockout.seconds',
+    type: 'integer',
+    default: '300',
+    min: 1,
+    max: 86400,
+    section: SIGNIN,
+    description:
+      'The failure-counting window and the lockout duration of the two limits above (1-86400); the login page says when to try again.',
+  },
+  {
+    name: 'auth.link.ttl.seconds',
+    type: 'integer',
+    default: String(72 * 3600),
+    min: 300,
+    max: 30 * 86400,
+    section: SIGNIN,
+    description:
+      'Lifetime of set-password links in invite emails and of password-reset links (300-2592000; 72 hours by default). The setup link lasts 24 hours.',
+  },
+  {
+    name: 'password.reset.email.subject',
+    type: 'string',
+    default: DEFAULT_RESET_SUBJECT,
+    section: EMAIL,
+    description:
+      'Subject of password-reset emails: `{{name}}`, `{{product}}`, `{{link}}`, `{{hours}}`.',
+  },
+  {
+    name: 'password.reset.email.body',
+    type: 'string',
+    default: DEFAULT_RESET_BODY,
+    defaultText: 'a short message with the link',
+    section: EMAIL,
+    description:
+      'Plain-text body of password-reset emails (`\\n` for line breaks), same placeholders.',
   },
 ];
 

@@ -5,6 +5,7 @@ import { getProperties } from 'properties-file';
 import {
   type AdminIdentity,
   type AppConfig,
+  type AuthConfig,
   type Mode,
   type OauthConfig,
   type SigningAlgorithm,
@@ -189,8 +190,11 @@ export function loadConfig(sources: ConfigSources): AppConfig {
       inviteSubject: r.setting('invite.email.subject'),
       inviteBody: r.setting('invite.email.body'),
       signInUrl: r.url('bridgekeeper.invite.signin.url', publicUrl),
+      resetSubject: r.setting('password.reset.email.subject'),
+      resetBody: r.setting('password.reset.email.body'),
     },
     oauth: readOauth(r, mode, publicUrl, where, problems),
+    auth: readAuth(r, mode, where, problems),
     warnings,
   };
   if (problems.length > 0) throw new ConfigError(problems);
@@ -307,6 +311,45 @@ function readOauth(
     refreshTokenTtlSeconds: r.intSetting('oauth.refresh.token.ttl.seconds'),
     codeTtlSeconds: r.intSetting('oauth.code.ttl.seconds'),
     idTokenTtlSeconds: r.intSetting('oauth.id.token.ttl.seconds'),
+  };
+}
+
+function readAuth(
+  r: Reader,
+  mode: Mode,
+  where: (k: string) => string,
+  problems: string[],
+): AuthConfig {
+  const keyName = 'bridgekeeper.auth.bootstrap.secret';
+  const bootstrapSecret = r.optionalStr(keyName);
+  // Never print the value, not even a part of it.
+  if (bootstrapSecret !== undefined) {
+    if (bootstrapSecret.length < MIN_SECRETS_KEY_LENGTH) {
+      problems.push(
+        `${where(keyName)}: must be at least ${MIN_SECRETS_KEY_LENGTH} characters (e.g. \`openssl rand -base64 32\`)`,
+      );
+    } else if (mode === 'production' && PLACEHOLDER_SECRET.test(bootstrapSecret)) {
+      problems.push(`${where(keyName)}: looks like a placeholder; generate a random secret`);
+    } else if (!/^[A-Za-z0-9._~+/=-]+$/.test(bootstrapSecret)) {
+      problems.push(`${where(keyName)}: must be URL-safe (letters, digits and . _ ~ + / = -)`);
+    }
+  }
+  const idle = r.intSetting('auth.session.idle.seconds');
+  const absolute = r.intSetting('auth.session.absolute.seconds');
+  if (idle > absolute) {
+    problems.push(
+      `${where('bridgekeeper.auth.session.idle.seconds')}: must not exceed bridgekeeper.auth.session.absolute.seconds`,
+    );
+  }
+  return {
+    ...(bootstrapSecret !== undefined ? { bootstrapSecret } : {}),
+    passwordMinLength: r.intSetting('auth.password.min.length'),
+    sessionIdleSeconds: idle,
+    sessionAbsoluteSeconds: absolute,
+    loginMaxFailuresPerAccount: r.intSetting('auth.login.max.failures.per.account'),
+    loginMaxFailuresPerAddress: r.intSetting('auth.login.max.failures.per.address'),
+    loginLockoutSeconds: r.intSetting('auth.login.lockout.seconds'),
+    linkTtlSeconds: r.intSetting('auth.link.ttl.seconds'),
   };
 }
 

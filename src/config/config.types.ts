@@ -57,6 +57,22 @@ export interface SmtpConfig {
   inviteBody: string;
   /** Where the welcome email sends people to sign in. */
   signInUrl: string;
+  resetSubject: string;
+  resetBody: string;
+}
+
+/** Sign-in of people to Bridgekeeper itself (issue 9): local accounts, login pages, browser sessions. */
+export interface AuthConfig {
+  /** Replaces the printed setup link while no administrator exists (never printed). */
+  bootstrapSecret?: string;
+  passwordMinLength: number;
+  sessionIdleSeconds: number;
+  sessionAbsoluteSeconds: number;
+  loginMaxFailuresPerAccount: number;
+  loginMaxFailuresPerAddress: number;
+  loginLockoutSeconds: number;
+  /** Lifetime of set-password and reset links. */
+  linkTtlSeconds: number;
 }
 
 export interface AdminIdentity {
@@ -109,6 +125,7 @@ export interface AppConfig {
   smtp: SmtpConfig;
   admins: AdminIdentity[];
   oauth: OauthConfig;
+  auth: AuthConfig;
   /** Valid but risky choices, logged once at start (e.g. no public URL while listening on 0.0.0.0). */
   warnings: string[];
 }

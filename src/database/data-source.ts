@@ -11,12 +11,16 @@ import { GrantEntity } from 'src/oauth/grants/grant.entity';
 import { RefreshTokenEntity } from 'src/oauth/grants/refresh-token.entity';
 import { AuthorizationCodeEntity } from 'src/oauth/grants/authorization-code.entity';
 import { RevocationEntity } from 'src/revocation/revocation.entity';
+import { LocalAccountEntity } from 'src/accounts/local-account.entity';
+import { OneTimeLinkEntity } from 'src/accounts/one-time-link.entity';
+import { BrowserSessionEntity } from 'src/browser-sessions/browser-session.entity';
 import { CreateActors1764000000000 } from 'src/database/migrations/1764000000000-CreateActors';
 import { CreateProjectsAndMemberships1795541668147 } from 'src/database/migrations/1795541668147-CreateProjectsAndMemberships';
 import { CreateSigningKeys1796153210656 } from 'src/database/migrations/1796153210656-CreateSigningKeys';
 import { CreateTrustedIssuers1796153345286 } from 'src/database/migrations/1796153345286-CreateTrustedIssuers';
 import { CreateOauthClientsGrantsRevocations1796153456289 } from 'src/database/migrations/1796153456289-CreateOauthClientsGrantsRevocations';
 import { AddClientPrivateKeyJwt1796155761441 } from 'src/database/migrations/1796155761441-AddClientPrivateKeyJwt';
+import { CreateLocalAccountsAndBrowserSessions1796170000000 } from 'src/database/migrations/1796170000000-CreateLocalAccountsAndBrowserSessions';
 import { AddAuthorizationCodeFlow1796175000000 } from 'src/database/migrations/1796175000000-AddAuthorizationCodeFlow';
 
 /** Every entity and migration, listed explicitly so the same list works from TypeScript and from dist/. */
@@ -32,6 +36,9 @@ export const ENTITIES = [
   RefreshTokenEntity,
   AuthorizationCodeEntity,
   RevocationEntity,
+  LocalAccountEntity,
+  OneTimeLinkEntity,
+  BrowserSessionEntity,
 ];
 export const MIGRATIONS = [
   CreateActors1764000000000,
@@ -40,6 +47,7 @@ export const MIGRATIONS = [
   CreateTrustedIssuers1796153345286,
   CreateOauthClientsGrantsRevocations1796153456289,
   AddClientPrivateKeyJwt1796155761441,
+  CreateLocalAccountsAndBrowserSessions1796170000000,
   AddAuthorizationCodeFlow1796175000000,
 ];
 

@@ -134,6 +134,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly logins = counter({
+    name: 'bridgekeeper_logins_total',
+    help: 'Password sign-ins by result (success, failure, locked)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'bridgekeeper_' });
   }

@@ -106,6 +106,12 @@ export class RevocationService implements OnApplicationBootstrap, OnApplicationS
     );
   }
 
+  /** True when this browser session (by its public id) was ended, on any node. */
+  isBrowserSessionEnded(sessionId: string): boolean {
+    const e = this.entries.get(`browser_session:${sessionId}`);
+    return e !== undefined && e.expiresAt > Date.now();
+  }
+
   /** Whether revocations could be read from the database at least once (until then: refuse, 503). */
   get ready(): boolean {
     return this.replica.loaded;

@@ -1,0 +1,247 @@
+import { Controller, Get, Inject, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { LocalAccountsService } from 'src/accounts/local-accounts.service';
+import { ActorsService } from 'src/actors/actors.service';
+import { BrowserSessionsService } from 'src/browser-sessions/browser-sessions.service';
+import { Public } from 'src/common/decorators/public.decorator';
+import { Csrf } from 'src/common/html/csrf';
+import { html, type SafeHtml } from 'src/common/html/html';
+import { sendErrorPage, sendPage } from 'src/common/html/page';
+import { LOGGER } from 'src/common/logging/logging.constants';
+import { APP_CONFIG } from 'src/config/config.constants';
+import type { AppConfig } from 'src/config/config.types';
+import { MetricsService } from 'src/metrics/metrics.service';
+import { formFields, safeReturnTo } from 'src/web/form';
+import { LoginThrottle } from 'src/web/login-throttle';
+import { WebExceptionFilter } from 'src/web/web-exception.filter';
+
+/** The one answer for an unknown login and a wrong password (SECURITY rule 22). */
+const WRONG_CREDENTIALS = 'Wrong username or password.';
+const CSRF_REFUSED =
+  'This form expired or was sent from another site. Go back, reload the page and try again.';
+
+/**
+ * The login page (issue 9 §3). Contract with the provider's authorization endpoint:
+ * `GET /login?return_to=/oauth2/authorize?…` shows the form (or, with a live session and without
+ * `prompt=login`, goes straight back); `POST /login` signs in and answers 303 to `return_to` with a
+ * fresh session cookie. `return_to` is only ever a relative URL of `/oauth2/authorize`.
+ */
+@Controller()
+@Public()
+@UseFilters(WebExceptionFilter)
+export class LoginController {
+  private readonly csrf: Csrf;
+
+  constructor(
+    private readonly accounts: LocalAccountsService,
+    private readonly actors: ActorsService,
+    private readonly sessions: BrowserSessionsService,
+    private readonly throttle: LoginThrottle,
+    private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    this.csrf = new Csrf(config.publicUrl);
+  }
+
+  @Get('login')
+  async form(
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Query('return_to') rawReturnTo: unknown,
+    @Query('prompt') prompt: unknown,
+    @Query('login_hint') loginHint: unknown,
+  ): Promise<FastifyReply> {
+    const returnTo = safeReturnTo(rawReturnTo);
+    if (returnTo === null) return this.badReturnTo(reply);
+    const session = await this.sessions.current(request);
+    if (session && prompt !== 'login') {
+      if (returnTo)
+        return reply.status(303).header('cache-control', 'no-store').redirect(returnTo, 303);
+      return this.signedIn(request, reply, session.id, session.actorId);
+    }
+    const hint = typeof loginHint === 'string' && loginHint.length <= 320 ? loginHint : '';
+    return this.renderForm(request, reply, 200, returnTo, hint);
+  }
+
+  @Post('login')
+  async submit(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
+    const f = formFields(request);
+    const returnTo = safeReturnTo(f.return_to);
+    if (returnTo === null) return this.badReturnTo(reply);
+    if (!this.csrf.verify(request, 'login', returnTo ?? '', f.csrf)) {
+      this.logger.info({ event: 'login.csrf_refused', reqId: request.id }, 'login form refused');
+      return sendErrorPage(reply, 403, 'Sign-in refused', CSRF_REFUSED);
+    }
+    const login = (f.username ?? '').trim();
+    const password = f.password ?? '';
+    const address = request.ip;
+    const before = await this.throttle.check(login, address);
+    if (before.locked)
+      return this.locked(request, reply, returnTo, login, before.retryAfterSeconds);
+    const account = login && password ? await this.accounts.verify(login, password) : null;
+    const actor = account
+      ? await this.actors.snapshotById(account.actorId).catch(() => null)
+      : null;
+    if (!account || !actor || actor.status !== 'ACTIVE') {
+      const after = await this.throttle.failed(login, address);
+      this.metrics.logins.inc({ result: 'failure' });
+      this.logger.info(
+        {
+          event: 'login.failure',
+          reqId: request.id,
+          ...(account ? { actorId: account.actorId } : {}),
+        },
+        'sign-in failed',
+      );
+      if (after.locked)
+        return this.locked(request, reply, returnTo, login, after.retryAfterSeconds);
+      return this.renderForm(request, reply, 401, returnTo, login, WRONG_CREDENTIALS);
+    }
+    await this.throttle.succeeded(login);
+    const session = await this.sessions.start(reply, account.actorId, { amr: ['pwd'] });
+    this.metrics.logins.inc({ result: 'success' });
+    this.logger.info(
+      {
+        event: 'login.success',
+        reqId: request.id,
+        actorId: account.actorId,
+        sessionId: session.id,
+      },
+      'signed in',
+    );
+    return reply.header('cache-control', 'no-store').redirect(returnTo ?? '/login', 303);
+  }
+
+  @Post('logout')
+  async logout(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
+    const f = formFields(request);
+    const session = await this.sessions.current(request);
+    if (!session)
+      return sendPage(reply, 200, html`<p>You are signed out.</p>`, { title: 'Signed out' });
+    if (!this.csrf.verify(request, 'logout', session.id, f.csrf)) {
+      return sendErrorPage(reply, 403, 'Sign-out refused', CSRF_REFUSED);
+    }
+    await this.sessions.end(session.id);
+    this.sessions.clearCookie(reply);
+    this.logger.info(
+      { event: 'logout', reqId: request.id, actorId: session.actorId, sessionId: session.id },
+      'signed out',
+    );
+    return sendPage(
+      reply,
+      200,
+      html`<p>You are signed out.</p>
+        <p><a href="/login">Sign in again</a></p>`,
+      {
+        title: 'Signed out',
+      },
+    );
+  }
+
+  @Get('logout')
+  async logoutForm(
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<FastifyReply> {
+    const session = await this.sessions.current(request);
+    if (!session)
+      return sendPage(reply, 200, html`<p>You are signed out.</p>`, { title: 'Signed out' });
+    return this.signedIn(request, reply, session.id, session.actorId);
+  }
+
+  private async signedIn(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    sessionId: string,
+    actorId: string,
+  ): Promise<FastifyReply> {
+    const actor = await this.actors.snapshotById(actorId);
+    const who = actor.name ?? actor.preferredUsername ?? actor.email ?? 'you';
+    const token = this.csrf.issue(request, reply, 'logout', sessionId);
+    return sendPage(
+      reply,
+      200,
+      html`<p>You are signed in as <strong>${who}</strong>.</p>
+        <form method="post" action="/logout">
+          <input type="hidden" name="csrf" value="${token}" />
+          <button type="submit">Sign out</button>
+        </form>`,
+      { title: 'Signed in' },
+    );
+  }
+
+  private renderForm(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    returnTo: string | undefined,
+    username: string,
+    error?: string,
+    retryAfterSeconds?: number,
+  ): FastifyReply {
+    const token = this.csrf.issue(request, reply, 'login', returnTo ?? '');
+    const body: SafeHtml = html`${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+      <form method="post" action="/login">
+        <input type="hidden" name="csrf" value="${token}" />
+        ${returnTo ? html`<input type="hidden" name="return_to" value="${returnTo}" />` : ''}
+        <label for="username">Username or email</label>
+        <input
+          id="username"
+          name="username"
+          type="text"
+          autocomplete="username"
+          autocapitalize="none"
+          spellcheck="false"
+          required
+          value="${username}"
+        />
+        <label for="password">Password</label>
+        <input
+          id="password"
+          name="password"
+          type="password"
+          autocomplete="current-password"
+          required
+        />
+        <button type="submit">Sign in</button>
+      </form>`;
+    return sendPage(reply, status, body, {
+      title: 'Sign in',
+      ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+    });
+  }
+
+  private locked(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    returnTo: string | undefined,
+    login: string,
+    seconds: number,
+  ): FastifyReply {
+    this.metrics.logins.inc({ result: 'locked' });
+    this.logger.warn(
+      { event: 'login.locked', reqId: request.id, retryAfterSeconds: seconds },
+      'sign-in locked out',
+    );
+    return this.renderForm(
+      request,
+      reply,
+      429,
+      returnTo,
+      login,
+      `Too many failed sign-ins. Try again in ${seconds} seconds.`,
+      seconds,
+    );
+  }
+
+  private badReturnTo(reply: FastifyReply): FastifyReply {
+    return sendErrorPage(
+      reply,
+      400,
+      'Something is wrong with this request',
+      'This sign-in link is not valid. Go back to the application and start again.',
+    );
+  }
+}

@@ -1,0 +1,17 @@
+/** The one stylesheet of the server-rendered pages (served from `/assets/bridgekeeper.css`). */
+export const STYLESHEET = `:root{color-scheme:light dark;--fg:#1d2330;--muted:#5b6475;--bg:#f3f5f9;--card:#fff;--accent:#2b59c3;--danger:#b42318;--border:#d5dae3}
+@media (prefers-color-scheme:dark){:root{--fg:#e7eaf0;--muted:#a4acbb;--bg:#12151c;--card:#1b2029;--accent:#7aa2ff;--danger:#ff8a80;--border:#323946}}
+*{box-sizing:border-box}
+html{font-size:100%}
+body{margin:0;min-height:100vh;display:flex;align-items:flex-start;justify-content:center;background:var(--bg);color:var(--fg);font:1rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;padding:1rem}
+.card{width:100%;max-width:26rem;margin-top:8vh;background:var(--card);border:1px solid var(--border);border-radius:.75rem;padding:1.5rem}
+.product{margin:0 0 .25rem;font-weight:700;letter-spacing:.04em;color:var(--accent);text-transform:uppercase;font-size:.8rem}
+h1{margin:0 0 1rem;font-size:1.4rem}
+label{display:block;margin:.75rem 0 .25rem;font-weight:600}
+input[type=text],input[type=password],input[type=email]{width:100%;padding:.6rem .7rem;font-size:1rem;border:1px solid var(--border);border-radius:.4rem;background:transparent;color:inherit}
+input:focus,button:focus{outline:2px solid var(--accent);outline-offset:2px}
+button{margin-top:1.25rem;width:100%;padding:.7rem;font-size:1rem;font-weight:600;border:0;border-radius:.4rem;background:var(--accent);color:#fff;cursor:pointer}
+.hint{color:var(--muted);font-size:.9rem}
+.error{color:var(--danger);font-weight:600}
+a{color:var(--accent)}
+`;
