@@ -1,7 +1,7 @@
 # Production image. External PostgreSQL and Redis are expected (BRIDGEKEEPER_DATABASE_URL,
 # BRIDGEKEEPER_REDIS_URL); the embedded PostgreSQL is a development convenience. Migrations run at
 # start unless BRIDGEKEEPER_DATABASE_MIGRATIONS_RUN=false.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -9,7 +9,7 @@ COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     BRIDGEKEEPER_HTTP_HOST=0.0.0.0 \
     BRIDGEKEEPER_HTTP_PORT=3000 \

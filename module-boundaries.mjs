@@ -47,6 +47,8 @@ export const ALLOWED = {
   ],
   // The server-rendered pages: login, logout, setup, set-password.
   web: [...INFRA, 'accounts', 'actors', 'browser-sessions', 'memberships', 'revocation'],
+  // `GET /`: a public index of the service's URLs.
+  root: ['common', 'config'],
   // Health reports on infrastructure and on the trusted issuers' key sets; nothing imports it.
   health: [...INFRA, 'issuers'],
   // The GraphQL server: per-request context (identity) and DataLoaders over the domain modules.

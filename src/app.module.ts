@@ -15,6 +15,7 @@ import { HealthModule } from 'src/health/health.module';
 import { AuthGuard } from 'src/identity/auth.guard';
 import { IdentityModule } from 'src/identity/identity.module';
 import { InvitesModule } from 'src/invites/invites.module';
+import { ProjectAccessModule } from 'src/memberships/project-access.module';
 import { MetricsModule } from 'src/metrics/metrics.module';
 import { OauthModule } from 'src/oauth/oauth.module';
 import { RootModule } from 'src/root/root.module';
@@ -39,6 +40,7 @@ export class AppModule {
         ActorsModule,
         IdentityModule,
         InvitesModule,
+        ProjectAccessModule,
         SigningKeysModule,
         OauthModule,
         RootModule,

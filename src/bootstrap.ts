@@ -6,7 +6,9 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { AppModule } from 'src/app.module';
+import { clientErrorHandler } from 'src/common/filters/client-error.handler';
 import { PinoNestLogger } from 'src/common/logging/logger';
+import { registerBodyRules } from 'src/common/validation/accepts-body';
 import type { AppConfig } from 'src/config/config.types';
 import { MetricsService } from 'src/metrics/metrics.service';
 
@@ -21,6 +23,8 @@ export async function createApp(
   config: AppConfig,
   logger: Logger,
 ): Promise<NestFastifyApplication> {
+  // Set once the application exists: requests refused before routing are counted like the others.
+  const refusals: { count?: (status: number) => void } = {};
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     // One log line per request is written by our onResponse hook below, not by Fastify.
@@ -36,6 +40,7 @@ export async function createApp(
     bodyLimit: 64 * 1024,
     routerOptions: { maxParamLength: 256 },
     return503OnClosing: true,
+    clientErrorHandler: clientErrorHandler(logger, (status) => refusals.count?.(status)),
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, logger),
@@ -51,12 +56,15 @@ export async function createApp(
 
   const metrics = app.get(MetricsService);
   const fastify = app.getHttpAdapter().getInstance();
+  refusals.count = (status) =>
+    metrics.httpRequests.inc({ method: 'unknown', route: 'unmatched', status: String(status) });
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     // GraphQL answers are per-caller (REST routes set this on their handlers).
     if (request.routeOptions.url === '/graphql') void reply.header('cache-control', 'no-store');
     done();
   });
+  registerBodyRules(fastify);
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;

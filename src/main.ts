@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { createApp } from 'src/bootstrap';
 import { createProcessLogger } from 'src/common/logging/logger';
-import { startupSummary } from 'src/common/logging/startup-summary';
+import { startupSummary } from 'src/config/startup-summary';
 import { ConfigError, loadConfigFromProcess } from 'src/config/config.loader';
 import type { AppConfig } from 'src/config/config.types';
 import {

@@ -69,3 +69,28 @@ describe('namespaceOf', () => {
     expect(namespaceOf(key)).toBe('jti');
   });
 });
+
+describe('membership keys', () => {
+  it('key a resolution by issuer and a hash of subject, fhirUser, project and generation', () => {
+    const key = CacheKeys.membershipResolution('idp', 'alice', 'Practitioner/p1', undefined, 'g1');
+    expect(key).toMatch(/^mship:idp:[A-Za-z0-9_-]{43}$/);
+    expect(key).not.toContain('alice');
+    expect(key).not.toContain('Practitioner');
+    expect(namespaceOf(key)).toBe('mship');
+    expect(
+      new Set([
+        key,
+        CacheKeys.membershipResolution('idp', 'alice', 'Practitioner/p1', undefined, 'g2'),
+        CacheKeys.membershipResolution('idp', 'alice', undefined, 'Practitioner/p1', 'g1'),
+        CacheKeys.membershipResolution('idp', 'alicePractitioner/p1', undefined, undefined, 'g1'),
+        CacheKeys.membershipResolution('partner', 'alice', 'Practitioner/p1', undefined, 'g1'),
+      ]).size,
+    ).toBe(5);
+  });
+
+  it('key a membership by id per generation, and the generation itself', () => {
+    expect(CacheKeys.membershipById('m1', 'g1')).toMatch(/^mship:id:[A-Za-z0-9_-]{43}$/);
+    expect(CacheKeys.membershipById('m1', 'g1')).not.toBe(CacheKeys.membershipById('m1', 'g2'));
+    expect(CacheKeys.membershipGeneration()).toBe('mship:gen');
+  });
+});

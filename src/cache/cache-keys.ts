@@ -22,6 +22,23 @@ export const CacheKeys = {
     `jti:${sha256Base64url(`${clientId.length}:${clientId}:${jti}`)}`,
   /** A browser session, by the SHA-256 (base64url) of its cookie secret, never the secret itself. */
   browserSession: (secretSha256: string) => `bsess:${secretSha256}`,
+  /** The membership generation: every membership change sets a new one, voiding every resolution below. */
+  membershipGeneration: () => 'mship:gen',
+  /**
+   * Which membership a token of this issuer resolves to, in one generation: the subject, `fhirUser` and
+   * project header only as a SHA-256 (NUL-separated, so no two inputs share a key).
+   */
+  membershipResolution: (
+    issuerName: string,
+    subject: string,
+    fhirUser: string | undefined,
+    projectId: string | undefined,
+    generation: string,
+  ) =>
+    `mship:${issuerName}:${sha256Base64url([subject, fhirUser ?? '', projectId ?? '', generation].join('\u0000'))}`,
+  /** A membership by id (named by Bridgekeeper's own tokens), in one generation. */
+  membershipById: (membershipId: string, generation: string) =>
+    `mship:id:${sha256Base64url([membershipId, generation].join('\u0000'))}`,
 };
 
 export function namespaceOf(key: string): string {

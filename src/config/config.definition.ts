@@ -15,7 +15,7 @@ export interface SettingDefinition {
   readonly type: SettingType;
   /** The default as it is written in the file; absent: unset by default. */
   readonly default?: string;
-  /** How the reference shows the default when it is not a literal value (`http://<host>:<port>`). */
+  /** Markdown: how the reference shows the default when it is not a literal value. */
   readonly defaultText?: string;
   /** An example value for `bridgekeeper.properties.example` when the setting has no literal default. */
   readonly example?: string;
@@ -83,11 +83,11 @@ export const GLOBAL_SETTINGS: readonly SettingDefinition[] = [
   {
     name: 'public.url',
     type: 'url',
-    defaultText: 'http://<host>:<port>',
+    defaultText: '`http://<host>:<port>`',
     example: 'https://bridgekeeper.example.com',
     section: SERVER,
     description:
-      'The `http(s)` URL clients use to reach this service (trailing `/` dropped): the `iss` of our own tokens and of discovery. Every node of a deployment must share it. Unset, it follows the listening address (`http://127.0.0.1:<port>` when listening on every interface, `0.0.0.0` or `::`, and then the node warns: set it to the address clients use).',
+      'The `http(s)` URL clients use to reach this service (trailing `/` dropped): the `iss` of our own tokens and of discovery. Every node of a deployment must share it. Unset: the listening address; `127.0.0.1` for `0.0.0.0` or `::`, with a warning.',
   },
   {
     name: 'data.dir',
@@ -318,7 +318,7 @@ export const GLOBAL_SETTINGS: readonly SettingDefinition[] = [
   {
     name: 'invite.signin.url',
     type: 'url',
-    defaultText: 'bridgekeeper.public.url',
+    defaultText: '`bridgekeeper.public.url`',
     example: 'https://bridgekeeper.example.com',
     section: EMAIL,
     description:
@@ -327,7 +327,7 @@ export const GLOBAL_SETTINGS: readonly SettingDefinition[] = [
   {
     name: 'secrets.key',
     type: 'string',
-    defaultText: 'generated in development',
+    defaultText: '_(generated in development)_',
     example: '<openssl rand -base64 32>',
     sensitive: true,
     section: OAUTH,
@@ -355,7 +355,7 @@ export const GLOBAL_SETTINGS: readonly SettingDefinition[] = [
   {
     name: 'oauth.audience',
     type: 'string',
-    defaultText: 'bridgekeeper.public.url',
+    defaultText: '`bridgekeeper.public.url`',
     example: 'https://api.example.com',
     section: OAUTH,
     description: 'The `aud` of our access tokens, and the audience our own validation requires.',

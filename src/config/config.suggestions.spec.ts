@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, defaultPublicUrl, loadConfig } from 'src/config/config.loader';
+import { GLOBAL_SETTINGS, globalSetting, ISSUER_SETTINGS } from 'src/config/config.definition';
 import { distance, nearest, unknownSettingProblem } from 'src/config/config.suggestions';
 
 const P = 'bridgekeeper.auth.jwt.trusted.issuer';
@@ -110,5 +111,29 @@ describe('default public URL', () => {
       cwd: dir(''),
     });
     expect(set.warnings).toEqual([]);
+  });
+});
+
+describe('the configuration definition', () => {
+  it('defines every key the loader reads, and the loader applies its defaults', () => {
+    const c = loadConfig({ env: {}, cwd: dir('') });
+    expect(c.http.port).toBe(Number(globalSetting('http.port').default));
+    expect(c.log.format).toBe(globalSetting('log.format').default);
+    expect(c.oauth.refreshTokenTtlSeconds).toBe(
+      Number(globalSetting('oauth.refresh.token.ttl.seconds').default),
+    );
+    const issuerKeys = ISSUER_SETTINGS.map((s) => s.name).sort();
+    expect(issuerKeys).toEqual([...new Set(issuerKeys)]);
+    for (const s of GLOBAL_SETTINGS) {
+      if (s.type === 'integer') expect(Number(s.default ?? s.min)).toBeGreaterThanOrEqual(s.min!);
+      if (s.type === 'enum') expect(s.values).toContain(s.default);
+    }
+  });
+
+  it('refuses a value outside the range the definition gives', () => {
+    const p = globalSetting('database.pool.size');
+    expect(() =>
+      loadConfig({ env: { BRIDGEKEEPER_DATABASE_POOL_SIZE: String(p.max! + 1) }, cwd: dir('') }),
+    ).toThrow(`must be between ${p.min} and ${p.max}`);
   });
 });

@@ -152,7 +152,10 @@ async function prepare(
   let binaries = nativeDir;
   if (!reachable(join(nativeDir, 'bin', 'initdb'), ids)) {
     binaries = await reachableCopyOfBinaries(nativeDir, base);
-    log.info({ binaries }, 'PostgreSQL binaries copied where the postgres user can reach them');
+    log.info(
+      { binaries },
+      'PostgreSQL runs from a copy of its binaries that the postgres user can reach',
+    );
   }
   let clusterDir = ownCluster;
   if (!reachable(dataDir, ids)) {
@@ -242,22 +245,33 @@ async function reachableCopyOfBinaries(nativeDir: string, base: string): Promise
   const target = join(base, `postgres-${version}-${platform()}-${arch()}`);
   const marker = join(target, '.bridgekeeper-binaries.json');
   const expected = JSON.stringify({ version, sums: await programSums(nativeDir) });
-  if (existsSync(marker)) {
+  const verified = async () => {
     try {
       const recorded = await readFile(marker, 'utf8');
       const actual = JSON.stringify({ version, sums: await programSums(target) });
-      if (recorded === expected && actual === expected) return target;
+      return recorded === expected && actual === expected;
     } catch {
-      // Rebuilt below.
+      return false;
     }
-  }
+  };
+  if (await verified()) return target;
   const staging = `${target}.tmp-${process.pid}`;
   try {
     await rm(staging, { recursive: true, force: true });
     await linkOrCopyTree(nativeDir, staging);
     await writeFile(join(staging, '.bridgekeeper-binaries.json'), expected);
-    await rm(target, { recursive: true, force: true });
-    await rename(staging, target);
+    try {
+      await rename(staging, target);
+    } catch {
+      // Another process made it meanwhile (then keep it: its server may be running from it), or a
+      // stale copy is in the way (then replace it).
+      if (await verified()) {
+        await rm(staging, { recursive: true, force: true });
+        return target;
+      }
+      await rm(target, { recursive: true, force: true });
+      await rename(staging, target);
+    }
   } catch (err) {
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
     throw new EmbeddedPostgresError(

@@ -3,7 +3,8 @@ import type { FastifyReply } from 'fastify';
 import { type AuthenticatedCaller, CurrentCaller } from 'src/common/auth/caller';
 import { InviteInput } from 'src/invites/dto/invite.input';
 import { InvitesService } from 'src/invites/invites.service';
-import { type ProjectMembership, toMembershipModel } from 'src/memberships/models/membership.model';
+import { toInviteAnswer } from 'src/invites/models/invite-answer';
+import type { ProjectMembership } from 'src/memberships/models/membership.model';
 
 /** REST invites: 201 with the new membership, 200 for an upsert of the same person. */
 @Controller('admin/projects')
@@ -19,6 +20,6 @@ export class InvitesController {
   ): Promise<ProjectMembership> {
     const result = await this.invites.invite(caller, projectId, input);
     void reply.status(result.created ? 201 : 200);
-    return { ...toMembershipModel(result.membership), inviteEmailSent: result.emailSent };
+    return toInviteAnswer(result);
   }
 }

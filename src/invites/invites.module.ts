@@ -2,13 +2,14 @@ import { Module } from '@nestjs/common';
 import { InvitesController } from 'src/invites/invites.controller';
 import { InvitesResolver } from 'src/invites/invites.resolver';
 import { InvitesService } from 'src/invites/invites.service';
+import { IssuersModule } from 'src/issuers/issuers.module';
 import { MailModule } from 'src/mail/mail.module';
 import { MembershipsModule } from 'src/memberships/memberships.module';
 import { ProjectsModule } from 'src/projects/projects.module';
 
 @Module({
   controllers: [InvitesController],
-  imports: [MailModule, MembershipsModule, ProjectsModule],
+  imports: [IssuersModule, MailModule, MembershipsModule, ProjectsModule],
   providers: [InvitesResolver, InvitesService],
 })
 export class InvitesModule {}

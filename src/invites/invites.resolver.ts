@@ -2,7 +2,8 @@ import { Args, ID, Mutation, Resolver } from '@nestjs/graphql';
 import { type AuthenticatedCaller, CurrentCaller } from 'src/common/auth/caller';
 import { InviteInput } from 'src/invites/dto/invite.input';
 import { InvitesService } from 'src/invites/invites.service';
-import { ProjectMembership, toMembershipModel } from 'src/memberships/models/membership.model';
+import { toInviteAnswer } from 'src/invites/models/invite-answer';
+import { ProjectMembership } from 'src/memberships/models/membership.model';
 
 @Resolver(() => ProjectMembership)
 export class InvitesResolver {
@@ -17,6 +18,6 @@ export class InvitesResolver {
     @CurrentCaller() caller: AuthenticatedCaller,
   ): Promise<ProjectMembership> {
     const result = await this.invites.invite(caller, projectId, input);
-    return { ...toMembershipModel(result.membership), inviteEmailSent: result.emailSent };
+    return toInviteAnswer(result);
   }
 }

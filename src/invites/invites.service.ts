@@ -1,15 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { Injectable } from '@nestjs/common';
 import type { AuthenticatedCaller } from 'src/common/auth/caller';
-import { APP_CONFIG } from 'src/config/config.constants';
-import type { AppConfig } from 'src/config/config.types';
-import { dbCall, uniqueViolation } from 'src/common/errors/db-errors';
 import type { InviteInput } from 'src/invites/dto/invite.input';
 import { InvitesErrors } from 'src/invites/invites.errors';
-import { MembershipEntity } from 'src/memberships/membership.entity';
+import { IssuersService } from 'src/issuers/issuers.service';
 import { MailService } from 'src/mail/mail.service';
+import { recognitionOf } from 'src/memberships/member-recognition';
+import type { MembershipEntity } from 'src/memberships/membership.entity';
 import { MembershipsService } from 'src/memberships/memberships.service';
-import { ProfileEntity, type ProfileIdentifier } from 'src/memberships/profile.entity';
+import type { MemberRecognition } from 'src/memberships/models/membership.model';
 import { ProjectsService } from 'src/projects/projects.service';
 
 export interface InviteResult {
@@ -17,21 +15,22 @@ export interface InviteResult {
   /** A new membership (201), or an existing one (200, upsert). */
   created: boolean;
   emailSent: boolean;
+  /** How the invited person will be recognised, with the trusted issuers as they are now. */
+  recognisedBy: MemberRecognition[];
 }
 
 /**
- * Invites a person into a project ahead of their first sign-in (issue 3 §4): the profile and the
- * membership are written in one transaction, so a failure leaves neither; the database's unique
- * constraints decide races (50 concurrent invites of one externalId: one succeeds, the rest are 409).
+ * Invites a person into a project ahead of their first sign-in (issue 3 §4): checks who may invite,
+ * which trusted issuer the member is bound to (the issuers the validator trusts, configuration and
+ * runtime ones alike), and sends the welcome email. Memberships stores the member.
  */
 @Injectable()
 export class InvitesService {
   constructor(
-    private readonly dataSource: DataSource,
     private readonly memberships: MembershipsService,
+    private readonly issuers: IssuersService,
     private readonly projects: ProjectsService,
     private readonly mail: MailService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async invite(
@@ -44,130 +43,60 @@ export class InvitesService {
     const externalId = input.externalId;
     if (!email && !externalId)
       throw InvitesErrors.invalid('one of email or externalId is required');
-    const issuerName = externalId ? this.issuerFor(input.issuer) : null;
-    const identifiers: ProfileIdentifier[] = (input.identifiers ?? []).map((i) =>
-      i.system === undefined ? { value: i.value } : { system: i.system, value: i.value },
-    );
-    try {
-      const result = await dbCall(() =>
-        this.dataSource.transaction((tx) =>
-          this.write(tx, projectId, input, { email, externalId, issuerName, identifiers }),
-        ),
-      );
-      await this.memberships.changed();
-      // After the commit: the invite stands whether or not the email goes out, and says which.
-      const emailSent =
-        input.sendEmail === true && !!email
-          ? await this.mail.sendInvite({
-              to: email,
-              name: `${input.firstName} ${input.lastName}`,
-              project: (await this.projects.get(projectId)).name,
-            })
-          : false;
-      return { ...result, emailSent };
-    } catch (err) {
-      const constraint = uniqueViolation(err);
-      if (constraint === 'uq_memberships_project_issuer_external')
-        throw InvitesErrors.alreadyMember('externalId');
-      if (constraint === 'uq_memberships_project_email') throw InvitesErrors.alreadyMember('email');
-      throw err;
-    }
-  }
-
-  private issuerFor(requested: string | undefined): string {
-    const names = this.config.issuers.map((i) => i.name);
-    if (requested !== undefined) {
-      if (!names.includes(requested)) throw InvitesErrors.invalid('issuer is not a trusted issuer');
-      return requested;
-    }
-    if (names.length === 1) return names[0];
-    throw InvitesErrors.invalid(
-      names.length === 0
-        ? 'externalId needs a trusted issuer, and none is configured'
-        : 'issuer is required with externalId when more than one issuer is trusted',
-    );
-  }
-
-  private async write(
-    tx: EntityManager,
-    projectId: string,
-    input: InviteInput,
-    v: {
-      email?: string;
-      externalId?: string;
-      issuerName: string | null;
-      identifiers: ProfileIdentifier[];
-    },
-  ): Promise<Omit<InviteResult, 'emailSent'>> {
-    const repo = tx.getRepository(MembershipEntity);
-    const byExternal = v.externalId
-      ? await repo.findOne({
-          where: { projectId, issuerName: v.issuerName!, externalId: v.externalId },
-          relations: { profile: true },
-        })
-      : null;
-    const byEmail = v.email
-      ? await repo.findOne({ where: { projectId, email: v.email }, relations: { profile: true } })
-      : null;
-    const existing = byExternal ?? byEmail;
-    if (existing) {
-      if (!input.upsert) throw InvitesErrors.alreadyMember(byExternal ? 'externalId' : 'email');
-      // The same person only: both keys must agree with what is stored.
-      if (byExternal && byEmail && byExternal.id !== byEmail.id)
-        throw InvitesErrors.alreadyMember('email');
-      if (v.email && existing.email && existing.email !== v.email)
-        throw InvitesErrors.alreadyMember('externalId');
-      if (v.externalId && existing.externalId && existing.externalId !== v.externalId)
-        throw InvitesErrors.alreadyMember('email');
-      const profile = existing.profile!;
-      const profilePatch: Partial<ProfileEntity> = {};
-      if (profile.resourceType !== input.resourceType)
-        profilePatch.resourceType = input.resourceType;
-      if (profile.givenName !== input.firstName) profilePatch.givenName = input.firstName;
-      if (profile.familyName !== input.lastName) profilePatch.familyName = input.lastName;
-      if (v.email && profile.email !== v.email) profilePatch.email = v.email;
-      if (
-        input.identifiers &&
-        JSON.stringify(profile.identifiers) !== JSON.stringify(v.identifiers)
-      )
-        profilePatch.identifiers = v.identifiers;
-      const patch: Partial<MembershipEntity> = {};
-      if (input.admin !== undefined && existing.admin !== input.admin) patch.admin = input.admin;
-      if (v.email && !existing.email) patch.email = v.email;
-      if (v.externalId && !existing.externalId) {
-        patch.externalId = v.externalId;
-        patch.issuerName = v.issuerName;
-      }
-      if (Object.keys(profilePatch).length > 0)
-        await tx.getRepository(ProfileEntity).update({ id: profile.id }, profilePatch);
-      if (Object.keys(patch).length > 0) await repo.update({ id: existing.id }, patch);
-      const membership = await repo.findOneOrFail({
-        where: { id: existing.id },
-        relations: { profile: true },
-      });
-      return { membership, created: false };
-    }
-    const profile = await tx.getRepository(ProfileEntity).save(
-      tx.getRepository(ProfileEntity).create({
-        projectId,
+    const { membership, created } = await this.memberships.invite(
+      projectId,
+      {
         resourceType: input.resourceType,
         givenName: input.firstName,
         familyName: input.lastName,
-        email: v.email ?? null,
-        identifiers: v.identifiers,
-      }),
+        email,
+        externalId,
+        issuerName: this.issuerFor(input.issuer, externalId !== undefined),
+        identifiers: input.identifiers?.map((i) =>
+          i.system === undefined ? { value: i.value } : { system: i.system, value: i.value },
+        ),
+        admin: input.admin,
+      },
+      { upsert: input.upsert === true },
     );
-    const saved = await repo.save(
-      repo.create({
-        projectId,
-        profileId: profile.id,
-        issuerName: v.issuerName,
-        externalId: v.externalId ?? null,
-        email: v.email ?? null,
-        admin: input.admin ?? false,
-        active: true,
-      }),
+    // After the commit: the invite stands whether or not the email goes out, and says which.
+    const emailSent =
+      input.sendEmail === true && !!email
+        ? await this.mail.sendInvite({
+            to: email,
+            name: `${input.firstName} ${input.lastName}`,
+            project: (await this.projects.get(projectId)).name,
+          })
+        : false;
+    const emailMatching = this.issuers
+      .all()
+      .filter((i) => i.emailMatching)
+      .map((i) => i.name);
+    return {
+      membership,
+      created,
+      emailSent,
+      recognisedBy: recognitionOf(membership, emailMatching),
+    };
+  }
+
+  /**
+   * The issuer the member is bound to: the one named (it must be trusted now), else with an externalId
+   * the only trusted issuer; an invite without externalId or issuer stays unbound (null).
+   */
+  private issuerFor(requested: string | undefined, hasExternalId: boolean): string | null {
+    if (requested !== undefined) {
+      if (!this.issuers.findByName(requested))
+        throw InvitesErrors.invalid('issuer is not a trusted issuer');
+      return requested;
+    }
+    if (!hasExternalId) return null;
+    const trusted = this.issuers.all();
+    if (trusted.length === 1) return trusted[0].name;
+    throw InvitesErrors.invalid(
+      trusted.length === 0
+        ? 'externalId needs a trusted issuer, and none is trusted'
+        : 'issuer is required with externalId when more than one issuer is trusted',
     );
-    return { membership: { ...saved, profile }, created: true };
   }
 }

@@ -1,4 +1,4 @@
-import { canonicalizeFhirUser } from 'src/memberships/fhir-user';
+import { canonicalizeFhirUser, fhirUserIdentifierClaim } from 'src/memberships/fhir-user';
 
 const BASE = 'https://fhir.example.com/r4';
 
@@ -66,6 +66,24 @@ describe('canonicalizeFhirUser (SECURITY rule 6)', () => {
       kind: 'reference',
       resourceType: 'Practitioner',
       id: 'abc',
+    });
+  });
+});
+
+describe('fhirUserIdentifierClaim', () => {
+  it.each([
+    [{ value: '1234567890' }, 'Practitioner?identifier=1234567890'],
+    [
+      { system: 'http://hl7.org/fhir/sid/us-npi', value: '1234567890' },
+      'Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|1234567890',
+    ],
+    [{ system: 'urn:x', value: 'a b&c#d%e' }, 'Practitioner?identifier=urn:x|a%20b%26c%23d%25e'],
+  ])('writes %j as a claim that reads back as the same identifier', (identifier, claim) => {
+    expect(fhirUserIdentifierClaim('Practitioner', identifier)).toBe(claim);
+    expect(canonicalizeFhirUser(claim)).toEqual({
+      kind: 'identifier',
+      resourceType: 'Practitioner',
+      ...identifier,
     });
   });
 });

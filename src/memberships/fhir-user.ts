@@ -72,3 +72,21 @@ function parseIdentifierSearch(
     ? { kind: 'identifier', resourceType, value }
     : { kind: 'identifier', resourceType, system, value };
 }
+
+/**
+ * The `fhirUser` identifier search that `canonicalizeFhirUser` reads back as this identifier, e.g.
+ * `Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|1234567890`: only the characters the parser
+ * refuses raw (`%`, `&`, `#`, whitespace) are percent-encoded. Identifiers containing `|` or `\` have
+ * no such claim (invites refuse them).
+ */
+export function fhirUserIdentifierClaim(
+  resourceType: ProfileResourceType,
+  identifier: { system?: string; value: string },
+): string {
+  const enc = (s: string) => s.replace(/[%&#\s]/g, (c) => encodeURIComponent(c));
+  const search =
+    identifier.system === undefined
+      ? enc(identifier.value)
+      : `${enc(identifier.system)}|${enc(identifier.value)}`;
+  return `${resourceType}?identifier=${search}`;
+}

@@ -10,6 +10,7 @@ export enum MembershipsErrorCode {
   MEMBERSHIP_INACTIVE = 'MEMBERSHIP_INACTIVE',
   PROJECT_HEADER_INVALID = 'PROJECT_HEADER_INVALID',
   NOT_IN_PROJECT = 'NOT_IN_PROJECT',
+  ALREADY_MEMBER = 'ALREADY_MEMBER',
 }
 
 /** Resolution failures look like any other invalid token to the caller (rule 4); the reason is logged. */
@@ -42,6 +43,18 @@ export const MembershipsErrors = {
     ),
   linkedElsewhere: () =>
     unresolvable(MembershipsErrorCode.MEMBERSHIP_CONFLICT, 'membership_linked_to_other_actor'),
+  alreadyMember: (field: 'externalId' | 'email') =>
+    new AppError(
+      'CONFLICT',
+      MembershipsErrorCode.ALREADY_MEMBER,
+      `A member with this ${field} is already in the project`,
+    ),
+  boundToOtherIssuer: () =>
+    new AppError(
+      'CONFLICT',
+      MembershipsErrorCode.ALREADY_MEMBER,
+      'This member is bound to another issuer; an invite cannot move a member to another issuer',
+    ),
   badProjectHeader: () =>
     new AppError(
       'BAD_INPUT',

@@ -1,17 +1,23 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { type FindOptionsWhere, In, type Repository } from 'typeorm';
+import { type EntityManager, type FindOptionsWhere, In, type Repository } from 'typeorm';
+import { CacheKeys } from 'src/cache/cache-keys';
 import { CacheService } from 'src/cache/cache.service';
 import type { AuthenticatedCaller } from 'src/common/auth/caller';
 import { ADMIN_ROLE } from 'src/common/decorators/roles.decorator';
+import { dbCall, uniqueViolation } from 'src/common/errors/db-errors';
 import { isUuid } from 'src/common/validation/uuid';
-import { dbCall } from 'src/common/errors/db-errors';
-import { canonicalizeFhirUser, type FhirUserRef } from 'src/memberships/fhir-user';
+import {
+  canonicalizeFhirUser,
+  type FhirUserRef,
+  type ProfileResourceType,
+} from 'src/memberships/fhir-user';
 import type { MembershipSnapshot } from 'src/memberships/membership-snapshot';
 import { MembershipEntity } from 'src/memberships/membership.entity';
 import { MembershipsErrors } from 'src/memberships/memberships.errors';
-import { ProfileEntity } from 'src/memberships/profile.entity';
+import { ProfileEntity, type ProfileIdentifier } from 'src/memberships/profile.entity';
+import { ProjectAccess } from 'src/projects/project-access';
 import { ProjectsService } from 'src/projects/projects.service';
 
 export interface MembershipQuery {
@@ -24,13 +30,36 @@ export interface MembershipQuery {
   projectId?: string;
 }
 
+/**
+ * A person to invite into a project, already checked by the caller: `issuerName` is a trusted issuer
+ * (or null: bound to none), `email` is lower-cased.
+ */
+export interface MemberDraft {
+  resourceType: ProfileResourceType;
+  givenName: string;
+  familyName: string;
+  email?: string;
+  externalId?: string;
+  /** The issuer whose tokens find the member (by externalId or fhirUser); null: none. */
+  issuerName: string | null;
+  /** Replaces the profile's identifiers; absent: none for a new member, unchanged on an upsert. */
+  identifiers?: ProfileIdentifier[];
+  /** Absent: false for a new member, unchanged on an upsert. */
+  admin?: boolean;
+}
+
+export interface InvitedMember {
+  membership: MembershipEntity;
+  /** A new membership, or the existing one updated (upsert). */
+  created: boolean;
+}
+
 /** Resolutions are cached briefly; every membership change bumps a generation that voids them all. */
 const RESOLUTION_TTL_MS = 60_000;
-const GENERATION_KEY = 'mship:gen';
 const GENERATION_REFRESH_MS = 1_000;
 
 @Injectable()
-export class MembershipsService {
+export class MembershipsService implements ProjectAccess {
   private bound?: { generation: string; issuers: Set<string> };
   private recentGeneration?: { value: string; at: number };
 
@@ -44,7 +73,7 @@ export class MembershipsService {
     if (this.recentGeneration && now - this.recentGeneration.at < GENERATION_REFRESH_MS) {
       return this.recentGeneration.value;
     }
-    const value = (await this.cache.get<string>(GENERATION_KEY)) ?? '0';
+    const value = (await this.cache.get<string>(CacheKeys.membershipGeneration())) ?? '0';
     this.recentGeneration = { value, at: now };
     return value;
   }
@@ -92,7 +121,13 @@ export class MembershipsService {
       if (q.projectId !== undefined) throw MembershipsErrors.notInProject();
       return { m: undefined, cached: false };
     }
-    const key = `mship:${q.issuerName}:${hash([q.subject, q.fhirUser ?? '', q.projectId ?? '', generation])}`;
+    const key = CacheKeys.membershipResolution(
+      q.issuerName,
+      q.subject,
+      q.fhirUser,
+      q.projectId,
+      generation,
+    );
     // A preview reads the database itself: a cached resolution may predate the membership's link.
     const cached = store ? await this.cache.get<{ m: MembershipSnapshot | null }>(key) : undefined;
     if (cached) return { m: this.checked(cached.m ?? undefined, q.actorId), cached: true };
@@ -125,7 +160,7 @@ export class MembershipsService {
   async forOwnToken(membershipId: string, actorId: string): Promise<MembershipSnapshot> {
     if (!isUuid(membershipId)) throw MembershipsErrors.inactive();
     const generation = await this.generation();
-    const key = `mship:id:${hash([membershipId, generation])}`;
+    const key = CacheKeys.membershipById(membershipId, generation);
     let cached = await this.cache.get<{ m: MembershipSnapshot | null }>(key);
     if (!cached) {
       const row = await dbCall(() =>
@@ -199,10 +234,10 @@ export class MembershipsService {
     return (await qb.getMany()).map(toSnapshot);
   }
 
-  /** Links a membership to the actor the first time it is matched (never re-links: rule 5). */
   /**
-   * The member of a project invited with this email (lower-cased), with the issuer its external id is
-   * bound to: the candidate for email matching (token exchange, SECURITY.md rule 5), decided by the caller.
+   * The member of a project invited with this email (lower-cased), with the issuer it is bound to (by
+   * externalId or by the invite): the candidate for email matching (token exchange, SECURITY.md rule 5),
+   * decided by the caller.
    */
   async invitedByEmail(
     projectId: string,
@@ -246,10 +281,10 @@ export class MembershipsService {
    * Voids every cached resolution (after any membership change, on every node sharing the cache). A new
    * random generation rather than an increment: two concurrent changes can never leave the same value.
    */
-  async changed(): Promise<void> {
+  private async changed(): Promise<void> {
     const generation = randomUUID();
     this.recentGeneration = { value: generation, at: Date.now() };
-    await this.cache.set(GENERATION_KEY, generation, 365 * 24 * 3600 * 1000);
+    await this.cache.set(CacheKeys.membershipGeneration(), generation, 365 * 24 * 3600 * 1000);
   }
 
   /** Server admins may manage any project; a project admin only that project. 404 for an unknown one. */
@@ -267,15 +302,120 @@ export class MembershipsService {
     if (!admin) throw MembershipsErrors.notProjectAdmin();
   }
 
-  /** Ids of the projects the caller administers. */
-  async administeredProjectIds(actorId: string): Promise<string[]> {
+  /** Ids of the projects the caller may manage; undefined: every project (server admin). */
+  async manageableProjectIds(caller: AuthenticatedCaller): Promise<string[] | undefined> {
+    if (caller.roles.includes(ADMIN_ROLE)) return undefined;
+    if (caller.adminOfProject !== undefined) return [caller.adminOfProject];
     const rows = await dbCall(() =>
       this.repo.find({
-        where: { actorId, admin: true, active: true },
+        where: { actorId: caller.actor.id, admin: true, active: true },
         select: { projectId: true },
       }),
     );
     return rows.map((r) => r.projectId);
+  }
+
+  /**
+   * Invites a person into a project ahead of their first sign-in: the profile and the membership are
+   * written in one transaction, so a failure leaves neither; the database's unique constraints decide
+   * races (of 50 concurrent invites of one externalId, one succeeds and the rest are 409). With
+   * `upsert`, the same person (both keys agreeing with what is stored) is updated instead of a 409.
+   * Every cached resolution is voided after the commit.
+   */
+  async invite(
+    projectId: string,
+    draft: MemberDraft,
+    options: { upsert: boolean },
+  ): Promise<InvitedMember> {
+    try {
+      const result = await dbCall(() =>
+        this.repo.manager.transaction((tx) => this.writeInvite(tx, projectId, draft, options)),
+      );
+      await this.changed();
+      return result;
+    } catch (err) {
+      const constraint = uniqueViolation(err);
+      if (constraint === 'uq_memberships_project_issuer_external')
+        throw MembershipsErrors.alreadyMember('externalId');
+      if (constraint === 'uq_memberships_project_email')
+        throw MembershipsErrors.alreadyMember('email');
+      throw err;
+    }
+  }
+
+  private async writeInvite(
+    tx: EntityManager,
+    projectId: string,
+    d: MemberDraft,
+    options: { upsert: boolean },
+  ): Promise<InvitedMember> {
+    const repo = tx.getRepository(MembershipEntity);
+    const profiles = tx.getRepository(ProfileEntity);
+    const byExternal = d.externalId
+      ? await repo.findOne({
+          where: { projectId, issuerName: d.issuerName!, externalId: d.externalId },
+          relations: { profile: true },
+        })
+      : null;
+    const byEmail = d.email
+      ? await repo.findOne({ where: { projectId, email: d.email }, relations: { profile: true } })
+      : null;
+    const existing = byExternal ?? byEmail;
+    if (!existing) {
+      const profile = await profiles.save(
+        profiles.create({
+          projectId,
+          resourceType: d.resourceType,
+          givenName: d.givenName,
+          familyName: d.familyName,
+          email: d.email ?? null,
+          identifiers: d.identifiers ?? [],
+        }),
+      );
+      const saved = await repo.save(
+        repo.create({
+          projectId,
+          profileId: profile.id,
+          issuerName: d.issuerName,
+          externalId: d.externalId ?? null,
+          email: d.email ?? null,
+          admin: d.admin ?? false,
+          active: true,
+        }),
+      );
+      return { membership: { ...saved, profile }, created: true };
+    }
+    if (!options.upsert) throw MembershipsErrors.alreadyMember(byExternal ? 'externalId' : 'email');
+    // The same person only: both keys must agree with what is stored, and so must the issuer.
+    if (byExternal && byEmail && byExternal.id !== byEmail.id)
+      throw MembershipsErrors.alreadyMember('email');
+    if (d.email && existing.email && existing.email !== d.email)
+      throw MembershipsErrors.alreadyMember('externalId');
+    if (d.externalId && existing.externalId && existing.externalId !== d.externalId)
+      throw MembershipsErrors.alreadyMember('email');
+    if (d.issuerName && existing.issuerName && existing.issuerName !== d.issuerName)
+      throw MembershipsErrors.boundToOtherIssuer();
+    const profile = existing.profile!;
+    const profilePatch: Partial<ProfileEntity> = {};
+    if (profile.resourceType !== d.resourceType) profilePatch.resourceType = d.resourceType;
+    if (profile.givenName !== d.givenName) profilePatch.givenName = d.givenName;
+    if (profile.familyName !== d.familyName) profilePatch.familyName = d.familyName;
+    if (d.email && profile.email !== d.email) profilePatch.email = d.email;
+    if (d.identifiers && JSON.stringify(profile.identifiers) !== JSON.stringify(d.identifiers))
+      profilePatch.identifiers = d.identifiers;
+    const patch: Partial<MembershipEntity> = {};
+    if (d.admin !== undefined && existing.admin !== d.admin) patch.admin = d.admin;
+    if (d.email && !existing.email) patch.email = d.email;
+    if (d.externalId && !existing.externalId) patch.externalId = d.externalId;
+    if (d.issuerName && !existing.issuerName) patch.issuerName = d.issuerName;
+    if (Object.keys(profilePatch).length > 0)
+      await profiles.update({ id: profile.id }, profilePatch);
+    if (Object.keys(patch).length > 0) await repo.update({ id: existing.id }, patch);
+    const membership = await repo.findOneOrFail({
+      where: { id: existing.id },
+      relations: { profile: true },
+    });
+    return { membership, created: false };
   }
 
   async get(id: string): Promise<MembershipEntity> {
@@ -339,8 +479,4 @@ export function toSnapshot(m: MembershipEntity): MembershipSnapshot {
     admin: m.admin,
     active: m.active,
   };
-}
-
-function hash(parts: string[]): string {
-  return createHash('sha256').update(parts.join('\u0000')).digest('base64url');
 }

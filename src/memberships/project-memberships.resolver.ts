@@ -1,46 +1,18 @@
-import { Args, Context, ID, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Context, Parent, ResolveField, Resolver } from '@nestjs/graphql';
 import { Actor, toActorModel } from 'src/actors/models/actor.model';
 import { ActorsService } from 'src/actors/actors.service';
-import { type AuthenticatedCaller, CurrentCaller } from 'src/common/auth/caller';
-import { ADMIN_ROLE } from 'src/common/decorators/roles.decorator';
 import { MembershipLoaders } from 'src/memberships/membership-loaders';
-import { MembershipsService } from 'src/memberships/memberships.service';
 import { ProjectMembership, toMembershipModel } from 'src/memberships/models/membership.model';
-import { Project, toProjectModel } from 'src/projects/models/project.model';
-import { ProjectsService } from 'src/projects/projects.service';
+import { Project } from 'src/projects/models/project.model';
 
 interface Ctx {
   req: object;
 }
 
-/** Projects as their admins see them: server admins all of them, project admins their own. */
+/** A project's memberships (the root `projects` and `project` queries are the projects module's). */
 @Resolver(() => Project)
 export class ProjectMembershipsResolver {
-  constructor(
-    private readonly projectsService: ProjectsService,
-    private readonly membershipsService: MembershipsService,
-    private readonly loaders: MembershipLoaders,
-  ) {}
-
-  @Query(() => [Project], { description: 'Projects the caller administers (all, for ADMIN)' })
-  async projects(@CurrentCaller() caller: AuthenticatedCaller): Promise<Project[]> {
-    const ids = caller.roles.includes(ADMIN_ROLE)
-      ? undefined
-      : caller.adminOfProject !== undefined
-        ? [caller.adminOfProject]
-        : await this.membershipsService.administeredProjectIds(caller.actor.id);
-    if (ids && ids.length === 0) return [];
-    return (await this.projectsService.list(ids)).map(toProjectModel);
-  }
-
-  @Query(() => Project, { description: 'One project (ADMIN or an admin of that project)' })
-  async project(
-    @Args('id', { type: () => ID }) id: string,
-    @CurrentCaller() caller: AuthenticatedCaller,
-  ): Promise<Project> {
-    await this.membershipsService.assertCanManage(caller, id);
-    return toProjectModel(await this.projectsService.get(id));
-  }
+  constructor(private readonly loaders: MembershipLoaders) {}
 
   @ResolveField(() => [ProjectMembership])
   async memberships(@Parent() project: Project, @Context() ctx: Ctx): Promise<ProjectMembership[]> {

@@ -2,6 +2,7 @@ import { Body, Controller, Headers, HttpCode, Post, Req, Res, UseFilters } from 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentCaller } from 'src/common/auth/caller';
 import { Public } from 'src/common/decorators/public.decorator';
+import { AcceptsBody } from 'src/common/validation/accepts-body';
 import type { Principal } from 'src/identity/principal';
 import { ClientAuthService } from 'src/oauth/client-auth.service';
 import { OauthExceptionFilter } from 'src/oauth/oauth-exception.filter';
@@ -22,6 +23,7 @@ export class SessionController {
 
   @Post('revoke')
   @Public()
+  @AcceptsBody('form')
   @HttpCode(200)
   async revoke(
     @Req() req: FastifyRequest,
@@ -40,6 +42,7 @@ export class SessionController {
 
   @Post('introspect')
   @Public()
+  @AcceptsBody('form')
   @HttpCode(200)
   async introspect(
     @Req() req: FastifyRequest,
@@ -57,6 +60,7 @@ export class SessionController {
 
   /** Ends the session of the bearer token itself (Medplum's `/oauth2/logout`). */
   @Post('logout')
+  @AcceptsBody('json', 'empty')
   @HttpCode(200)
   async logout(
     @CurrentCaller() principal: Principal,

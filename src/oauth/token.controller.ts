@@ -1,6 +1,7 @@
 import { Body, Controller, Headers, HttpCode, Post, Req, Res, UseFilters } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from 'src/common/decorators/public.decorator';
+import { AcceptsBody } from 'src/common/validation/accepts-body';
 import { ClientAuthService } from 'src/oauth/client-auth.service';
 import { OauthExceptionFilter } from 'src/oauth/oauth-exception.filter';
 import { OauthForm } from 'src/oauth/oauth-form';
@@ -40,6 +41,7 @@ export class TokenController {
 
   @Post()
   @Public()
+  @AcceptsBody('form')
   @HttpCode(200)
   async token(
     @Req() req: FastifyRequest,

@@ -1,6 +1,7 @@
 import { Controller, Get, Header, HttpCode, Post } from '@nestjs/common';
 import { CurrentCaller } from 'src/common/auth/caller';
 import type { ProfileClaims } from 'src/common/auth/profile-claims';
+import { AcceptsBody } from 'src/common/validation/accepts-body';
 import type { Principal } from 'src/identity/principal';
 import { AccessTokensService } from 'src/oauth/access-tokens.service';
 
@@ -39,6 +40,8 @@ export class UserinfoController {
   }
 
   @Post()
+  // The token comes only from the Authorization header: a body, if any, is ignored.
+  @AcceptsBody('form', 'json', 'empty')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   post(@CurrentCaller() principal: Principal): Promise<UserinfoResponse> {

@@ -1,8 +1,10 @@
-import { startBridgekeeper, type RunningBridgekeeper } from '../support/bridgekeeper';
+import { startBridgekeeper, startPeer, type RunningBridgekeeper } from '../support/bridgekeeper';
+import { disableActor, enableActor } from '../support/gql-ops';
 import { JwksStub } from '../support/jwks-stub';
 import { OidcIdp } from '../support/oidc-provider';
 import { waitFor } from '../support/ports';
 import { query } from '../support/postgres';
+import { type JsonAnswer, userinfo as userinfoAt } from '../support/rest-ops';
 
 // Lazy actors over real HTTP: provisioning (jit / existing), profile refresh, the first-login race
 // (SECURITY.md rule 17), identity = (issuer, sub) (rule 5), disabling, and lastSeenAt write throttling.
@@ -29,12 +31,6 @@ interface ActorRow extends Record<string, unknown> {
   last_seen_at: Date | null;
 }
 
-interface Userinfo {
-  status: number;
-  headers: Headers;
-  body: Record<string, unknown>;
-}
-
 describe('actors: provisioning and lifecycle', () => {
   let idp: OidcIdp;
   let partner: JwksStub;
@@ -43,15 +39,9 @@ describe('actors: provisioning and lifecycle', () => {
   let adminToken: string;
 
   const issuers = () => [
-    { name: 'idp', issuer: idp.issuer, jwks: idp.jwksUrl, audiences: idp.audience },
-    {
-      name: 'partner',
-      issuer: partner.issuer,
-      jwks: partner.jwksUrl,
-      audiences: PARTNER_AUD,
-      provisioning: 'existing' as const,
-    },
-    { name: 'other', issuer: other.issuer, jwks: other.jwksUrl, audiences: OTHER_AUD },
+    idp.trustedIssuer(),
+    partner.trustedIssuer('partner', PARTNER_AUD, { provisioning: 'existing' }),
+    other.trustedIssuer('other', OTHER_AUD),
   ];
 
   beforeAll(async () => {
@@ -83,29 +73,13 @@ describe('actors: provisioning and lifecycle', () => {
       [issuer, subject],
     );
 
-  async function userinfo(
+  const userinfo = (
     token: string,
     target: RunningBridgekeeper = bk,
     method: 'GET' | 'POST' = 'GET',
-  ): Promise<Userinfo> {
-    const res =
-      method === 'GET'
-        ? await target.get('/oauth2/userinfo', token)
-        : await target.post('/oauth2/userinfo', {}, token);
-    return {
-      status: res.status,
-      headers: res.headers,
-      body: (await res.json()) as Record<string, unknown>,
-    };
-  }
+  ): Promise<JsonAnswer> => userinfoAt(target, token, { method });
 
-  async function admin(query: string): Promise<Record<string, unknown>> {
-    const res = await bk.graphql(query, adminToken);
-    expect(res.body.errors).toBeUndefined();
-    return res.body.data!;
-  }
-
-  function expectInvalidToken(r: Userinfo): void {
+  function expectInvalidToken(r: JsonAnswer): void {
     expect(r.status).toBe(401);
     expect(r.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
     // Generic body: no claim of the token echoed back (rule 4).
@@ -215,11 +189,7 @@ describe('actors: provisioning and lifecycle', () => {
     });
 
     it('creates exactly one actor when two nodes race on the same new subject (INSERT … ON CONFLICT)', async () => {
-      const second = await startBridgekeeper({
-        issuers: issuers(),
-        admins: ['idp:root'],
-        databaseUrl: bk.databaseUrl,
-      });
+      const second = await startPeer(bk, { issuers: issuers(), admins: ['idp:root'] });
       try {
         const tokens = await Promise.all(
           Array.from({ length: 100 }, (_, i) =>
@@ -305,9 +275,7 @@ describe('actors: provisioning and lifecycle', () => {
       expect((await bk.graphql('{ me { id } }', token)).status).toBe(200);
       const id = before.body.sub as string;
 
-      expect(await admin(`mutation { disableActor(id: "${id}") { status } }`)).toEqual({
-        disableActor: { status: 'DISABLED' },
-      });
+      expect((await disableActor(bk, adminToken, id)).status).toBe('DISABLED');
       expect((await rows('idp', 'mallory'))[0].status).toBe('DISABLED');
       expectInvalidToken(await userinfo(token));
       expectInvalidToken(await userinfo(token, bk, 'POST'));
@@ -321,9 +289,7 @@ describe('actors: provisioning and lifecycle', () => {
       );
       expect((await rows('idp', 'mallory'))[0].status).toBe('DISABLED');
 
-      expect(await admin(`mutation { enableActor(id: "${id}") { status } }`)).toEqual({
-        enableActor: { status: 'ACTIVE' },
-      });
+      expect((await enableActor(bk, adminToken, id)).status).toBe('ACTIVE');
       const again = await userinfo(token);
       expect(again.status).toBe(200);
       expect(again.body.sub).toBe(id);
@@ -339,9 +305,9 @@ describe('actors: provisioning and lifecycle', () => {
       );
       const token = await partner.token(PARTNER_AUD, { sub: 'contractor' });
       expect((await userinfo(token)).status).toBe(200);
-      await admin(`mutation { disableActor(id: "${row.id}") { id } }`);
+      await disableActor(bk, adminToken, row.id);
       expectInvalidToken(await userinfo(token));
-      await admin(`mutation { enableActor(id: "${row.id}") { id } }`);
+      await enableActor(bk, adminToken, row.id);
       expect((await userinfo(token)).status).toBe(200);
     });
   });
@@ -361,9 +327,8 @@ describe('actors: provisioning and lifecycle', () => {
     });
 
     it('is written again once the configured interval has passed, without touching updated_at', async () => {
-      const quick = await startBridgekeeper({
+      const quick = await startPeer(bk, {
         issuers: issuers(),
-        databaseUrl: bk.databaseUrl,
         properties: { 'bridgekeeper.actors.last.seen.interval.seconds': '1' },
       });
       try {

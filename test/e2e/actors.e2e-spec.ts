@@ -1,8 +1,10 @@
 import { getIntrospectionQuery } from 'graphql';
 import { startBridgekeeper, type RunningBridgekeeper } from '../support/bridgekeeper';
+import { actorIdOf, disableActor, enableActor, setActorRoles } from '../support/gql-ops';
 import { JwksStub } from '../support/jwks-stub';
 import { OidcIdp } from '../support/oidc-provider';
 import { query } from '../support/postgres';
+import { userinfo as userinfoAt } from '../support/rest-ops';
 
 // Lazy actors (issue §3) and the admin GraphQL API (§4), over real HTTP against a real OpenID provider.
 const AUD = 'bridgekeeper-actors';
@@ -29,14 +31,8 @@ describe('actors', () => {
     [idp, stub] = await Promise.all([OidcIdp.start(), JwksStub.start()]);
     bk = await startBridgekeeper({
       issuers: [
-        { name: 'idp', issuer: idp.issuer, jwks: idp.jwksUrl, audiences: idp.audience },
-        {
-          name: 'partner',
-          issuer: stub.issuer,
-          jwks: stub.jwksUrl,
-          audiences: AUD,
-          provisioning: 'existing',
-        },
+        idp.trustedIssuer(),
+        stub.trustedIssuer('partner', AUD, { provisioning: 'existing' }),
       ],
       admins: ['idp:root'],
     });
@@ -55,12 +51,7 @@ describe('actors', () => {
       [issuer, subject],
     );
 
-  async function userinfo(
-    token: string,
-  ): Promise<{ status: number; body: Record<string, unknown> }> {
-    const res = await bk.get('/oauth2/userinfo', token);
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  }
+  const userinfo = (token: string) => userinfoAt(bk, token);
 
   describe('provisioning', () => {
     it('creates one actor on the first valid token and keeps it for later tokens', async () => {
@@ -257,28 +248,20 @@ describe('actors', () => {
       const token = await idp.login('grace');
       const before = await userinfo(token);
       expect(before.status).toBe(200);
-      const disabled = await bk.graphql(
-        `mutation { disableActor(id: "${before.body.sub}") { status } }`,
-        adminToken,
-      );
-      expect(disabled.body.data).toEqual({ disableActor: { status: 'DISABLED' } });
+      const id = before.body.sub as string;
+      expect((await disableActor(bk, adminToken, id)).status).toBe('DISABLED');
       const rest = await bk.get('/oauth2/userinfo', token);
       expect(rest.status).toBe(401);
       expect(rest.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
       expect((await bk.graphql('{ me { id } }', token)).status).toBe(401);
       // A brand-new token of the same person is refused too.
       expect((await userinfo(await idp.login('grace'))).status).toBe(401);
-      const enabled = await bk.graphql(
-        `mutation { enableActor(id: "${before.body.sub}") { status } }`,
-        adminToken,
-      );
-      expect(enabled.body.data).toEqual({ enableActor: { status: 'ACTIVE' } });
+      expect((await enableActor(bk, adminToken, id)).status).toBe('ACTIVE');
       expect((await userinfo(token)).status).toBe(200);
     });
 
     it('does not let an admin disable itself', async () => {
-      const me = await bk.graphql('{ me { id } }', adminToken);
-      const id = (me.body.data?.me as { id: string }).id;
+      const id = await actorIdOf(bk, adminToken);
       const res = await bk.graphql(`mutation { disableActor(id: "${id}") { id } }`, adminToken);
       expect(res.body.errors?.[0]?.extensions?.code).toBeDefined();
       expect((await userinfo(adminToken)).status).toBe(200);
@@ -288,11 +271,11 @@ describe('actors', () => {
       const token = await idp.login('heidi');
       const before = await userinfo(token);
       expect(before.body.roles).toEqual([]);
-      const res = await bk.graphql(
-        `mutation { setActorRoles(id: "${before.body.sub}", roles: ["AUDITOR", "ADMIN"]) { roles } }`,
-        adminToken,
-      );
-      expect(res.body.data).toEqual({ setActorRoles: { roles: ['ADMIN', 'AUDITOR'] } });
+      const set = await setActorRoles(bk, adminToken, before.body.sub as string, [
+        'AUDITOR',
+        'ADMIN',
+      ]);
+      expect(set.roles).toEqual(['ADMIN', 'AUDITOR']);
       expect((await userinfo(token)).body.roles).toEqual(['ADMIN', 'AUDITOR']);
       // And the new admin can now use admin operations.
       expect((await bk.graphql('{ actors { totalCount } }', token)).body.errors).toBeUndefined();

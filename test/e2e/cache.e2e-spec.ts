@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import Redis from 'ioredis';
-import { startBridgekeeper, type RunningBridgekeeper } from '../support/bridgekeeper';
+import { startBridgekeeper, startPeer, type RunningBridgekeeper } from '../support/bridgekeeper';
+import { type GqlNode, disableActor, enableActor, setActorRoles } from '../support/gql-ops';
 import { JwksStub } from '../support/jwks-stub';
 import { counter } from '../support/metrics';
-import { createTestDatabase } from '../support/postgres';
+import { waitFor } from '../support/ports';
 import { startRedis, type RedisServer } from '../support/redis';
+import { userinfo as userinfoAt } from '../support/rest-ops';
 
 // The same cache behaviour in-process and on Redis: a token is verified once, actor changes are seen on
 // the next request (on every node sharing Redis, rule 13), and Redis never holds a token (rule 14).
@@ -38,14 +40,13 @@ describe.each(['memory', 'redis'] as const)('cache (%s)', (kind) => {
     stub = await JwksStub.start();
     redis = kind === 'redis' ? await startRedis() : undefined;
     const options = {
-      issuers: [{ name: 'stub', issuer: stub.issuer, jwks: stub.jwksUrl, audiences: AUD }],
+      issuers: [stub.trustedIssuer('stub', AUD)],
       admins: ['stub:admin'],
-      databaseUrl: await createTestDatabase(),
       redisUrl: redis?.url,
     };
     a = await startBridgekeeper(options);
     // With Redis, a second node sharing the database and the cache.
-    if (redis) b = await startBridgekeeper(options);
+    if (redis) b = await startPeer(a, options);
     adminToken = await stub.token(AUD, { sub: 'admin' });
     tokensUsed.push(adminToken);
   });
@@ -71,15 +72,12 @@ describe.each(['memory', 'redis'] as const)('cache (%s)', (kind) => {
     return t;
   }
 
-  async function userinfo(node: RunningBridgekeeper, t: string) {
-    const res = await node.get('/oauth2/userinfo', t);
-    return { status: res.status, body: (await res.json()) as { sub: string; roles: string[] } };
-  }
-
-  async function admin(node: RunningBridgekeeper, q: string): Promise<void> {
-    const res = await node.graphql(q, adminToken);
-    expect(res.body.errors).toBeUndefined();
-  }
+  const userinfo = (node: RunningBridgekeeper, t: string) =>
+    userinfoAt<{ sub: string; roles: string[] }>(node, t);
+  const disable = (node: GqlNode, id: string) => disableActor(node, adminToken, id);
+  const enable = (node: GqlNode, id: string) => enableActor(node, adminToken, id);
+  const setRoles = (node: GqlNode, id: string, roles: string[]) =>
+    setActorRoles(node, adminToken, id, roles);
 
   const validations = (node: RunningBridgekeeper, reason: string) =>
     counter(node, VALIDATIONS, { issuer: 'stub', outcome: 'valid', reason });
@@ -117,14 +115,25 @@ describe.each(['memory', 'redis'] as const)('cache (%s)', (kind) => {
     expect((await userinfo(a, good)).status).toBe(200);
   });
 
+  it('never serves a token from the cache past its exp', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const t = await token(`short-${kind}`, { iat: now, exp: now + 1 });
+    expect((await userinfo(a, t)).status).toBe(200);
+    // exp + the 60 s clock tolerance would still verify; the cache entry itself must be gone at exp.
+    await waitFor('the token to expire', async () => Date.now() / 1000 > now + 1.2, 5_000, 100);
+    const before = await validations(a, 'verified');
+    expect((await userinfo(a, t)).status).toBe(200);
+    expect((await validations(a, 'verified')) - before).toBe(1);
+  });
+
   it('sees disable and enable on the next request despite the cached token and actor', async () => {
     const t = await token(`toggle-${kind}`);
     const { body } = await userinfo(a, t);
     expect((await userinfo(a, t)).status).toBe(200); // both caches warm
-    await admin(a, `mutation { disableActor(id: "${body.sub}") { id } }`);
+    await disable(a, body.sub);
     expect((await userinfo(a, t)).status).toBe(401);
     expect((await a.graphql('{ me { id } }', t)).status).toBe(401);
-    await admin(a, `mutation { enableActor(id: "${body.sub}") { id } }`);
+    await enable(a, body.sub);
     expect((await userinfo(a, t)).status).toBe(200);
   });
 
@@ -132,7 +141,7 @@ describe.each(['memory', 'redis'] as const)('cache (%s)', (kind) => {
     const t = await token(`roles-${kind}`);
     const { body } = await userinfo(a, t);
     expect(body.roles).toEqual([]);
-    await admin(a, `mutation { setActorRoles(id: "${body.sub}", roles: ["AUDITOR"]) { id } }`);
+    await setRoles(a, body.sub, ['AUDITOR']);
     expect((await userinfo(a, t)).body.roles).toEqual(['AUDITOR']);
   });
 
@@ -193,22 +202,19 @@ describe.each(['memory', 'redis'] as const)('cache (%s)', (kind) => {
         expect((await userinfo(a, t)).status).toBe(200);
         expect((await userinfo(b!, t)).status).toBe(200);
 
-        await admin(a, `mutation { disableActor(id: "${first.body.sub}") { id } }`);
+        await disable(a, first.body.sub);
         expect((await userinfo(b!, t)).status).toBe(401);
         expect((await b!.graphql('{ me { id } }', t)).status).toBe(401);
         expect((await userinfo(a, t)).status).toBe(401);
 
-        await admin(b!, `mutation { enableActor(id: "${first.body.sub}") { id } }`);
+        await enable(b!, first.body.sub);
         expect((await userinfo(a, t)).status).toBe(200);
         expect((await userinfo(b!, t)).status).toBe(200);
 
-        await admin(
-          a,
-          `mutation { setActorRoles(id: "${first.body.sub}", roles: ["ADMIN"]) { id } }`,
-        );
+        await setRoles(a, first.body.sub, ['ADMIN']);
         expect((await userinfo(b!, t)).body.roles).toEqual(['ADMIN']);
         expect((await b!.graphql('{ actors { totalCount } }', t)).body.errors).toBeUndefined();
-        await admin(b!, `mutation { setActorRoles(id: "${first.body.sub}", roles: []) { id } }`);
+        await setRoles(b!, first.body.sub, []);
         expect(
           (await a.graphql('{ actors { totalCount } }', t)).body.errors?.[0]?.extensions?.code,
         ).toBe('FORBIDDEN');

@@ -59,10 +59,6 @@ function expectNoTokenLogged(bk: RunningBridgekeeper | undefined, tokens: string
   for (const t of tokens) expect(logs).not.toContain(t.split('.')[2]);
 }
 
-function stubIssuer(stub: JwksStub) {
-  return { name: 'stub', issuer: stub.issuer, jwks: stub.jwksUrl, audiences: AUD };
-}
-
 describe('Redis stopped (rule 19)', () => {
   let stub: JwksStub;
   let redis: RedisServer;
@@ -78,7 +74,7 @@ describe('Redis stopped (rule 19)', () => {
     stub = await JwksStub.start();
     redis = await startRedis();
     bk = await startBridgekeeper({
-      issuers: [stubIssuer(stub)],
+      issuers: [stub.trustedIssuer('stub', AUD)],
       admins: ['stub:admin'],
       redisUrl: redis.url,
     });
@@ -165,7 +161,7 @@ describe('Redis hung (rule 19: short command timeout)', () => {
     stub = await JwksStub.start();
     redis = await startRedis();
     bk = await startBridgekeeper({
-      issuers: [stubIssuer(stub)],
+      issuers: [stub.trustedIssuer('stub', AUD)],
       redisUrl: redis.url,
       properties: { 'bridgekeeper.redis.command.timeout.ms': '200' },
     });
@@ -225,7 +221,7 @@ describe('Redis cut off by the network, its data intact (rules 13, 19)', () => {
     redis = await startRedis();
     proxy = await TcpProxy.start(redis.port);
     bk = await startBridgekeeper({
-      issuers: [stubIssuer(stub)],
+      issuers: [stub.trustedIssuer('stub', AUD)],
       admins: ['stub:admin'],
       redisUrl: proxy.url,
     });
@@ -287,14 +283,8 @@ describe('PostgreSQL down (rule 18)', () => {
     [stub, partner] = await Promise.all([JwksStub.start(), JwksStub.start()]);
     bk = await startBridgekeeper({
       issuers: [
-        stubIssuer(stub),
-        {
-          name: 'partner',
-          issuer: partner.issuer,
-          jwks: partner.jwksUrl,
-          audiences: PARTNER_AUD,
-          provisioning: 'existing',
-        },
+        stub.trustedIssuer('stub', AUD),
+        partner.trustedIssuer('partner', PARTNER_AUD, { provisioning: 'existing' }),
       ],
       databaseUrl: pg.url,
       admins: ['stub:admin'],
@@ -419,7 +409,7 @@ describe('health and metrics', () => {
 
   beforeAll(async () => {
     [stub, stranger] = await Promise.all([JwksStub.start(), JwksStub.start()]);
-    bk = await startBridgekeeper({ issuers: [stubIssuer(stub)] });
+    bk = await startBridgekeeper({ issuers: [stub.trustedIssuer('stub', AUD)] });
   });
 
   afterAll(async () => {

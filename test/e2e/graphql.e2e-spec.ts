@@ -1,6 +1,8 @@
 import { startBridgekeeper, type RunningBridgekeeper } from '../support/bridgekeeper';
+import { disableActor, enableActor, setActorRoles } from '../support/gql-ops';
 import { JwksStub } from '../support/jwks-stub';
 import { query } from '../support/postgres';
+import { userinfo } from '../support/rest-ops';
 
 // The GraphQL API over real HTTP (SECURITY.md rule 16): authentication as on REST, ADMIN for the actor
 // administration, configured depth and complexity limits, cursor pagination, filters, and client errors
@@ -29,10 +31,7 @@ describe('GraphQL API', () => {
   beforeAll(async () => {
     [stub, other] = await Promise.all([JwksStub.start(), JwksStub.start()]);
     bk = await startBridgekeeper({
-      issuers: [
-        { name: 'stub', issuer: stub.issuer, jwks: stub.jwksUrl, audiences: AUD },
-        { name: 'other', issuer: other.issuer, jwks: other.jwksUrl, audiences: OTHER_AUD },
-      ],
+      issuers: [stub.trustedIssuer('stub', AUD), other.trustedIssuer('other', OTHER_AUD)],
       admins: ['stub:admin'],
       properties: {
         'bridgekeeper.graphql.max.depth': String(MAX_DEPTH),
@@ -54,10 +53,11 @@ describe('GraphQL API', () => {
   const userToken = (sub: string, claims: Record<string, unknown> = {}) =>
     stub.token(AUD, { sub, ...claims });
 
+  /** The actor of a token, provisioned by its first request. */
   async function actorId(token: string): Promise<string> {
-    const res = await bk.get('/oauth2/userinfo', token);
+    const res = await userinfo<{ sub: string }>(bk, token);
     expect(res.status).toBe(200);
-    return ((await res.json()) as { sub: string }).sub;
+    return res.body.sub;
   }
 
   /** A GraphQL answer that is a client error: HTTP < 500, no data, and the given `extensions.code`. */
@@ -221,27 +221,19 @@ describe('GraphQL API', () => {
         (await bk.graphql('{ actors { totalCount } }', token)).body.errors?.[0]?.extensions?.code,
       ).toBe('FORBIDDEN');
 
-      const set = await bk.graphql(
-        `mutation { setActorRoles(id: "${id}", roles: ["AUDITOR", "ADMIN", "AUDITOR"]) { roles } }`,
-        adminToken,
-      );
-      expect(set.body.data).toEqual({ setActorRoles: { roles: ['ADMIN', 'AUDITOR'] } });
-      const info = (await (await bk.get('/oauth2/userinfo', token)).json()) as { roles: string[] };
-      expect(info.roles).toEqual(['ADMIN', 'AUDITOR']);
+      const set = await setActorRoles(bk, adminToken, id, ['AUDITOR', 'ADMIN', 'AUDITOR']);
+      expect(set.roles).toEqual(['ADMIN', 'AUDITOR']);
+      expect((await userinfo(bk, token)).body.roles).toEqual(['ADMIN', 'AUDITOR']);
       const asAdmin = await bk.graphql('{ actors { totalCount } }', token);
       expect(asAdmin.body.errors).toBeUndefined();
 
-      await bk.graphql(`mutation { setActorRoles(id: "${id}", roles: []) { id } }`, adminToken);
-      const demoted = (await (await bk.get('/oauth2/userinfo', token)).json()) as {
-        roles: string[];
-      };
-      expect(demoted.roles).toEqual([]);
+      await setActorRoles(bk, adminToken, id, []);
+      expect((await userinfo(bk, token)).body.roles).toEqual([]);
       expectClientError(await bk.graphql('{ actors { totalCount } }', token), 'FORBIDDEN');
     });
 
     it('keeps configured admins ADMIN whatever roles are stored', async () => {
-      const id = await actorId(adminToken);
-      await bk.graphql(`mutation { setActorRoles(id: "${id}", roles: []) { id } }`, adminToken);
+      await setActorRoles(bk, adminToken, await actorId(adminToken), []);
       expect((await bk.graphql('{ me { roles } }', adminToken)).body.data?.me).toEqual({
         roles: ['ADMIN'],
       });
@@ -448,9 +440,7 @@ describe('GraphQL API', () => {
 
       const pageAll = await all({ search: SEARCH }, 25);
       const toDisable = [pageAll[3].node, pageAll[17].node];
-      for (const a of toDisable) {
-        await bk.graphql(`mutation { disableActor(id: "${a.id}") { id } }`, adminToken);
-      }
+      for (const a of toDisable) await disableActor(bk, adminToken, a.id);
       const disabled = await all({ search: SEARCH, status: 'DISABLED' }, 1);
       expect(disabled.map((e) => e.node.id).sort()).toEqual(toDisable.map((a) => a.id).sort());
       const active = await all({ search: SEARCH, status: 'ACTIVE' }, 10);
@@ -466,9 +456,7 @@ describe('GraphQL API', () => {
       expect(
         await all({ issuer: 'other', status: 'DISABLED', search: toDisable[0].subject }, 5),
       ).toEqual([]);
-      for (const a of toDisable) {
-        await bk.graphql(`mutation { enableActor(id: "${a.id}") { id } }`, adminToken);
-      }
+      for (const a of toDisable) await enableActor(bk, adminToken, a.id);
     });
 
     it('treats %, _ and \\ in search literally, case-insensitively', async () => {

@@ -1,7 +1,9 @@
 import { SMTPServer } from 'smtp-server';
 import { startBridgekeeper, type RunningBridgekeeper } from '../support/bridgekeeper';
+import { createProject } from '../support/gql-ops';
 import { JwksStub } from '../support/jwks-stub';
 import { freePort, waitFor } from '../support/ports';
+import { inviteOverRest } from '../support/rest-ops';
 
 // Issue 3 §4: welcome emails through a real SMTP server on loopback, from an operator template.
 describe('invite welcome email', () => {
@@ -29,7 +31,7 @@ describe('invite welcome email', () => {
     });
     await new Promise<void>((r) => smtp.listen(port, '127.0.0.1', r));
     bk = await startBridgekeeper({
-      issuers: [{ name: 'stub', issuer: stub.issuer, jwks: stub.jwksUrl, audiences: 'aud' }],
+      issuers: [stub.trustedIssuer('stub', 'aud')],
       admins: ['stub:root'],
       properties: {
         'bridgekeeper.smtp.url': `smtp://127.0.0.1:${port}`,
@@ -48,26 +50,21 @@ describe('invite welcome email', () => {
     await stub?.stop();
   });
 
-  async function project(name: string): Promise<string> {
-    const res = await bk.graphql(`mutation { createProject(name: "${name}") { id } }`, admin);
-    return (res.body.data?.createProject as { id: string }).id;
-  }
+  const project = (name: string) => createProject(bk, admin, name);
+  const invite = (projectId: string, body: Record<string, unknown>) =>
+    inviteOverRest<{ inviteEmailSent: boolean }>(bk, admin, projectId, body);
 
   it('sends the templated email after the invite is stored, and says so', async () => {
     const p = await project('Harbor Clinic');
-    const res = await bk.post(
-      `/admin/projects/${p}/invite`,
-      {
-        resourceType: 'Practitioner',
-        firstName: 'Jane',
-        lastName: 'Smith',
-        email: 'jane@example.com',
-        sendEmail: true,
-      },
-      admin,
-    );
+    const res = await invite(p, {
+      resourceType: 'Practitioner',
+      firstName: 'Jane',
+      lastName: 'Smith',
+      email: 'jane@example.com',
+      sendEmail: true,
+    });
     expect(res.status).toBe(201);
-    expect(((await res.json()) as { inviteEmailSent: boolean }).inviteEmailSent).toBe(true);
+    expect(res.body.inviteEmailSent).toBe(true);
     await waitFor('the email', async () => received.length > 0, 5000);
     const mail = received[0];
     expect(mail.to).toEqual(['jane@example.com']);
@@ -81,17 +78,13 @@ describe('invite welcome email', () => {
   it('never lets invite input inject mail headers', async () => {
     const p = await project('Headers');
     const before = received.length;
-    const res = await bk.post(
-      `/admin/projects/${p}/invite`,
-      {
-        resourceType: 'Practitioner',
-        firstName: 'Eve\r\nBcc: victim@example.com',
-        lastName: 'X',
-        email: 'eve@example.com',
-        sendEmail: true,
-      },
-      admin,
-    );
+    const res = await invite(p, {
+      resourceType: 'Practitioner',
+      firstName: 'Eve\r\nBcc: victim@example.com',
+      lastName: 'X',
+      email: 'eve@example.com',
+      sendEmail: true,
+    });
     expect(res.status).toBe(201);
     await waitFor('the email', async () => received.length > before, 5000);
     const mail = received[received.length - 1];
@@ -103,38 +96,37 @@ describe('invite welcome email', () => {
   it('does not send without sendEmail or without an email address', async () => {
     const p = await project('Quiet');
     const before = received.length;
-    const noFlag = await bk.post(
-      `/admin/projects/${p}/invite`,
-      { resourceType: 'Patient', firstName: 'A', lastName: 'B', email: 'a@example.com' },
-      admin,
-    );
-    expect(((await noFlag.json()) as { inviteEmailSent: boolean }).inviteEmailSent).toBe(false);
-    const noEmail = await bk.post(
-      `/admin/projects/${p}/invite`,
-      { resourceType: 'Patient', firstName: 'C', lastName: 'D', externalId: 'cd', sendEmail: true },
-      admin,
-    );
+    const noFlag = await invite(p, {
+      resourceType: 'Patient',
+      firstName: 'A',
+      lastName: 'B',
+      email: 'a@example.com',
+    });
+    expect(noFlag.body.inviteEmailSent).toBe(false);
+    const noEmail = await invite(p, {
+      resourceType: 'Patient',
+      firstName: 'C',
+      lastName: 'D',
+      externalId: 'cd',
+      sendEmail: true,
+    });
     expect(noEmail.status).toBe(201);
-    expect(((await noEmail.json()) as { inviteEmailSent: boolean }).inviteEmailSent).toBe(false);
+    expect(noEmail.body.inviteEmailSent).toBe(false);
     expect(received.length).toBe(before);
   });
 
   it('keeps the invite when the SMTP server is down, reporting the email as not sent', async () => {
     const p = await project('Offline');
     await new Promise<void>((r) => smtp.close(() => r()));
-    const res = await bk.post(
-      `/admin/projects/${p}/invite`,
-      {
-        resourceType: 'Patient',
-        firstName: 'E',
-        lastName: 'F',
-        email: 'ef@example.com',
-        sendEmail: true,
-      },
-      admin,
-    );
+    const res = await invite(p, {
+      resourceType: 'Patient',
+      firstName: 'E',
+      lastName: 'F',
+      email: 'ef@example.com',
+      sendEmail: true,
+    });
     expect(res.status).toBe(201);
-    expect(((await res.json()) as { inviteEmailSent: boolean }).inviteEmailSent).toBe(false);
+    expect(res.body.inviteEmailSent).toBe(false);
     expect(bk.logs.join('\n')).toMatch(/invite email not sent/);
   });
 });

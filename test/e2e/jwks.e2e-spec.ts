@@ -13,7 +13,7 @@ describe('JWKS handling', () => {
   beforeAll(async () => {
     stub = await JwksStub.start();
     bk = await startBridgekeeper({
-      issuers: [{ name: 'stub', issuer: stub.issuer, jwks: stub.jwksUrl, audiences: AUD }],
+      issuers: [stub.trustedIssuer('stub', AUD)],
       properties: { 'bridgekeeper.jwks.cooldown.seconds': '2' },
     });
   });
@@ -106,7 +106,7 @@ describe('JWKS never reachable', () => {
     stub = await JwksStub.start();
     stub.mode = 'error';
     bk = await startBridgekeeper({
-      issuers: [{ name: 'down', issuer: stub.issuer, jwks: stub.jwksUrl, audiences: AUD }],
+      issuers: [stub.trustedIssuer('down', AUD)],
     });
   });
 

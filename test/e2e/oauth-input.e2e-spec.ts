@@ -1,34 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import { startBridgekeeper, type RunningBridgekeeper } from '../support/bridgekeeper';
-import { OidcIdp } from '../support/oidc-provider';
+import type { RunningBridgekeeper } from '../support/bridgekeeper';
+import { CREATE_CLIENT, clientInput } from '../support/gql-ops';
+import { type IdpAndNode, startIdpAndNode } from '../support/idp-node';
 
 // Bad input at the OAuth endpoints and in client registration: a clear 4xx with the right body, never a
 // 500, never an echo of what was sent (issue 4, SECURITY.md rules 4 and 14).
 describe('OAuth provider input handling', () => {
-  let idp: OidcIdp;
+  let env: IdpAndNode;
   let bk: RunningBridgekeeper;
   let adminToken: string;
 
   beforeAll(async () => {
-    idp = await OidcIdp.start();
-    bk = await startBridgekeeper({
-      issuers: [{ name: 'idp', issuer: idp.issuer, jwks: idp.jwksUrl, audiences: idp.audience }],
-      admins: ['idp:root'],
-    });
-    adminToken = await idp.login('root');
+    env = await startIdpAndNode();
+    ({ bk, adminToken } = env);
   });
 
-  afterAll(async () => {
-    await bk?.close();
-    await idp?.stop();
-  });
+  afterAll(() => env?.close());
 
+  /** The raw answer: these tests are about the refusals. */
   const createClient = (input: Record<string, unknown>) =>
-    bk.graphql(
-      'mutation($input: CreateClientInput!) { createClient(input: $input) { client { id } clientSecret } }',
-      adminToken,
-      { input: { name: 'svc', grantTypes: ['CLIENT_CREDENTIALS'], scopes: ['api'], ...input } },
-    );
+    bk.graphql(CREATE_CLIENT, adminToken, clientInput(input));
 
   it.each([
     ['no grant type', { grantTypes: [] }],

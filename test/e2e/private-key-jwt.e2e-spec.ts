@@ -10,6 +10,7 @@ import {
 import Redis from 'ioredis';
 import * as oidc from 'openid-client';
 import { type RunningBridgekeeper, startTwoNodes } from '../support/bridgekeeper';
+import { CREATE_CLIENT, type CreatedClient, clientInput, createClient } from '../support/gql-ops';
 import { OidcIdp } from '../support/oidc-provider';
 import { type RedisServer, startRedis } from '../support/redis';
 
@@ -18,27 +19,10 @@ import { type RedisServer, startRedis } from '../support/redis';
 // so a jti used on one node is refused on the other.
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
-const CREATE_CLIENT = `mutation($input: CreateClientInput!) {
-  createClient(input: $input) {
-    client { id clientId actorId tokenEndpointAuthMethod jwks }
-    clientSecret
-  }
-}`;
 const SET_JWKS = `mutation($id: ID!, $jwks: String!) {
   setClientJwks(id: $id, jwks: $jwks) { id tokenEndpointAuthMethod jwks }
 }`;
 const ROTATE_SECRET = `mutation($id: ID!) { rotateClientSecret(id: $id) { clientSecret } }`;
-
-interface Created {
-  client: {
-    id: string;
-    clientId: string;
-    actorId: string;
-    tokenEndpointAuthMethod: string;
-    jwks: string | null;
-  };
-  clientSecret: string | null;
-}
 
 interface KeyPair {
   kid: string;
@@ -68,10 +52,11 @@ describe('private_key_jwt client authentication', () => {
 
   beforeAll(async () => {
     [idp, redis] = await Promise.all([OidcIdp.start(), startRedis()]);
-    const issuers = [
-      { name: 'idp', issuer: idp.issuer, jwks: idp.jwksUrl, audiences: idp.audience },
-    ];
-    [a, b] = await startTwoNodes({ issuers, admins: ['idp:root'], redisUrl: redis.url });
+    [a, b] = await startTwoNodes({
+      issuers: [idp.trustedIssuer()],
+      admins: ['idp:root'],
+      redisUrl: redis.url,
+    });
     adminToken = await idp.login('root');
   });
 
@@ -80,17 +65,15 @@ describe('private_key_jwt client authentication', () => {
     await Promise.all([idp?.stop(), redis?.stop()]);
   });
 
-  async function create(input: Record<string, unknown>) {
-    return a.graphql(CREATE_CLIENT, adminToken, {
-      input: { name: 'svc', grantTypes: ['CLIENT_CREDENTIALS'], scopes: ['api'], ...input },
-    });
-  }
+  /** The raw answer, for the refusals. */
+  const create = (input: Record<string, unknown>) =>
+    a.graphql(CREATE_CLIENT, adminToken, clientInput(input));
 
-  async function createJwtClient(...keys: KeyPair[]): Promise<Created> {
-    const res = await create({ tokenEndpointAuthMethod: 'PRIVATE_KEY_JWT', jwks: jwksOf(...keys) });
-    expect(res.body.errors).toBeUndefined();
-    return res.body.data!.createClient as Created;
-  }
+  const createJwtClient = (...keys: KeyPair[]): Promise<CreatedClient> =>
+    createClient(a, adminToken, {
+      tokenEndpointAuthMethod: 'PRIVATE_KEY_JWT',
+      jwks: jwksOf(...keys),
+    });
 
   /** A hand-made assertion: good by default, each test breaks one thing. */
   async function assertion(
@@ -177,8 +160,7 @@ describe('private_key_jwt client authentication', () => {
     const rotate = await a.graphql(ROTATE_SECRET, adminToken, { id: c.client.id });
     expect(rotate.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     // Secret clients stay as they were: a secret, no keys.
-    const secretClient = await create({});
-    const data = secretClient.body.data!.createClient as Created;
+    const data = await createClient(a, adminToken);
     expect(data.clientSecret).toMatch(/^bks_/);
     expect(data.client).toMatchObject({
       tokenEndpointAuthMethod: 'CLIENT_SECRET_BASIC',
@@ -394,7 +376,7 @@ describe('private_key_jwt client authentication', () => {
         client_secret: 'bks_guess',
       }),
     );
-    const secretClient = (await create({})).body.data!.createClient as Created;
+    const secretClient = await createClient(a, adminToken);
     await expectInvalidClient(await tokenWith(await assertion(secretClient.client.clientId, key)));
     expect(lastRefusal(a)).toBe('assertion_for_secret_client');
     // The secret client's own secret still works.
@@ -454,7 +436,7 @@ describe('private_key_jwt client authentication', () => {
     });
     expect(bad.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     // A secret client has no keys to set.
-    const secretClient = (await create({})).body.data!.createClient as Created;
+    const secretClient = await createClient(a, adminToken);
     const refused = await a.graphql(SET_JWKS, adminToken, {
       id: secretClient.client.id,
       jwks: jwksOf(newKey),

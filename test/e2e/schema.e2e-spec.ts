@@ -12,7 +12,7 @@ describe('served GraphQL schema', () => {
   beforeAll(async () => {
     stub = await JwksStub.start();
     bk = await startBridgekeeper({
-      issuers: [{ name: 'stub', issuer: stub.issuer, jwks: stub.jwksUrl, audiences: 'schema' }],
+      issuers: [stub.trustedIssuer('stub', 'schema')],
     });
   });
 

@@ -37,14 +37,8 @@ describe('token validation (trusted issuers)', () => {
     attackerUrl = `http://127.0.0.1:${port}`;
     bk = await startBridgekeeper({
       issuers: [
-        { name: 'idp', issuer: idp.issuer, jwks: idp.jwksUrl, audiences: idp.audience },
-        {
-          name: 'stub',
-          issuer: stub.issuer,
-          jwks: stub.jwksUrl,
-          audiences: STUB_AUDIENCE,
-          maxTokenAge: 3600,
-        },
+        idp.trustedIssuer(),
+        stub.trustedIssuer('stub', STUB_AUDIENCE, { maxTokenAge: 3600 }),
       ],
     });
   });

@@ -1,10 +1,12 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { startBridgekeeper, type RunningBridgekeeper } from '../support/bridgekeeper';
+import { disableActor } from '../support/gql-ops';
 import { type RedisServer, startRedis } from '../support/redis';
 import { JwksStub } from '../support/jwks-stub';
 import { waitFor } from '../support/ports';
 import { UserinfoStub } from '../support/userinfo-stub';
+import { userinfo } from '../support/rest-ops';
 
 // Issue 3 §3 and SECURITY rule 7: issuers validated by calling their userinfo endpoint.
 describe.each(['memory', 'redis'] as const)(
@@ -30,7 +32,7 @@ describe.each(['memory', 'redis'] as const)(
         issuers: [
           { name: 'med', issuer: MED_ISS, userinfo: med.url, opaque: true },
           { name: 'other', issuer: OTHER_ISS, userinfo: other.url },
-          { name: 'stub', issuer: jwksIssuer.issuer, jwks: jwksIssuer.jwksUrl, audiences: 'aud' },
+          jwksIssuer.trustedIssuer('stub', 'aud'),
         ],
         admins: ['med:med-admin'],
         redisUrl: redis?.url,
@@ -167,10 +169,8 @@ describe.each(['memory', 'redis'] as const)(
       med.answers.set(admin, { status: 200, body: { sub: 'med-admin' } });
       const token = await jwt(MED_ISS, { sub: 'to-disable' });
       med.answers.set(token, { status: 200, body: { sub: 'to-disable' } });
-      const first = await bk.get('/oauth2/userinfo', token);
-      const id = ((await first.json()) as { sub: string }).sub;
-      const res = await bk.graphql(`mutation { disableActor(id: "${id}") { status } }`, admin);
-      expect(res.body.data).toEqual({ disableActor: { status: 'DISABLED' } });
+      const { body } = await userinfo<{ sub: string }>(bk, token);
+      expect((await disableActor(bk, admin, body.sub)).status).toBe('DISABLED');
       expect(await status(token)).toBe(401);
       expect(med.calls(token)).toBe(1);
     });

@@ -142,20 +142,27 @@ export async function startBridgekeeper(options: StartOptions): Promise<RunningB
 }
 
 /**
- * Two nodes of one deployment: one database, the same Redis, secrets key and public URL (node A's, the
- * `iss` of their own tokens), as production nodes behind one load balancer.
+ * Another node of `first`'s deployment: its database, secrets key and public URL (the `iss` of their own
+ * tokens), as production nodes behind one load balancer. Pass the same `redisUrl` to share the cache.
  */
+export function startPeer(
+  first: RunningBridgekeeper,
+  options: StartOptions,
+): Promise<RunningBridgekeeper> {
+  return startBridgekeeper({
+    ...options,
+    databaseUrl: first.databaseUrl,
+    properties: { ...options.properties, 'bridgekeeper.public.url': first.url },
+  });
+}
+
+/** Two nodes of one deployment: one database, the same Redis, secrets key and public URL. */
 export async function startTwoNodes(
   options: StartOptions & { redisUrl: string },
 ): Promise<[RunningBridgekeeper, RunningBridgekeeper]> {
   const a = await startBridgekeeper(options);
   try {
-    const b = await startBridgekeeper({
-      ...options,
-      databaseUrl: a.databaseUrl,
-      properties: { ...options.properties, 'bridgekeeper.public.url': a.url },
-    });
-    return [a, b];
+    return [a, await startPeer(a, options)];
   } catch (err) {
     await a.close();
     throw err;

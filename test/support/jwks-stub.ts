@@ -7,6 +7,7 @@ import {
 } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { exportJWK, type JWK, SignJWT, type JWTPayload } from 'jose';
+import type { TrustedIssuerSpec } from './bridgekeeper';
 import { freePort } from './ports';
 
 export interface StubKey {
@@ -32,6 +33,15 @@ export class JwksStub {
 
   /** The key `token()` signs with unless told otherwise; `addKey` publishes more keys without changing it. */
   primary!: StubKey;
+
+  /** This stub as a configured trusted issuer whose tokens carry `audience`. */
+  trustedIssuer(
+    name: string,
+    audience: string,
+    extra: Partial<TrustedIssuerSpec> = {},
+  ): TrustedIssuerSpec {
+    return { name, issuer: this.issuer, jwks: this.jwksUrl, audiences: audience, ...extra };
+  }
 
   static async start(): Promise<JwksStub> {
     const stub = new JwksStub();

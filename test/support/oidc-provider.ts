@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ProfileClaims } from 'src/common/auth/profile-claims';
+import type { TrustedIssuerSpec } from './bridgekeeper';
 import { freePort } from './ports';
 import { stopChild } from './redis';
 
@@ -38,6 +39,11 @@ export class OidcIdp {
 
   get jwksUrl(): string {
     return `${this.issuer}/jwks`;
+  }
+
+  /** This IdP as a configured trusted issuer (named `idp` unless told otherwise). */
+  trustedIssuer(name = 'idp', extra: Partial<TrustedIssuerSpec> = {}): TrustedIssuerSpec {
+    return { name, issuer: this.issuer, jwks: this.jwksUrl, audiences: this.audience, ...extra };
   }
 
   /** An access token for a person with subject `sub`, as the IdP issues it after a login. */

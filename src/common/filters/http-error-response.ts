@@ -54,11 +54,22 @@ const STATUS_ERRORS: Record<number, string> = {
   404: 'not_found',
   405: 'method_not_allowed',
   406: 'not_acceptable',
+  408: 'request_timeout',
   409: 'conflict',
   413: 'request_too_large',
   415: 'unsupported_media_type',
   429: 'too_many_requests',
+  431: 'request_header_fields_too_large',
 };
+
+/** An error answer for an HTTP status alone: `{ error, error_description }`, no extra headers. */
+export function httpStatusResponse(status: number, description: string): HttpErrorResponse {
+  return {
+    status,
+    headers: {},
+    body: { error: STATUS_ERRORS[status] ?? 'invalid_request', error_description: description },
+  };
+}
 
 /**
  * The one REST error mapping: domain errors by kind, framework HTTP errors by status, and everything else
@@ -78,19 +89,13 @@ export function httpErrorResponse(err: unknown): HttpErrorResponse {
     // Fastify's own 4xx errors (bad JSON, body too large, unsupported media type): keep the status,
     // not the message, which can echo request input.
     // `?.`: a rejection with `undefined` or `null` must still become a 500, not a TypeError here.
+    // (Nest hands Fastify's own errors over as HttpExceptions: their messages are fixed texts.)
     const statusCode = (err as { statusCode?: unknown } | null | undefined)?.statusCode;
     if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500)
       status = statusCode;
   }
   if (status !== undefined && status < 500) {
-    return {
-      status,
-      headers: {},
-      body: {
-        error: STATUS_ERRORS[status] ?? 'invalid_request',
-        error_description: description ?? 'The request was not valid',
-      },
-    };
+    return httpStatusResponse(status, description ?? 'The request was not valid');
   }
   if (status === 503) {
     return {

@@ -144,7 +144,7 @@ describe('pretty log lines', () => {
     logger.info({ route: '/x', status: 200, authorization: 'Bearer s3cr3t' }, 'request done');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
-      /^\d\d:\d\d:\d\d\.\d{3} INFO  request done route=\/x status=200 authorization=\[redacted\]\n$/,
+      /^\d\d:\d\d:\d\d\.\d{3} INFO {2}request done route=\/x status=200 authorization=\[redacted\]\n$/,
     );
     expect(lines[0]).not.toContain('s3cr3t');
   });
@@ -169,7 +169,7 @@ describe('pretty log lines', () => {
     } as unknown as NodeJS.WriteStream;
     const pretty = createProcessLogger('info', 'pretty', out);
     pretty.info('hello');
-    expect(written[0]).toMatch(/INFO  hello/);
+    expect(written[0]).toMatch(/INFO {2}hello/);
     expect(createProcessLogger('info', 'auto', out)).toBeDefined();
   });
 });

@@ -15,17 +15,24 @@ import {
 import { PROFILE_RESOURCE_TYPES, type ProfileResourceType } from 'src/memberships/fhir-user';
 import { ProfileResourceTypeEnum } from 'src/memberships/models/membership.model';
 
+/** `|` separates system and value in a fhirUser identifier search, and a backslash is refused there. */
+const SEARCHABLE = /^[^|\\]*$/;
+const SEARCHABLE_MESSAGE =
+  '$property cannot contain | or \\ (no fhirUser identifier search could match it)';
+
 @InputType('IdentifierInput')
 export class IdentifierInput {
   @Field({ nullable: true })
   @IsOptional()
   @IsString()
   @Length(1, 512)
+  @Matches(SEARCHABLE, { message: SEARCHABLE_MESSAGE })
   system?: string;
 
   @Field()
   @IsString()
   @Length(1, 256)
+  @Matches(SEARCHABLE, { message: SEARCHABLE_MESSAGE })
   value: string;
 }
 
@@ -60,13 +67,17 @@ export class InviteInput {
 
   @Field({
     nullable: true,
-    description: 'Trusted issuer name; required with externalId when several are trusted',
+    description:
+      'Trusted issuer the member is bound to (with or without externalId): only its tokens find the member by externalId or fhirUser. Required with externalId when several issuers are trusted; absent without externalId: bound to none',
   })
   @IsOptional()
   @Matches(/^[a-z0-9]{1,64}$/, { message: 'issuer must be a trusted issuer name' })
   issuer?: string;
 
-  @Field(() => [IdentifierInput], { nullable: true })
+  @Field(() => [IdentifierInput], {
+    nullable: true,
+    description: "The profile's identifiers, for fhirUser identifier searches of `issuer`'s tokens",
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(20)

@@ -11,6 +11,47 @@ registerEnumType(ProfileResourceTypeEnum, {
   description: 'FHIR resource type of a member profile',
 });
 
+/** The ways a token can name a member (issue 12): what an invite answers in `recognisedBy`. */
+export enum RecognitionMethod {
+  EXTERNAL_ID = 'EXTERNAL_ID',
+  FHIR_USER = 'FHIR_USER',
+  VERIFIED_EMAIL = 'VERIFIED_EMAIL',
+}
+registerEnumType(RecognitionMethod, {
+  name: 'RecognitionMethod',
+  description: 'How a token names a member',
+  valuesMap: {
+    EXTERNAL_ID: { description: "The token's `sub` is the membership's externalId" },
+    FHIR_USER: {
+      description:
+        "The token's `fhirUser` is the profile's reference, or an identifier search for one of its identifiers",
+    },
+    VERIFIED_EMAIL: {
+      description:
+        'Token exchange by a client of the project with subjectResolution EMAIL: the verified `email` claim of an issuer with email matching on',
+    },
+  },
+});
+
+@ObjectType('MemberRecognition', {
+  description: 'One way the member will be recognised: a token of `issuer` with `claim` = `value`',
+})
+export class MemberRecognition {
+  @Field(() => RecognitionMethod)
+  method: RecognitionMethod;
+
+  @Field({ description: 'Trusted issuer name whose token must carry the claim' })
+  issuer: string;
+
+  @Field({ description: 'The claim: sub, fhirUser or email' })
+  claim: string;
+
+  @Field({
+    description: 'The value it must have (fhirUser also as an absolute URL under fhir.base)',
+  })
+  value: string;
+}
+
 @ObjectType('Identifier')
 export class IdentifierModel {
   @Field({ nullable: true })
@@ -58,7 +99,11 @@ export class ProjectMembership {
   @Field(() => ID, { nullable: true, description: 'The actor, once the member has signed in' })
   actorId: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Trusted issuer the externalId belongs to' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Trusted issuer the member is bound to: only its tokens find the member by externalId or fhirUser',
+  })
   issuer: string | null;
 
   @Field(() => String, { nullable: true })
@@ -84,6 +129,13 @@ export class ProjectMembership {
     description: 'On the result of inviteMember: whether a welcome email was sent',
   })
   inviteEmailSent?: boolean;
+
+  @Field(() => [MemberRecognition], {
+    nullable: true,
+    description:
+      'On the result of inviteMember: every way the invited person will be recognised with the trusted issuers as they are now (empty: none yet)',
+  })
+  recognisedBy?: MemberRecognition[];
 }
 
 export function toProfileModel(p: ProfileEntity): ProfileModel {

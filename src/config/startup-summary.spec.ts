@@ -1,5 +1,5 @@
 import type { AppConfig } from 'src/config/config.types';
-import { startupSummary, withoutCredentials } from 'src/common/logging/startup-summary';
+import { startupSummary, withoutCredentials } from 'src/config/startup-summary';
 
 const config = {
   mode: 'development',
