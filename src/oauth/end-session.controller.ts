@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from 'src/common/decorators/public.decorator';
+import { AcceptsBody } from 'src/common/validation/accepts-body';
 import { Csrf } from 'src/common/html/csrf';
 import { html } from 'src/common/html/html';
 import { sendErrorPage, sendPage } from 'src/common/html/page';
@@ -39,6 +40,7 @@ export class EndSessionController {
 
   @Post()
   @Public()
+  @AcceptsBody('form')
   async post(
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,

@@ -5,6 +5,7 @@ import { LocalAccountsService } from 'src/accounts/local-accounts.service';
 import { ActorsService } from 'src/actors/actors.service';
 import { BrowserSessionsService } from 'src/browser-sessions/browser-sessions.service';
 import { Public } from 'src/common/decorators/public.decorator';
+import { AcceptsBody } from 'src/common/validation/accepts-body';
 import { Csrf } from 'src/common/html/csrf';
 import { html, type SafeHtml } from 'src/common/html/html';
 import { sendErrorPage, sendPage } from 'src/common/html/page';
@@ -66,6 +67,7 @@ export class LoginController {
   }
 
   @Post('login')
+  @AcceptsBody('form')
   async submit(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
     const f = formFields(request);
     const returnTo = safeReturnTo(f.return_to);
@@ -115,6 +117,7 @@ export class LoginController {
   }
 
   @Post('logout')
+  @AcceptsBody('form')
   async logout(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
     const f = formFields(request);
     const session = await this.sessions.current(request);
