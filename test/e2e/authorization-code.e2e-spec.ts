@@ -455,6 +455,17 @@ describe('authorization code flow (OpenID provider)', () => {
       expect(await userinfoStatus(a, tokens.access_token)).toBe(200);
     });
 
+    it('requires typ at+jwt for our own access tokens: the same claims signed as typ JWT are refused', async () => {
+      const keys = a.app.get(SigningKeysService);
+      const claims = decodeJwt(tokens.access_token);
+      const asAccess = (await keys.sign({ ...claims, jti: `${claims.jti}-a` }, 'at+jwt')).token;
+      const asJwt = (await keys.sign({ ...claims, jti: `${claims.jti}-b` }, 'JWT')).token;
+      expect(await userinfoStatus(a, asAccess)).toBe(200);
+      const res = await a.get('/oauth2/userinfo', asJwt);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+    });
+
     it('refuses an access token as id_token_hint, a code as a refresh token and a refresh token as a code', async () => {
       const hint = await new TestBrowser(a.url).get(
         `/oauth2/end_session?id_token_hint=${tokens.access_token}`,
