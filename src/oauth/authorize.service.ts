@@ -11,12 +11,10 @@ import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig } from 'src/config/config.types';
 import { GrantsService } from 'src/oauth/grants/grants.service';
 import { isS256Challenge, PKCE_METHOD } from 'src/oauth/pkce';
-import { OFFLINE_ACCESS, OPENID } from 'src/oauth/token.service';
+import { OFFLINE_ACCESS, OIDC_SCOPES } from 'src/oauth/scopes';
 
 export const AUTHORIZE_PATH = '/oauth2/authorize';
 export const LOGIN_PATH = '/login';
-/** Scopes every code-flow client may ask for; others must be among the client's own. */
-export const OIDC_SCOPES = [OPENID, 'profile', 'email'];
 /**
  * Internal parameter of the URL the login page returns to after `prompt=login` or an exceeded
  * `max_age`: the person must have authenticated at or after this time (seconds since the epoch), so

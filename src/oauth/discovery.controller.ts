@@ -3,16 +3,15 @@ import { Public } from 'src/common/decorators/public.decorator';
 import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig } from 'src/config/config.types';
 import { CLIENT_ASSERTION_ALGORITHMS } from 'src/clients/client-jwks';
-import { OIDC_SCOPES } from 'src/oauth/authorize.service';
 import { CLIENT_AUTH_METHODS, TOKEN_ENDPOINT_AUTH_METHODS } from 'src/oauth/client-auth.service';
 import { PKCE_METHOD } from 'src/oauth/pkce';
 import {
   GRANT_AUTHORIZATION_CODE,
   GRANT_CLIENT_CREDENTIALS,
-  OFFLINE_ACCESS,
   GRANT_REFRESH_TOKEN,
   GRANT_TOKEN_EXCHANGE,
 } from 'src/oauth/token.service';
+import { OFFLINE_ACCESS, OIDC_SCOPES } from 'src/oauth/scopes';
 
 /** The metadata changes only with the configuration: clients may cache it for a few minutes. */
 const METADATA_CACHE_CONTROL = 'public, max-age=300';

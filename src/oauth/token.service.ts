@@ -9,6 +9,7 @@ import { AccessTokensService } from 'src/oauth/access-tokens.service';
 import { GrantsService } from 'src/oauth/grants/grants.service';
 import { type OauthForm, parseScope } from 'src/oauth/oauth-form';
 import { IdTokensService } from 'src/oauth/id-tokens.service';
+import { OFFLINE_ACCESS, OIDC_SCOPES, OPENID } from 'src/oauth/scopes';
 import { TokenExchangeService } from 'src/oauth/token-exchange.service';
 import { OauthErrors } from 'src/oauth/oauth.errors';
 
@@ -16,8 +17,6 @@ export const GRANT_CLIENT_CREDENTIALS = 'client_credentials';
 export const GRANT_REFRESH_TOKEN = 'refresh_token';
 export const GRANT_TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const GRANT_AUTHORIZATION_CODE = 'authorization_code';
-export const OPENID = 'openid';
-export const OFFLINE_ACCESS = 'offline_access';
 
 /** RFC 6749 §5.1 (and RFC 8693 §2.2.1 for `issued_token_type`). */
 export interface TokenResponse {
@@ -201,9 +200,13 @@ export class TokenService {
   }
 }
 
-/** A grant's scopes that its client may still be granted (an admin may have narrowed the client since). */
+/**
+ * A grant's scopes that its client may still be granted (an admin may have narrowed the client since);
+ * the OpenID scopes of a sign-in grant are every code-flow client's.
+ */
 function stillAllowed(grantScope: string[], client: ClientSnapshot): string[] {
-  return grantScope.filter((s) => client.scopes.includes(s));
+  const oidc = client.grantTypes.includes('authorization_code') ? OIDC_SCOPES : [];
+  return grantScope.filter((s) => client.scopes.includes(s) || oidc.includes(s));
 }
 
 /** The requested scopes if all are allowed (else `invalid_scope`: never widened), or all allowed. */

@@ -255,6 +255,46 @@ describe('authorization code flow (OpenID provider)', () => {
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
   });
 
+  it('keeps the OpenID scopes of a sign-in grant at refresh, even when the client does not list them', async () => {
+    const narrow = await createClient({
+      name: 'narrow',
+      grantTypes: ['AUTHORIZATION_CODE', 'REFRESH_TOKEN'],
+      scopes: ['offline_access'],
+      tokenEndpointAuthMethod: 'NONE',
+      redirectUris: [SPA_REDIRECT],
+    });
+    const { verifier, challenge } = await pkce();
+    const callback = await signIn(
+      new TestBrowser(a.url),
+      authorizePath({
+        client_id: narrow.client.clientId,
+        response_type: 'code',
+        redirect_uri: SPA_REDIRECT,
+        scope: 'openid email offline_access',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      }),
+    );
+    const first = (await (
+      await token(a, {
+        grant_type: 'authorization_code',
+        client_id: narrow.client.clientId,
+        code: callback.searchParams.get('code')!,
+        redirect_uri: SPA_REDIRECT,
+        code_verifier: verifier,
+      })
+    ).json()) as Record<string, string>;
+    expect(first.scope).toBe('openid email offline_access');
+    const refreshed = (await (
+      await token(b, {
+        grant_type: 'refresh_token',
+        client_id: narrow.client.clientId,
+        refresh_token: first.refresh_token,
+      })
+    ).json()) as Record<string, string>;
+    expect(refreshed.scope).toBe('openid email offline_access');
+  });
+
   it('redeems a code made on one node at the other', async () => {
     const browser = new TestBrowser(a.url);
     const { path, verifier } = await spaRequest();
