@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import {
   type Bridgekeeper,
   countActors,
   hasRedis,
+  seedAuthorizationCodes,
   startBridgekeeper,
   startRedis,
 } from './lib/services';
@@ -58,6 +60,8 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+/** Authorization codes stored per variant for scenario 9: more than 18 s of exchanges can use. */
+const CODES = Number(process.env.BENCH_CODES ?? 60_000);
 const rotate = <T>(items: T[]): (() => T) => {
   let i = 0;
   return () => items[i++ % items.length];
@@ -244,6 +248,62 @@ class Bench {
     const exchange: LoadSpec = { ...token(bodies[0]), perRequestBody: rotate(bodies) };
     await probe(exchange, isTokenResponse);
     await this.measure(variant, '8 token exchange', exchange, undefined);
+    await this.codeScenario(variant, bk, serverPids, admin);
+  }
+
+  /**
+   * 9: authorization-code exchanges (issue 9): a public client redeems codes with its PKCE verifier
+   * and gets an access token and an ID token (two signatures, one grant row, the code marked used).
+   * Every code is used once: they are stored beforehand in the node's database, more than the run
+   * can redeem.
+   */
+  private async codeScenario(
+    variant: string,
+    bk: Bridgekeeper,
+    serverPids: number[],
+    admin: string,
+  ) {
+    const redirectUri = 'http://127.0.0.1/cb';
+    const client = await registerClient(bk.url, admin, {
+      name: `bench-spa-${variant}`,
+      grantTypes: ['AUTHORIZATION_CODE'],
+      scopes: ['openid'],
+      tokenEndpointAuthMethod: 'NONE',
+      redirectUris: [redirectUri],
+    });
+    const verifier = randomBytes(32).toString('base64url');
+    const prefix = `bka_bench_${variant}_`;
+    await seedAuthorizationCodes(bk, {
+      clientId: client.clientId,
+      redirectUri,
+      challenge: createHash('sha256').update(verifier).digest('base64url'),
+      prefix,
+      count: CODES,
+    });
+    const bodies = Array.from({ length: CODES }, (_, i) =>
+      new URLSearchParams({
+        grant_type: 'authorization_code',
+        client_id: client.clientId,
+        code: `${prefix}${i}`,
+        redirect_uri: redirectUri,
+        code_verifier: verifier,
+      }).toString(),
+    );
+    const next = rotate(bodies);
+    const spec: LoadSpec = {
+      url: bk.url,
+      method: 'POST',
+      path: '/oauth2/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: bodies[0],
+      perRequestBody: next,
+      serverPids,
+    };
+    await probe(
+      spec,
+      (b) => isTokenResponse(b) && typeof (b as { id_token?: unknown }).id_token === 'string',
+    );
+    await this.measure(variant, '9 authorization code', spec, undefined);
   }
 
   userinfoIdp?: UserinfoIdp;
