@@ -92,6 +92,40 @@ export async function startBridgekeeper(
 
 /** Counts the rows of the actors table in the embedded PostgreSQL of a running Bridgekeeper. */
 export async function countActors(bk: Bridgekeeper): Promise<number> {
+  return withDatabase(bk, async (client) => {
+    const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM actors');
+    return Number(rows[0].n);
+  });
+}
+
+/**
+ * Stores `count` authorization codes `<prefix><i>` for one actor and public client, as
+ * `GET /oauth2/authorize` would after a sign-in (SHA-256 of the code, PKCE challenge, one browser
+ * session), valid for an hour: the benchmark measures the exchange at the token endpoint, each code
+ * once, not the browser step. The actor is the oldest one (the bench admin).
+ */
+export async function seedAuthorizationCodes(
+  bk: Bridgekeeper,
+  c: { clientId: string; redirectUri: string; challenge: string; prefix: string; count: number },
+): Promise<void> {
+  await withDatabase(bk, async (client) => {
+    const { rows } = await client.query<{ id: string }>(
+      'SELECT id FROM actors ORDER BY created_at LIMIT 1',
+    );
+    await client.query(
+      `INSERT INTO oauth_authorization_codes
+         (code_hash, client_id, actor_id, redirect_uri, code_challenge, scope, browser_session_id,
+          auth_time, amr, expires_at)
+       SELECT encode(sha256(convert_to($1 || i, 'UTF8')), 'hex'), $2, $3, $4, $5, '{openid}',
+              gen_random_uuid()::text, extract(epoch FROM now())::bigint, '{pwd}',
+              now() + interval '1 hour'
+       FROM generate_series(0, $6 - 1) AS i`,
+      [c.prefix, c.clientId, rows[0].id, c.redirectUri, c.challenge, c.count],
+    );
+  });
+}
+
+async function withDatabase<T>(bk: Bridgekeeper, fn: (client: Client) => Promise<T>): Promise<T> {
   // The embedded database keeps its password next to its data, and its port in postmaster.pid (line 4).
   const password = readFileSync(join(bk.dataDir, 'postgres.password'), 'utf8').trim();
   const pid = readFileSync(join(bk.dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n');
@@ -104,8 +138,7 @@ export async function countActors(bk: Bridgekeeper): Promise<number> {
   });
   await client.connect();
   try {
-    const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM actors');
-    return Number(rows[0].n);
+    return await fn(client);
   } finally {
     await client.end();
   }

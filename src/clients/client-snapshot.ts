@@ -23,6 +23,8 @@ export interface ClientSnapshot {
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   /** The public keys of a private_key_jwt client, else null. */
   jwks: ClientJwks | null;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
   createdAt: string;
   secretRotatedAt: string;
   /** ISO time; grants created up to then can no longer be refreshed. */
@@ -44,6 +46,8 @@ export function toClientSnapshot(e: ClientEntity): ClientSnapshot {
     status: e.status,
     tokenEndpointAuthMethod: e.tokenEndpointAuthMethod ?? 'client_secret_basic',
     jwks: e.jwks ?? null,
+    redirectUris: e.redirectUris ?? [],
+    postLogoutRedirectUris: e.postLogoutRedirectUris ?? [],
     createdAt: new Date(e.createdAt).toISOString(),
     secretRotatedAt: new Date(e.secretRotatedAt).toISOString(),
     tokensRevokedAt: e.tokensRevokedAt ? new Date(e.tokensRevokedAt).toISOString() : null,

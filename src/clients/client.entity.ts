@@ -20,12 +20,14 @@ export const CLIENT_GRANT_TYPES = [
   'client_credentials',
   'token_exchange',
   'refresh_token',
+  'authorization_code',
 ] as const;
 export type ClientGrantType = (typeof CLIENT_GRANT_TYPES)[number];
 export const TOKEN_ENDPOINT_AUTH_METHODS = [
   'client_secret_basic',
   'client_secret_post',
   'private_key_jwt',
+  'none',
 ] as const;
 export type TokenEndpointAuthMethod = (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number];
 
@@ -40,7 +42,7 @@ export type TokenEndpointAuthMethod = (typeof TOKEN_ENDPOINT_AUTH_METHODS)[numbe
 )
 @Check(
   'ck_oauth_clients_token_endpoint_auth_method',
-  `"token_endpoint_auth_method" IN ('client_secret_basic', 'client_secret_post', 'private_key_jwt')`,
+  `"token_endpoint_auth_method" IN ('client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none')`,
 )
 export class ClientEntity {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'pk_oauth_clients' })
@@ -97,13 +99,24 @@ export class ClientEntity {
   @Column({ type: 'text', default: 'ACTIVE' })
   status: ClientStatus;
 
-  /** RFC 7591 name; the two secret methods are interchangeable, private_key_jwt accepts no secret. */
+  /**
+   * RFC 7591 name; the two secret methods are interchangeable, private_key_jwt accepts no secret, and
+   * `none` is a public client (a browser or native app) that proves itself with PKCE alone.
+   */
   @Column({ name: 'token_endpoint_auth_method', type: 'text', default: 'client_secret_basic' })
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
 
   /** The public keys of a private_key_jwt client (a JWKS; never fetched from a URL). */
   @Column({ type: 'jsonb', nullable: true })
   jwks: ClientJwks | null;
+
+  /** Where the authorization endpoint may send the browser back (exact match; RFC 8252 loopback ports). */
+  @Column({ name: 'redirect_uris', type: 'text', array: true, default: () => "'{}'" })
+  redirectUris: string[];
+
+  /** Where end_session may send the browser after logout (exact match). */
+  @Column({ name: 'post_logout_redirect_uris', type: 'text', array: true, default: () => "'{}'" })
+  postLogoutRedirectUris: string[];
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -12,6 +12,7 @@ import {
 import { type ClientJwks, parseClientJwks } from 'src/clients/client-jwks';
 import { type ClientSnapshot, toClientSnapshot } from 'src/clients/client-snapshot';
 import { hashSecret, newClientId, newClientSecret, secretMatches } from 'src/clients/client-secret';
+import { checkedRedirectUris } from 'src/clients/redirect-uris';
 import { ClientsErrors } from 'src/clients/clients.errors';
 import type { CreateClientInput, UpdateClientInput } from 'src/clients/dto/create-client.input';
 import { isUuid } from 'src/common/validation/uuid';
@@ -59,12 +60,14 @@ export class ClientsService {
     const name = input.name.trim();
     if (name.length === 0) throw ClientsErrors.invalid('name must not be blank');
     if (input.projectId !== undefined) await this.projects.get(input.projectId);
-    const { grantTypes, scopes, exchangeIssuers } = this.checkedPolicy(
-      input.grantTypes,
-      input.scopes,
-      input.exchangeIssuers ?? [],
-    );
     const method: TokenEndpointAuthMethod = input.tokenEndpointAuthMethod ?? 'client_secret_basic';
+    const policy = this.checkedPolicy(method, {
+      grantTypes: input.grantTypes,
+      scopes: input.scopes,
+      exchangeIssuers: input.exchangeIssuers ?? [],
+      redirectUris: input.redirectUris ?? [],
+      postLogoutRedirectUris: input.postLogoutRedirectUris ?? [],
+    });
     let jwks: ClientJwks | null = null;
     if (method === 'private_key_jwt') {
       if (input.jwks === undefined) {
@@ -75,8 +78,8 @@ export class ClientsService {
       throw ClientsErrors.invalid('jwks: only PRIVATE_KEY_JWT clients have keys');
     }
     const clientId = newClientId();
-    // A private_key_jwt client accepts no secret: it gets the hash of one nobody ever sees.
-    const secret = method === 'private_key_jwt' ? null : newClientSecret();
+    // A private_key_jwt or public client accepts no secret: it gets the hash of one nobody ever sees.
+    const secret = usesSecretMethod(method) ? newClientSecret() : null;
     const entity = await dbCall(() =>
       this.dataSource.transaction(async (manager) => {
         const principal = await this.actors.createServicePrincipal(
@@ -96,9 +99,7 @@ export class ClientsService {
             jwks,
             actorId: principal.id,
             projectId: input.projectId ?? null,
-            scopes,
-            grantTypes,
-            exchangeIssuers,
+            ...policy,
             subjectResolution: input.subjectResolution ?? 'MEMBERSHIP',
           }),
         );
@@ -161,7 +162,11 @@ export class ClientsService {
   async rotateSecret(id: string): Promise<CreatedClient> {
     const current = await this.get(id);
     if (!usesSecret(current)) {
-      throw ClientsErrors.invalid('id: a PRIVATE_KEY_JWT client has no secret; use setClientJwks');
+      throw ClientsErrors.invalid(
+        current.tokenEndpointAuthMethod === 'none'
+          ? 'id: a public (NONE) client has no secret'
+          : 'id: a PRIVATE_KEY_JWT client has no secret; use setClientJwks',
+      );
     }
     const secret = newClientSecret();
     await dbCall(() =>
@@ -180,19 +185,19 @@ export class ClientsService {
     const current = await this.get(id);
     const name = input.name?.trim() ?? current.name;
     if (name.length === 0) throw ClientsErrors.invalid('name must not be blank');
-    const { grantTypes, scopes, exchangeIssuers } = this.checkedPolicy(
-      input.grantTypes ?? current.grantTypes,
-      input.scopes ?? current.scopes,
-      input.exchangeIssuers ?? current.exchangeIssuers,
-    );
+    const policy = this.checkedPolicy(current.tokenEndpointAuthMethod, {
+      grantTypes: input.grantTypes ?? current.grantTypes,
+      scopes: input.scopes ?? current.scopes,
+      exchangeIssuers: input.exchangeIssuers ?? current.exchangeIssuers,
+      redirectUris: input.redirectUris ?? current.redirectUris,
+      postLogoutRedirectUris: input.postLogoutRedirectUris ?? current.postLogoutRedirectUris,
+    });
     await dbCall(() =>
       this.repo.update(
         { id },
         {
           name,
-          grantTypes,
-          scopes,
-          exchangeIssuers,
+          ...policy,
           subjectResolution: input.subjectResolution ?? current.subjectResolution,
         },
       ),
@@ -210,30 +215,51 @@ export class ClientsService {
     return this.get(id);
   }
 
-  /** The rules every client's grants, scopes and exchange policy follow (create and update alike). */
-  private checkedPolicy(
-    grantTypesIn: ClientGrantType[],
-    scopesIn: string[],
-    exchangeIssuersIn: string[],
-  ): { grantTypes: ClientGrantType[]; scopes: string[]; exchangeIssuers: string[] } {
-    const exchangeIssuers = [...new Set(exchangeIssuersIn)];
+  /**
+   * The rules every client's grants, scopes, exchange policy and redirect URIs follow (create and
+   * update alike).
+   */
+  private checkedPolicy(method: TokenEndpointAuthMethod, input: ClientPolicy): ClientPolicy {
+    const exchangeIssuers = [...new Set(input.exchangeIssuers)];
     for (const issuer of exchangeIssuers) {
       if (!this.issuers.findByName(issuer)) {
         throw ClientsErrors.invalid(`exchangeIssuers: "${issuer}" is not a trusted issuer`);
       }
     }
-    const grantTypes = [...new Set(grantTypesIn)];
+    const grantTypes = [...new Set(input.grantTypes)];
     if (grantTypes.length === 0) throw ClientsErrors.invalid('grantTypes: name at least one');
     if (grantTypes.includes('token_exchange') && exchangeIssuers.length === 0) {
       throw ClientsErrors.invalid(
         'exchangeIssuers: a client that may exchange tokens must name the issuers it may exchange from',
       );
     }
-    const scopes = [...new Set(scopesIn)];
+    const scopes = [...new Set(input.scopes)];
     if (grantTypes.includes('refresh_token') && !scopes.includes('offline_access')) {
       throw ClientsErrors.invalid('scopes: refresh tokens are only issued with offline_access');
     }
-    return { grantTypes, scopes, exchangeIssuers };
+    if (method === 'none' && grantTypes.some((g) => !PUBLIC_CLIENT_GRANTS.includes(g))) {
+      throw ClientsErrors.invalid(
+        'grantTypes: a public (NONE) client may use only AUTHORIZATION_CODE and REFRESH_TOKEN',
+      );
+    }
+    if (method === 'none' && !grantTypes.includes('authorization_code')) {
+      throw ClientsErrors.invalid('grantTypes: a public (NONE) client needs AUTHORIZATION_CODE');
+    }
+    const redirectUris = checkedRedirectUris('redirectUris', input.redirectUris);
+    const postLogoutRedirectUris = checkedRedirectUris(
+      'postLogoutRedirectUris',
+      input.postLogoutRedirectUris,
+    );
+    const browser = grantTypes.includes('authorization_code');
+    if (browser && redirectUris.length === 0) {
+      throw ClientsErrors.invalid('redirectUris: an AUTHORIZATION_CODE client needs at least one');
+    }
+    if (!browser && (redirectUris.length > 0 || postLogoutRedirectUris.length > 0)) {
+      throw ClientsErrors.invalid(
+        'redirectUris: only AUTHORIZATION_CODE clients have redirect URIs',
+      );
+    }
+    return { grantTypes, scopes, exchangeIssuers, redirectUris, postLogoutRedirectUris };
   }
 
   /** Replaces a private_key_jwt client's public keys at once: assertions signed by old keys fail. */
@@ -279,5 +305,20 @@ const UNKNOWN_CLIENT_HASH = hashSecret('\u0000unknown client\u0000');
 
 /** Whether the client authenticates with a secret (snapshots cached before the column existed do). */
 export function usesSecret(client: ClientSnapshot): boolean {
-  return (client.tokenEndpointAuthMethod ?? 'client_secret_basic') !== 'private_key_jwt';
+  return usesSecretMethod(client.tokenEndpointAuthMethod ?? 'client_secret_basic');
+}
+
+function usesSecretMethod(method: TokenEndpointAuthMethod): boolean {
+  return method === 'client_secret_basic' || method === 'client_secret_post';
+}
+
+/** What a public client may do: the browser flow and its refresh tokens, nothing on its own behalf. */
+const PUBLIC_CLIENT_GRANTS: readonly ClientGrantType[] = ['authorization_code', 'refresh_token'];
+
+interface ClientPolicy {
+  grantTypes: ClientGrantType[];
+  scopes: string[];
+  exchangeIssuers: string[];
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
 }

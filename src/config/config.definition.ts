@@ -406,6 +406,25 @@ export const GLOBAL_SETTINGS: readonly SettingDefinition[] = [
       "Lifetime of a grant's refresh tokens (60-31536000; 30 days by default); an exchanged grant never outlives its subject token.",
   },
   {
+    name: 'oauth.code.ttl.seconds',
+    type: 'integer',
+    default: '60',
+    min: 10,
+    max: 600,
+    section: OAUTH,
+    description:
+      'Lifetime of an authorization code (10-600; 60 by default): single use, redeemable on any node.',
+  },
+  {
+    name: 'oauth.id.token.ttl.seconds',
+    type: 'integer',
+    default: '300',
+    min: 60,
+    max: 86400,
+    section: OAUTH,
+    description: 'Lifetime of our ID tokens (60-86400).',
+  },
+  {
     name: 'auth.bootstrap.secret',
     type: 'string',
     example: '<openssl rand -hex 32>',

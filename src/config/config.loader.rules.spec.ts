@@ -110,7 +110,7 @@ describe('loadConfig trusted issuers', () => {
 
   describe('oauth and secrets (issue 4)', () => {
     const prod = { BRIDGEKEEPER_MODE: 'production' };
-    it('has safe defaults: ES256, 5 min access tokens, 30 day rotation, audience = public URL', () => {
+    it('has safe defaults: ES256, 5 min access and ID tokens, 60 s codes, 30 day rotation, audience = public URL', () => {
       const c = loadConfig({ env: {}, cwd: dir() });
       expect(c.oauth).toEqual({
         signingAlgorithm: 'ES256',
@@ -118,6 +118,8 @@ describe('loadConfig trusted issuers', () => {
         audience: 'http://127.0.0.1:3000',
         accessTokenTtlSeconds: 300,
         refreshTokenTtlSeconds: 30 * 86400,
+        codeTtlSeconds: 60,
+        idTokenTtlSeconds: 300,
       });
     });
 

@@ -311,6 +311,8 @@ function readOauth(
     audience: r.str('bridgekeeper.oauth.audience', publicUrl),
     accessTokenTtlSeconds: r.intSetting('oauth.access.token.ttl.seconds'),
     refreshTokenTtlSeconds: r.intSetting('oauth.refresh.token.ttl.seconds'),
+    codeTtlSeconds: r.intSetting('oauth.code.ttl.seconds'),
+    idTokenTtlSeconds: r.intSetting('oauth.id.token.ttl.seconds'),
   };
 }
 

@@ -93,6 +93,9 @@ export interface OauthConfig {
   audience: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  /** Lifetime of an authorization code (single use). */
+  codeTtlSeconds: number;
+  idTokenTtlSeconds: number;
 }
 
 export interface AppConfig {

@@ -9,6 +9,7 @@ import { TrustedIssuerEntity } from 'src/issuers/trusted-issuer.entity';
 import { ClientEntity } from 'src/clients/client.entity';
 import { GrantEntity } from 'src/oauth/grants/grant.entity';
 import { RefreshTokenEntity } from 'src/oauth/grants/refresh-token.entity';
+import { AuthorizationCodeEntity } from 'src/oauth/grants/authorization-code.entity';
 import { RevocationEntity } from 'src/revocation/revocation.entity';
 import { LocalAccountEntity } from 'src/accounts/local-account.entity';
 import { OneTimeLinkEntity } from 'src/accounts/one-time-link.entity';
@@ -20,6 +21,7 @@ import { CreateTrustedIssuers1796153345286 } from 'src/database/migrations/17961
 import { CreateOauthClientsGrantsRevocations1796153456289 } from 'src/database/migrations/1796153456289-CreateOauthClientsGrantsRevocations';
 import { AddClientPrivateKeyJwt1796155761441 } from 'src/database/migrations/1796155761441-AddClientPrivateKeyJwt';
 import { CreateLocalAccountsAndBrowserSessions1796170000000 } from 'src/database/migrations/1796170000000-CreateLocalAccountsAndBrowserSessions';
+import { AddAuthorizationCodeFlow1796175000000 } from 'src/database/migrations/1796175000000-AddAuthorizationCodeFlow';
 
 /** Every entity and migration, listed explicitly so the same list works from TypeScript and from dist/. */
 export const ENTITIES = [
@@ -32,6 +34,7 @@ export const ENTITIES = [
   ClientEntity,
   GrantEntity,
   RefreshTokenEntity,
+  AuthorizationCodeEntity,
   RevocationEntity,
   LocalAccountEntity,
   OneTimeLinkEntity,
@@ -45,6 +48,7 @@ export const MIGRATIONS = [
   CreateOauthClientsGrantsRevocations1796153456289,
   AddClientPrivateKeyJwt1796155761441,
   CreateLocalAccountsAndBrowserSessions1796170000000,
+  AddAuthorizationCodeFlow1796175000000,
 ];
 
 /** The one DataSource definition, shared by the Nest app and the migration scripts. */

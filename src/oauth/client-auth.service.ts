@@ -11,13 +11,17 @@ export const CLIENT_AUTH_METHODS = [
   'client_secret_post',
   'private_key_jwt',
 ] as const;
+/** At the token and revocation endpoints a public client (RFC 6749 §2.1) names itself, and PKCE proves it. */
+export const TOKEN_ENDPOINT_AUTH_METHODS = [...CLIENT_AUTH_METHODS, 'none'] as const;
 
 /**
  * Client authentication for the token, revocation and introspection endpoints: `client_secret_basic`
  * (RFC 6749 §2.3.1: form-urlencoded id and secret in HTTP Basic), `client_secret_post`, or
  * `private_key_jwt` (RFC 7523 §2.2: a signed assertion), never two at once. A client registered for
  * private_key_jwt is refused a secret, and a secret client an assertion. Every failure is the same
- * `invalid_client`, whatever was wrong.
+ * `invalid_client`, whatever was wrong. Where `allowPublic` (token and revocation endpoints), a client
+ * registered as public (`none`) names itself with `client_id` alone: it holds no secret, and the
+ * authorization-code grant binds its code to the PKCE verifier.
  */
 @Injectable()
 export class ClientAuthService {
@@ -29,6 +33,7 @@ export class ClientAuthService {
   async authenticate(
     headers: Record<string, unknown> | undefined,
     form: OauthForm,
+    options: { allowPublic?: boolean } = {},
   ): Promise<ClientSnapshot> {
     const authorization = headerOf(headers, 'authorization');
     const postId = form.get('client_id');
@@ -61,11 +66,23 @@ export class ClientAuthService {
       clientId = postId;
       secret = postSecret;
     }
+    if (clientId !== undefined && secret === undefined && !basic && options.allowPublic) {
+      return this.publicClient(clientId);
+    }
     if (clientId === undefined || secret === undefined) {
       throw OauthErrors.invalidClient('client_credentials_missing');
     }
     const client = await this.clients.authenticate(clientId, secret);
     if (!client) throw OauthErrors.invalidClient('client_unknown_or_wrong_secret');
+    return client;
+  }
+
+  /** A public client (RFC 6749 §2.1) identified by its client_id; any other client needs credentials. */
+  private async publicClient(clientId: string): Promise<ClientSnapshot> {
+    const client = await this.clients.findByClientId(clientId);
+    if (client?.status !== 'ACTIVE' || client.tokenEndpointAuthMethod !== 'none') {
+      throw OauthErrors.invalidClient('client_credentials_missing');
+    }
     return client;
   }
 }

@@ -3,12 +3,15 @@ import { Public } from 'src/common/decorators/public.decorator';
 import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig } from 'src/config/config.types';
 import { CLIENT_ASSERTION_ALGORITHMS } from 'src/clients/client-jwks';
-import { CLIENT_AUTH_METHODS } from 'src/oauth/client-auth.service';
+import { CLIENT_AUTH_METHODS, TOKEN_ENDPOINT_AUTH_METHODS } from 'src/oauth/client-auth.service';
+import { PKCE_METHOD } from 'src/oauth/pkce';
 import {
+  GRANT_AUTHORIZATION_CODE,
   GRANT_CLIENT_CREDENTIALS,
   GRANT_REFRESH_TOKEN,
   GRANT_TOKEN_EXCHANGE,
 } from 'src/oauth/token.service';
+import { OFFLINE_ACCESS, OIDC_SCOPES } from 'src/oauth/scopes';
 
 /** The metadata changes only with the configuration: clients may cache it for a few minutes. */
 const METADATA_CACHE_CONTROL = 'public, max-age=300';
@@ -16,7 +19,8 @@ const METADATA_CACHE_CONTROL = 'public, max-age=300';
 /**
  * OpenID Provider metadata (OIDC Discovery 1.0 §3) and OAuth 2.0 Authorization Server metadata (RFC
  * 8414): the same document. `issuer` is the public URL, exactly the `iss` of our tokens; only what is
- * implemented is advertised (no authorization endpoint or ID tokens until browser login exists).
+ * implemented is advertised: the code flow with PKCE S256 and RFC 9207 `iss`, ID tokens, RP-initiated
+ * logout, and `none` (public clients) at the token endpoint only.
  */
 @Controller('.well-known')
 export class DiscoveryController {
@@ -26,26 +30,45 @@ export class DiscoveryController {
     const base = config.publicUrl;
     this.metadata = {
       issuer: base,
+      authorization_endpoint: `${base}/oauth2/authorize`,
       token_endpoint: `${base}/oauth2/token`,
       jwks_uri: `${base}/.well-known/jwks.json`,
       userinfo_endpoint: `${base}/oauth2/userinfo`,
       revocation_endpoint: `${base}/oauth2/revoke`,
       introspection_endpoint: `${base}/oauth2/introspect`,
-      grant_types_supported: [GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE],
-      response_types_supported: [],
+      end_session_endpoint: `${base}/oauth2/end_session`,
+      grant_types_supported: [
+        GRANT_AUTHORIZATION_CODE,
+        GRANT_CLIENT_CREDENTIALS,
+        GRANT_REFRESH_TOKEN,
+        GRANT_TOKEN_EXCHANGE,
+      ],
+      response_types_supported: ['code'],
+      response_modes_supported: ['query'],
+      code_challenge_methods_supported: [PKCE_METHOD],
+      authorization_response_iss_parameter_supported: true,
+      prompt_values_supported: ['none', 'login'],
       subject_types_supported: ['public'],
-      token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
-      revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+      id_token_signing_alg_values_supported: [config.oauth.signingAlgorithm],
+      token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+      revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
       introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
       // private_key_jwt assertions: asymmetric algorithms only (no client_secret_jwt, no none).
       token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
       revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
       introspection_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
-      scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+      scopes_supported: [...OIDC_SCOPES, OFFLINE_ACCESS],
       claims_supported: [
         'sub',
         'iss',
         'aud',
+        'exp',
+        'iat',
+        'auth_time',
+        'nonce',
+        'sid',
+        'amr',
+        'azp',
         'client_id',
         'scope',
         'email',

@@ -1,16 +1,22 @@
-import { BrowserSessionsModule } from 'src/browser-sessions/browser-sessions.module';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ActorsModule } from 'src/actors/actors.module';
 import { ClientsModule } from 'src/clients/clients.module';
 import { IdentityModule } from 'src/identity/identity.module';
 import { MembershipsModule } from 'src/memberships/memberships.module';
+import { BrowserSessionsModule } from 'src/browser-sessions/browser-sessions.module';
 import { AccessTokensService } from 'src/oauth/access-tokens.service';
+import { AuthorizeController } from 'src/oauth/authorize.controller';
+import { AuthorizeService } from 'src/oauth/authorize.service';
 import { ClientAssertionService } from 'src/oauth/client-assertion.service';
 import { ClientAuthService } from 'src/oauth/client-auth.service';
 import { DiscoveryController } from 'src/oauth/discovery.controller';
+import { EndSessionController } from 'src/oauth/end-session.controller';
+import { EndSessionService } from 'src/oauth/end-session.service';
 import { GrantEntity } from 'src/oauth/grants/grant.entity';
 import { GrantsService } from 'src/oauth/grants/grants.service';
+import { IdTokensService } from 'src/oauth/id-tokens.service';
+import { AuthorizationCodeEntity } from 'src/oauth/grants/authorization-code.entity';
 import { RefreshTokenEntity } from 'src/oauth/grants/refresh-token.entity';
 import { SessionController } from 'src/oauth/session.controller';
 import { SessionService } from 'src/oauth/session.service';
@@ -25,7 +31,14 @@ import { TokenValidationModule } from 'src/token-validation/token-validation.mod
 
 /** Bridgekeeper as an OAuth 2 / OpenID provider: token, revocation, introspection, logout, userinfo. */
 @Module({
-  controllers: [DiscoveryController, SessionController, TokenController, UserinfoController],
+  controllers: [
+    AuthorizeController,
+    DiscoveryController,
+    EndSessionController,
+    SessionController,
+    TokenController,
+    UserinfoController,
+  ],
   imports: [
     ActorsModule,
     BrowserSessionsModule,
@@ -35,13 +48,16 @@ import { TokenValidationModule } from 'src/token-validation/token-validation.mod
     RevocationModule,
     SigningKeysModule,
     TokenValidationModule,
-    TypeOrmModule.forFeature([GrantEntity, RefreshTokenEntity]),
+    TypeOrmModule.forFeature([GrantEntity, RefreshTokenEntity, AuthorizationCodeEntity]),
   ],
   providers: [
     AccessTokensService,
+    AuthorizeService,
     ClientAssertionService,
     ClientAuthService,
+    EndSessionService,
     GrantsService,
+    IdTokensService,
     SessionService,
     SessionsResolver,
     TokenExchangeService,

@@ -33,7 +33,7 @@ export class SessionController {
   ): Promise<Record<string, never>> {
     void reply.header('cache-control', 'no-store');
     const form = OauthForm.parse(contentType, body);
-    const client = await this.clientAuth.authenticate(req.headers, form);
+    const client = await this.clientAuth.authenticate(req.headers, form, { allowPublic: true });
     const token = form.require('token');
     checkHint(form.get('token_type_hint'));
     await this.sessions.revoke(client, token);

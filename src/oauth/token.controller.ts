@@ -7,6 +7,7 @@ import { OauthExceptionFilter } from 'src/oauth/oauth-exception.filter';
 import { OauthForm } from 'src/oauth/oauth-form';
 import { OauthError } from 'src/oauth/oauth.errors';
 import {
+  GRANT_AUTHORIZATION_CODE,
   GRANT_CLIENT_CREDENTIALS,
   GRANT_REFRESH_TOKEN,
   GRANT_TOKEN_EXCHANGE,
@@ -15,7 +16,12 @@ import {
 } from 'src/oauth/token.service';
 import { MetricsService } from 'src/metrics/metrics.service';
 
-const KNOWN_GRANTS = new Set([GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE]);
+const KNOWN_GRANTS = new Set([
+  GRANT_AUTHORIZATION_CODE,
+  GRANT_CLIENT_CREDENTIALS,
+  GRANT_REFRESH_TOKEN,
+  GRANT_TOKEN_EXCHANGE,
+]);
 
 /** A fixed metrics label: never what a caller sent, unless it is a grant we know. */
 function grantTypeLabel(grantType: string | undefined): string {
@@ -48,7 +54,7 @@ export class TokenController {
     try {
       const form = OauthForm.parse(contentType, body);
       grantType = grantTypeLabel(form.get('grant_type'));
-      const client = await this.clientAuth.authenticate(req.headers, form);
+      const client = await this.clientAuth.authenticate(req.headers, form, { allowPublic: true });
       const response = await this.tokens.grant(client, form);
       this.metrics.oauthTokenRequests.inc({ grant_type: grantType, outcome: 'issued' });
       return response;

@@ -8,13 +8,15 @@ import { MembershipsService } from 'src/memberships/memberships.service';
 import { AccessTokensService } from 'src/oauth/access-tokens.service';
 import { GrantsService } from 'src/oauth/grants/grants.service';
 import { type OauthForm, parseScope } from 'src/oauth/oauth-form';
+import { IdTokensService } from 'src/oauth/id-tokens.service';
+import { OFFLINE_ACCESS, OIDC_SCOPES, OPENID } from 'src/oauth/scopes';
 import { TokenExchangeService } from 'src/oauth/token-exchange.service';
 import { OauthErrors } from 'src/oauth/oauth.errors';
 
 export const GRANT_CLIENT_CREDENTIALS = 'client_credentials';
 export const GRANT_REFRESH_TOKEN = 'refresh_token';
 export const GRANT_TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
-export const OFFLINE_ACCESS = 'offline_access';
+export const GRANT_AUTHORIZATION_CODE = 'authorization_code';
 
 /** RFC 6749 §5.1 (and RFC 8693 §2.2.1 for `issued_token_type`). */
 export interface TokenResponse {
@@ -24,6 +26,8 @@ export interface TokenResponse {
   scope: string;
   refresh_token?: string;
   issued_token_type?: string;
+  /** OIDC Core §3.1.3.3: with the `openid` scope. */
+  id_token?: string;
 }
 
 /** The grants of `POST /oauth2/token`, after the client has authenticated. */
@@ -35,6 +39,7 @@ export class TokenService {
     private readonly actors: ActorsService,
     private readonly memberships: MembershipsService,
     private readonly exchanges: TokenExchangeService,
+    private readonly idTokens: IdTokensService,
   ) {}
 
   async grant(client: ClientSnapshot, form: OauthForm): Promise<TokenResponse> {
@@ -49,6 +54,9 @@ export class TokenService {
       case GRANT_TOKEN_EXCHANGE:
         this.assertAllowed(client, 'token_exchange');
         return this.exchanges.exchange(client, form);
+      case GRANT_AUTHORIZATION_CODE:
+        this.assertAllowed(client, 'authorization_code');
+        return this.authorizationCode(client, form);
       default:
         throw OauthErrors.unsupportedGrantType();
     }
@@ -82,6 +90,63 @@ export class TokenService {
       expires_in: at.expiresIn,
       scope: at.scope.join(' '),
     };
+  }
+
+  /**
+   * RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.5): the code, its redirect URI and verifier. The grant it
+   * opens carries the browser session; the access token names the grant (`sid`), so ending either ends
+   * the token. An ID token with `openid`, a refresh token with `offline_access` (if the client may).
+   */
+  private async authorizationCode(client: ClientSnapshot, form: OauthForm): Promise<TokenResponse> {
+    const code = form.require('code');
+    const redirectUri = form.require('redirect_uri');
+    const codeVerifier = form.require('code_verifier');
+    const {
+      code: row,
+      grant,
+      refreshToken,
+    } = await this.grants.redeemCode({
+      clientId: client.clientId,
+      code,
+      redirectUri,
+      codeVerifier,
+      withRefresh: (scope) =>
+        scope.includes(OFFLINE_ACCESS) && client.grantTypes.includes('refresh_token'),
+    });
+    // The person may have been disabled between the login and the redemption.
+    const actor = await this.actors.snapshotById(grant.actorId).catch((err: unknown) => {
+      if (err instanceof AppError && err.kind === 'INVALID_TOKEN') return undefined;
+      throw err;
+    });
+    if (actor?.status !== 'ACTIVE') {
+      await this.grants.revoke(grant.id, 'actor_disabled');
+      throw OauthErrors.invalidGrant('actor_disabled');
+    }
+    const at = await this.accessTokens.issue({
+      sub: grant.actorId,
+      clientId: client.clientId,
+      scope: grant.scope,
+      sid: grant.id,
+    });
+    const response: TokenResponse = {
+      access_token: at.token,
+      token_type: 'Bearer',
+      expires_in: at.expiresIn,
+      scope: at.scope.join(' '),
+    };
+    if (refreshToken) response.refresh_token = refreshToken;
+    if (grant.scope.includes(OPENID)) {
+      response.id_token = await this.idTokens.issue({
+        sub: grant.actorId,
+        clientId: client.clientId,
+        sid: row.browserSessionId,
+        authTime: row.authTime,
+        amr: row.amr,
+        nonce: row.nonce ?? undefined,
+        accessToken: at.token,
+      });
+    }
+    return response;
   }
 
   /** RFC 6749 §6 with rotation: a new refresh token every time; the scope can only narrow. */
@@ -135,9 +200,13 @@ export class TokenService {
   }
 }
 
-/** A grant's scopes that its client may still be granted (an admin may have narrowed the client since). */
+/**
+ * A grant's scopes that its client may still be granted (an admin may have narrowed the client since);
+ * the OpenID scopes of a sign-in grant are every code-flow client's.
+ */
 function stillAllowed(grantScope: string[], client: ClientSnapshot): string[] {
-  return grantScope.filter((s) => client.scopes.includes(s));
+  const oidc = client.grantTypes.includes('authorization_code') ? OIDC_SCOPES : [];
+  return grantScope.filter((s) => client.scopes.includes(s) || oidc.includes(s));
 }
 
 /** The requested scopes if all are allowed (else `invalid_scope`: never widened), or all allowed. */

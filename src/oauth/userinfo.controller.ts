@@ -71,19 +71,36 @@ export class UserinfoController {
   }
 }
 
-function userinfo({ actor, roles, membership, onBehalfOf }: Principal): UserinfoResponse {
+/**
+ * Which standard claims a token may read (OIDC Core §5.4): one of our tokens issued for sign-in (scope
+ * `openid`) gets the `profile` claims with `profile` and the `email` claims with `email`; other tokens
+ * get every claim the actor has, as before.
+ */
+function claimScopes({ own }: Principal): { profile: boolean; email: boolean } {
+  const scope = own?.scope.split(' ');
+  if (!scope?.includes('openid')) return { profile: true, email: true };
+  return { profile: scope.includes('profile'), email: scope.includes('email') };
+}
+
+function userinfo(principal: Principal): UserinfoResponse {
+  const { actor, roles, membership, onBehalfOf } = principal;
   const body: UserinfoResponse = {
     sub: actor.id,
     issuer: actor.issuerName,
     subject: actor.subject,
     roles,
   };
-  if (actor.email !== null) body.email = actor.email;
-  if (actor.emailVerified !== null) body.email_verified = actor.emailVerified;
-  if (actor.name !== null) body.name = actor.name;
-  if (actor.givenName !== null) body.given_name = actor.givenName;
-  if (actor.familyName !== null) body.family_name = actor.familyName;
-  if (actor.preferredUsername !== null) body.preferred_username = actor.preferredUsername;
+  const allowed = claimScopes(principal);
+  if (allowed.email) {
+    if (actor.email !== null) body.email = actor.email;
+    if (actor.emailVerified !== null) body.email_verified = actor.emailVerified;
+  }
+  if (allowed.profile) {
+    if (actor.name !== null) body.name = actor.name;
+    if (actor.givenName !== null) body.given_name = actor.givenName;
+    if (actor.familyName !== null) body.family_name = actor.familyName;
+    if (actor.preferredUsername !== null) body.preferred_username = actor.preferredUsername;
+  }
   if (membership) {
     body.project = membership.projectId;
     body.membership = membership.id;

@@ -95,11 +95,16 @@ describe('Bridgekeeper as an OAuth provider', () => {
         'client_secret_basic',
         'client_secret_post',
         'private_key_jwt',
+        'none',
+      ],
+      introspection_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'private_key_jwt',
       ],
     });
-    // Nothing that is not implemented: no authorization endpoint, no implicit or code flow.
-    expect(openid).not.toHaveProperty('authorization_endpoint');
-    expect(openid.grant_types_supported).not.toContain('authorization_code');
+    // Nothing that is not implemented: the code flow only (no implicit or hybrid response types).
+    expect(openid.response_types_supported).toEqual(['code']);
     const jwks = (await (await a.get('/.well-known/jwks.json')).json()) as { keys: object[] };
     expect(jwks.keys.length).toBeGreaterThan(0);
   });

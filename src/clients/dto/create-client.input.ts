@@ -18,11 +18,13 @@ import {
   type TokenEndpointAuthMethod,
 } from 'src/clients/client.entity';
 import { MAX_CLIENT_JWKS_BYTES } from 'src/clients/client-jwks';
+import { MAX_REDIRECT_URI_LENGTH, MAX_REDIRECT_URIS } from 'src/clients/redirect-uris';
 
 export enum GrantTypeEnum {
   CLIENT_CREDENTIALS = 'client_credentials',
   TOKEN_EXCHANGE = 'token_exchange',
   REFRESH_TOKEN = 'refresh_token',
+  AUTHORIZATION_CODE = 'authorization_code',
 }
 registerEnumType(GrantTypeEnum, {
   name: 'GrantType',
@@ -44,11 +46,12 @@ export enum TokenEndpointAuthMethodEnum {
   CLIENT_SECRET_BASIC = 'client_secret_basic',
   CLIENT_SECRET_POST = 'client_secret_post',
   PRIVATE_KEY_JWT = 'private_key_jwt',
+  NONE = 'none',
 }
 registerEnumType(TokenEndpointAuthMethodEnum, {
   name: 'TokenEndpointAuthMethod',
   description:
-    "How the client authenticates at the token, revocation and introspection endpoints (RFC 7591 names). The two secret methods are interchangeable (either is accepted); PRIVATE_KEY_JWT (RFC 7523) accepts only assertions signed with a key of the client's jwks, never a secret",
+    "How the client authenticates at the token, revocation and introspection endpoints (RFC 7591 names). The two secret methods are interchangeable (either is accepted); PRIVATE_KEY_JWT (RFC 7523) accepts only assertions signed with a key of the client's jwks, never a secret; NONE is a public client (browser or native app): no secret, PKCE proves it at the token endpoint, and it may use only AUTHORIZATION_CODE and REFRESH_TOKEN",
 });
 
 /** RFC 6749 §3.3 scope-token. */
@@ -65,7 +68,7 @@ export class CreateClientInput {
   @Field(() => [GrantTypeEnum])
   @IsArray()
   @ArrayMinSize(1)
-  @ArrayMaxSize(3)
+  @ArrayMaxSize(4)
   @IsIn(CLIENT_GRANT_TYPES, { each: true })
   grantTypes: ClientGrantType[];
 
@@ -126,6 +129,30 @@ export class CreateClientInput {
   @IsString()
   @MaxLength(MAX_CLIENT_JWKS_BYTES)
   jwks?: string;
+
+  @Field(() => [String], {
+    nullable: true,
+    description:
+      'Where /oauth2/authorize may send the browser back (AUTHORIZATION_CODE clients, at least one): absolute URLs in normalized form, https (http only on loopback, whose port may vary per request, RFC 8252) or a reversed-domain private-use scheme; matched exactly',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_REDIRECT_URIS)
+  @IsString({ each: true })
+  @MaxLength(MAX_REDIRECT_URI_LENGTH, { each: true })
+  redirectUris?: string[];
+
+  @Field(() => [String], {
+    nullable: true,
+    description:
+      'Where /oauth2/end_session may send the browser after logout (same rules, matched exactly)',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_REDIRECT_URIS)
+  @IsString({ each: true })
+  @MaxLength(MAX_REDIRECT_URI_LENGTH, { each: true })
+  postLogoutRedirectUris?: string[];
 }
 
 /** What `updateClient` may change; every field optional (absent: unchanged). */
@@ -141,7 +168,7 @@ export class UpdateClientInput {
   @IsOptional()
   @IsArray()
   @ArrayMinSize(1)
-  @ArrayMaxSize(3)
+  @ArrayMaxSize(4)
   @IsIn(CLIENT_GRANT_TYPES, { each: true })
   grantTypes?: ClientGrantType[];
 
@@ -167,4 +194,27 @@ export class UpdateClientInput {
   @IsOptional()
   @IsIn(['MEMBERSHIP', 'EMAIL', 'SUBJECT'])
   subjectResolution?: SubjectResolutionEnum;
+
+  @Field(() => [String], {
+    nullable: true,
+    description:
+      'Where /oauth2/authorize may send the browser back (replaces the list): absolute URLs in normalized form, https (http only on loopback, whose port may vary per request, RFC 8252) or a reversed-domain private-use scheme; matched exactly',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_REDIRECT_URIS)
+  @IsString({ each: true })
+  @MaxLength(MAX_REDIRECT_URI_LENGTH, { each: true })
+  redirectUris?: string[];
+
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Where /oauth2/end_session may send the browser after logout (replaces the list)',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_REDIRECT_URIS)
+  @IsString({ each: true })
+  @MaxLength(MAX_REDIRECT_URI_LENGTH, { each: true })
+  postLogoutRedirectUris?: string[];
 }

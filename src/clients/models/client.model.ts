@@ -54,6 +54,12 @@ export class Client {
   })
   jwks: string | null;
 
+  @Field(() => [String], { description: 'Where /oauth2/authorize may send the browser back' })
+  redirectUris: string[];
+
+  @Field(() => [String], { description: 'Where /oauth2/end_session may send the browser' })
+  postLogoutRedirectUris: string[];
+
   @Field(() => GraphQLISODateTime)
   createdAt: Date;
 
@@ -112,6 +118,8 @@ export function toClientModel(c: ClientSnapshot): Client {
     tokenEndpointAuthMethod: (c.tokenEndpointAuthMethod ??
       'client_secret_basic') as TokenEndpointAuthMethodEnum,
     jwks: c.jwks ? JSON.stringify(c.jwks) : null,
+    redirectUris: c.redirectUris ?? [],
+    postLogoutRedirectUris: c.postLogoutRedirectUris ?? [],
     createdAt: new Date(c.createdAt),
     secretRotatedAt: new Date(c.secretRotatedAt),
   };

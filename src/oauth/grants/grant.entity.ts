@@ -18,6 +18,7 @@ import { MembershipEntity } from 'src/memberships/membership.entity';
 @Entity({ name: 'oauth_grants' })
 @Index('idx_oauth_grants_actor', ['actorId'])
 @Index('idx_oauth_grants_expires_at', ['expiresAt'])
+@Index('idx_oauth_grants_browser_session', ['browserSessionId'])
 export class GrantEntity {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'pk_oauth_grants' })
   id: string;
@@ -56,6 +57,10 @@ export class GrantEntity {
   /** No token of the grant outlives this (its refresh lifetime, or an exchanged subject token's exp). */
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt: Date;
+
+  /** The browser session (public id) the grant was made in, for a grant of the code flow. */
+  @Column({ name: 'browser_session_id', type: 'text', nullable: true })
+  browserSessionId: string | null;
 
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt: Date | null;

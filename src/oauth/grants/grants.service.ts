@@ -6,18 +6,22 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, IsNull } from 'typeorm';
+import { DataSource, type EntityManager, IsNull } from 'typeorm';
 import { hashSecret } from 'src/clients/client-secret';
 import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig } from 'src/config/config.types';
 import { dbCall } from 'src/common/errors/db-errors';
+import { AuthorizationCodeEntity } from 'src/oauth/grants/authorization-code.entity';
 import { GrantEntity } from 'src/oauth/grants/grant.entity';
 import { RefreshTokenEntity } from 'src/oauth/grants/refresh-token.entity';
 import { OauthErrors } from 'src/oauth/oauth.errors';
+import { verifierMatches } from 'src/oauth/pkce';
 import { RevocationService } from 'src/revocation/revocation.service';
 
 /** Refresh tokens are opaque: `bkr_` + 256 random bits; only their SHA-256 is stored. */
 const REFRESH_PREFIX = 'bkr_';
+/** Authorization codes likewise: `bka_` + 256 random bits, only the SHA-256 stored. */
+const CODE_PREFIX = 'bka_';
 /** Expired grants are deleted about this often per node (an indexed, idempotent DELETE). */
 const PURGE_EVERY_MS = 10 * 60_000;
 
@@ -28,11 +32,41 @@ export interface NewGrant {
   membershipId?: string;
   /** Seconds since the epoch; capped by the refresh-token lifetime. */
   notAfter?: number;
+  /** The browser session (public id) a grant of the code flow was made in. */
+  browserSessionId?: string;
 }
 
 export interface GrantWithRefresh {
   grant: GrantEntity;
   refreshToken: string;
+}
+
+/** What an authorization code is bound to (issue 9 §2). */
+export interface NewAuthorizationCode {
+  clientId: string;
+  actorId: string;
+  redirectUri: string;
+  codeChallenge: string;
+  scope: string[];
+  nonce?: string;
+  browserSessionId: string;
+  authTime: number;
+  amr: string[];
+}
+
+export interface CodeRedemption {
+  clientId: string;
+  code: string;
+  redirectUri: string;
+  codeVerifier: string;
+  /** Issue a refresh token with the grant (the code's scope has offline_access). */
+  withRefresh: (scope: string[]) => boolean;
+}
+
+export interface RedeemedCode {
+  code: AuthorizationCodeEntity;
+  grant: GrantEntity;
+  refreshToken?: string;
 }
 
 export function looksLikeRefreshToken(token: string): boolean {
@@ -65,24 +99,120 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
   ) {}
 
   async create(g: NewGrant): Promise<GrantWithRefresh> {
-    const now = Date.now();
-    let expiresAt = now + this.config.oauth.refreshTokenTtlSeconds * 1000;
-    if (g.notAfter !== undefined) expiresAt = Math.min(expiresAt, g.notAfter * 1000);
     return dbCall(() =>
       this.dataSource.transaction(async (m) => {
-        const grant = await m.getRepository(GrantEntity).save(
-          m.getRepository(GrantEntity).create({
-            clientId: g.clientId,
-            actorId: g.actorId,
-            scope: g.scope,
-            membershipId: g.membershipId ?? null,
-            expiresAt: new Date(expiresAt),
-          }),
-        );
+        const grant = await this.insertGrant(m, g);
         const refreshToken = await this.insertRefresh(m.getRepository(RefreshTokenEntity), grant);
         return { grant, refreshToken };
       }),
     );
+  }
+
+  private insertGrant(m: EntityManager, g: NewGrant): Promise<GrantEntity> {
+    let expiresAt = Date.now() + this.config.oauth.refreshTokenTtlSeconds * 1000;
+    if (g.notAfter !== undefined) expiresAt = Math.min(expiresAt, g.notAfter * 1000);
+    const repo = m.getRepository(GrantEntity);
+    return repo.save(
+      repo.create({
+        clientId: g.clientId,
+        actorId: g.actorId,
+        scope: g.scope,
+        membershipId: g.membershipId ?? null,
+        browserSessionId: g.browserSessionId ?? null,
+        expiresAt: new Date(expiresAt),
+      }),
+    );
+  }
+
+  /** Stores a new authorization code (its hash) and returns the code, shown to the client once. */
+  async issueCode(c: NewAuthorizationCode): Promise<string> {
+    const code = `${CODE_PREFIX}${randomBytes(32).toString('base64url')}`;
+    await dbCall(() =>
+      this.dataSource.getRepository(AuthorizationCodeEntity).insert({
+        codeHash: hashSecret(code),
+        clientId: c.clientId,
+        actorId: c.actorId,
+        redirectUri: c.redirectUri,
+        codeChallenge: c.codeChallenge,
+        scope: c.scope,
+        nonce: c.nonce ?? null,
+        browserSessionId: c.browserSessionId,
+        authTime: c.authTime,
+        amr: c.amr,
+        expiresAt: new Date(Date.now() + this.config.oauth.codeTtlSeconds * 1000),
+      }),
+    );
+    return code;
+  }
+
+  /**
+   * Redeems an authorization code once (RFC 6749 §4.1.3, RFC 7636 §4.6): the code row is locked, so of
+   * two concurrent redemptions one wins and the other is a replay. A replayed code revokes the grant
+   * the first redemption produced (RFC 6749 §4.1.2, SECURITY.md 21). A code presented with the wrong
+   * redirect URI or verifier is used up: it can never be redeemed after a failed attempt.
+   */
+  async redeemCode(r: CodeRedemption): Promise<RedeemedCode> {
+    if (!r.code.startsWith(CODE_PREFIX) || r.code.length > 200) {
+      throw OauthErrors.invalidGrant('code_unknown');
+    }
+    type Outcome = { redeemed: RedeemedCode } | { refused: string; grantId?: string | null };
+    const outcome = await dbCall(() =>
+      this.dataSource.transaction(async (m): Promise<Outcome> => {
+        const codes = m.getRepository(AuthorizationCodeEntity);
+        const row = await codes
+          .createQueryBuilder('c')
+          .setLock('pessimistic_write')
+          .where('c.code_hash = :h', { h: hashSecret(r.code) })
+          .getOne();
+        if (!row) return { refused: 'code_unknown' };
+        // Another client's code: refused and left alone (that client did nothing wrong).
+        if (row.clientId !== r.clientId) return { refused: 'code_other_client' };
+        if (row.usedAt) return { refused: 'code_reuse', grantId: row.grantId };
+        const now = new Date();
+        await codes.update({ id: row.id }, { usedAt: now });
+        if (row.expiresAt <= now) return { refused: 'code_expired' };
+        if (row.redirectUri !== r.redirectUri) return { refused: 'redirect_uri_mismatch' };
+        if (!verifierMatches(r.codeVerifier, row.codeChallenge)) {
+          return { refused: 'pkce_mismatch' };
+        }
+        const grant = await this.insertGrant(m, {
+          clientId: row.clientId,
+          actorId: row.actorId,
+          scope: row.scope,
+          browserSessionId: row.browserSessionId,
+        });
+        await codes.update({ id: row.id }, { grantId: grant.id });
+        const refreshToken = r.withRefresh(row.scope)
+          ? await this.insertRefresh(m.getRepository(RefreshTokenEntity), grant)
+          : undefined;
+        return { redeemed: { code: row, grant, refreshToken } };
+      }),
+    );
+    if ('redeemed' in outcome) return outcome.redeemed;
+    if (outcome.refused === 'code_reuse' && outcome.grantId) {
+      await this.revoke(outcome.grantId, 'code_reuse');
+    }
+    throw OauthErrors.invalidGrant(outcome.refused);
+  }
+
+  /**
+   * The browser session ended (logout): the grants made in it end, access tokens included, and codes
+   * issued in it that were not redeemed yet are used up. Returns how many grants were open.
+   */
+  async revokeBrowserSession(browserSessionId: string): Promise<number> {
+    const open = await dbCall(() =>
+      this.dataSource.getRepository(GrantEntity).find({
+        select: { id: true },
+        where: { browserSessionId, revokedAt: IsNull() },
+      }),
+    );
+    await dbCall(() =>
+      this.dataSource
+        .getRepository(AuthorizationCodeEntity)
+        .update({ browserSessionId, usedAt: IsNull() }, { usedAt: new Date() }),
+    );
+    for (const g of open) await this.revoke(g.id, 'logout');
+    return open.length;
   }
 
   /**
@@ -189,6 +319,15 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
         .createQueryBuilder()
         .delete()
         .from(GrantEntity)
+        .where("expires_at < now() - interval '1 day'")
+        .execute(),
+    );
+    // Codes live a minute; a day later not even a replay of theirs needs them (their grant is purged).
+    await dbCall(() =>
+      this.dataSource
+        .createQueryBuilder()
+        .delete()
+        .from(AuthorizationCodeEntity)
         .where("expires_at < now() - interval '1 day'")
         .execute(),
     );
