@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   logger.info(summary.fields, summary.message);
   if (app.get(IssuersService).all().length === 0) {
     logger.warn(
-      'no trusted issuer: every token is refused. Trust an identity provider: set bridgekeeper.auth.jwt.trusted.issuers=<name> ' +
+      'no trusted issuer: tokens of external identity providers are refused (Bridgekeeper’s own still work). Trust an identity provider: set bridgekeeper.auth.jwt.trusted.issuers=<name> ' +
         'with bridgekeeper.auth.jwt.trusted.issuer.<name>.issuer and .jwks (and .audiences), and bridgekeeper.auth.admins=<name>:<sub> ' +
         'so that admin can add more at runtime with the createTrustedIssuer mutation (README: "Trust an identity provider")',
     );

@@ -300,7 +300,7 @@ export const GLOBAL_SETTINGS: readonly SettingDefinition[] = [
     example: 'corp',
     section: ISSUERS,
     description:
-      'Comma list of issuer names (lower-case letters and digits, each once), each configured with the per-issuer keys below. No issuers: every token is refused.',
+      'Comma list of issuer names (lower-case letters and digits, each once), each configured with the per-issuer keys below. No issuers: every external token is refused (Bridgekeeper’s own tokens still work).',
   },
   {
     name: 'auth.admins',

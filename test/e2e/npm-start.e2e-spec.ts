@@ -124,7 +124,9 @@ describe('npm start', () => {
           `Bridgekeeper is listening on http://127\\.0\\.0\\.1:${port} \\(public URL http://127\\.0\\.0\\.1:${port}\\); database: embedded PostgreSQL, data in ${dataDir}/postgres; cache: in-process`,
         ),
       );
-      expect(started.output()).toContain('no trusted issuer: every token is refused');
+      expect(started.output()).toContain(
+        'no trusted issuer: tokens of external identity providers are refused',
+      );
       // No administrator yet: the one-time setup link, in a box (issue 9).
       expect(started.output()).toMatch(
         new RegExp(`http://127\\.0\\.0\\.1:${port}/setup/[A-Za-z0-9_-]{43}`),
