@@ -32,6 +32,9 @@ export interface BrowserSession {
   amr: string[];
 }
 
+/** Told, after a browser session ended (and its revocation is published), which one it was. */
+export type SessionEndedListener = (sessionId: string) => Promise<void> | void;
+
 /** What is cached per session (by the SHA-256 of its cookie secret). */
 interface Cached {
   id: string;
@@ -68,6 +71,7 @@ export class BrowserSessionsService implements OnApplicationBootstrap, OnApplica
   readonly cookieName: string;
   private readonly secure: boolean;
   private purgeTimer?: NodeJS.Timeout;
+  private readonly endedListeners: SessionEndedListener[] = [];
 
   constructor(
     @InjectRepository(BrowserSessionEntity)
@@ -186,6 +190,17 @@ export class BrowserSessionsService implements OnApplicationBootstrap, OnApplica
     return ended.length;
   }
 
+  /**
+   * Registers a listener called after each browser session ends, however it ends (logout, a new login
+   * in the same browser, a password reset, revokeSessions): modules that hang things on a session (the
+   * grants made in it) end them too, without this module knowing them. Awaited, in registration order;
+   * an error reaches the caller of the end (the session itself stays ended). Listeners must be
+   * idempotent.
+   */
+  onEnded(listener: SessionEndedListener): void {
+    this.endedListeners.push(listener);
+  }
+
   /** Removes the session cookie from the browser (after `end`). */
   clearCookie(reply: FastifyReply): void {
     setCookie(reply, this.cookieName, '', { secure: this.secure, maxAgeSeconds: 0 });
@@ -227,6 +242,9 @@ export class BrowserSessionsService implements OnApplicationBootstrap, OnApplica
         { event: 'browser_session.ended', sessionId: e.id },
         'browser session ended',
       );
+    }
+    for (const e of ended) {
+      for (const listener of this.endedListeners) await listener(e.id);
     }
   }
 

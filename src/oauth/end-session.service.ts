@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BrowserSessionsService } from 'src/browser-sessions/browser-sessions.service';
 import { ClientsService } from 'src/clients/clients.service';
@@ -29,16 +29,23 @@ export type EndSessionOutcome =
  * verified) the browser session it names ends at once; without one the person confirms with a
  * CSRF-protected POST. The `post_logout_redirect_uri` must be one the client registered, exactly
  * (otherwise a page, never a redirect). Ending a session ends the grants made in it, access tokens
- * included, on every node.
+ * included, on every node: here, and however else a browser session ends (the login pages' logout, a
+ * new login in the same browser, a password reset), through `BrowserSessionsService.onEnded`.
  */
 @Injectable()
-export class EndSessionService {
+export class EndSessionService implements OnModuleInit {
   constructor(
     private readonly sessions: BrowserSessionsService,
     private readonly clients: ClientsService,
     private readonly grants: GrantsService,
     private readonly idTokens: IdTokensService,
   ) {}
+
+  onModuleInit(): void {
+    this.sessions.onEnded(async (sessionId) => {
+      await this.grants.revokeBrowserSession(sessionId);
+    });
+  }
 
   /**
    * `confirmation`: for the POST of the confirmation form, whether its CSRF token (and Origin) is
@@ -96,7 +103,11 @@ export class EndSessionService {
     return { kind: 'done', location };
   }
 
-  /** The browser session and every grant made in it (codes not redeemed yet included). */
+  /**
+   * The browser session and every grant made in it (codes not redeemed yet included). Ending the session
+   * already ends its grants (the `onEnded` listener); the second, idempotent call ends them even when
+   * the hinted session had already ended or expired (then `end` has nothing to end and tells no one).
+   */
   private async end(sessionId: string): Promise<void> {
     await this.sessions.end(sessionId);
     await this.grants.revokeBrowserSession(sessionId);

@@ -140,6 +140,34 @@ describe('authorization code flow (OpenID provider)', () => {
   const userinfoStatus = async (node: RunningBridgekeeper, accessToken: string) =>
     (await node.get('/oauth2/userinfo', accessToken)).status;
 
+  /** Signs in through code + PKCE with offline_access; the tokens of the grant made. */
+  async function signedInWithTokens(browser: TestBrowser): Promise<Record<string, string>> {
+    const { path, verifier } = await spaRequest();
+    const callback = await signIn(browser, path);
+    const res = await redeem(a, callback.searchParams.get('code')!, verifier);
+    expect(res.status).toBe(200);
+    const tokens = (await res.json()) as Record<string, string>;
+    expect(tokens.refresh_token).toBeTruthy();
+    return tokens;
+  }
+
+  /** The grant ended: its access token refused on both nodes, its refresh token invalid_grant. */
+  async function expectGrantEnded(tokens: Record<string, string>): Promise<void> {
+    expect(await userinfoStatus(a, tokens.access_token)).toBe(401);
+    await waitFor(
+      'node b refusing the revoked token',
+      async () => (await userinfoStatus(b, tokens.access_token)) === 401,
+      2000,
+    );
+    const refresh = await token(b, {
+      grant_type: 'refresh_token',
+      client_id: spa.client.clientId,
+      refresh_token: tokens.refresh_token,
+    });
+    expect(refresh.status).toBe(400);
+    expect(await refresh.json()).toMatchObject({ error: 'invalid_grant' });
+  }
+
   it('registers public and confidential clients with redirect URIs in GraphQL', () => {
     expect(spa.clientSecret).toBeNull();
     expect(spa.client.tokenEndpointAuthMethod).toBe('NONE');
@@ -535,11 +563,7 @@ describe('authorization code flow (OpenID provider)', () => {
   describe('RP-initiated logout (end_session)', () => {
     it('with an id_token_hint: ends the browser session and its grants, then returns with state', async () => {
       const browser = new TestBrowser(a.url);
-      const { path, verifier } = await spaRequest();
-      const callback = await signIn(browser, path);
-      const tokens = (await (
-        await redeem(a, callback.searchParams.get('code')!, verifier)
-      ).json()) as Record<string, string>;
+      const tokens = await signedInWithTokens(browser);
       const res = await browser.get(
         `/oauth2/end_session?${new URLSearchParams({
           id_token_hint: tokens.id_token,
@@ -549,18 +573,7 @@ describe('authorization code flow (OpenID provider)', () => {
       );
       expect(res.status).toBe(303);
       expect(res.headers.get('location')).toBe(`${SPA_LOGOUT}?state=bye-1`);
-      expect(await userinfoStatus(a, tokens.access_token)).toBe(401);
-      await waitFor(
-        'node b refusing the revoked token',
-        async () => (await userinfoStatus(b, tokens.access_token)) === 401,
-        2000,
-      );
-      const refresh = await token(b, {
-        grant_type: 'refresh_token',
-        client_id: spa.client.clientId,
-        refresh_token: tokens.refresh_token,
-      });
-      expect(await refresh.json()).toMatchObject({ error: 'invalid_grant' });
+      await expectGrantEnded(tokens);
       // The browser is signed out: prompt=none now answers login_required.
       const again = await browser.get((await spaRequest({ prompt: 'none' })).path);
       expect(new URL(again.headers.get('location')!).searchParams.get('error')).toBe(
@@ -646,6 +659,39 @@ describe('authorization code flow (OpenID provider)', () => {
       );
       expect(res.status).toBe(400);
       expect(res.headers.get('location')).toBeNull();
+    });
+  });
+
+  describe('the other ways a browser session ends (login pages): its grants end too', () => {
+    it('logout on the login pages ends the grants made in that browser session, on every node', async () => {
+      const browser = new TestBrowser(a.url);
+      const tokens = await signedInWithTokens(browser);
+      expect(await userinfoStatus(b, tokens.access_token)).toBe(200);
+      // Another browser's grant of the same person is not this session's: it stays.
+      const other = await signedInWithTokens(new TestBrowser(a.url));
+      const out = await browser.submit('/logout', {});
+      expect(out.status).toBe(200);
+      expect(await out.text()).toContain('signed out');
+      await expectGrantEnded(tokens);
+      expect(await userinfoStatus(a, other.access_token)).toBe(200);
+      const refreshed = await token(a, {
+        grant_type: 'refresh_token',
+        client_id: spa.client.clientId,
+        refresh_token: other.refresh_token,
+      });
+      expect(refreshed.status).toBe(200);
+    });
+
+    it('a new sign-in in the same browser ends the previous session and its grants', async () => {
+      const browser = new TestBrowser(a.url);
+      const tokens = await signedInWithTokens(browser);
+      const { path, verifier } = await spaRequest({ prompt: 'login' });
+      const callback = await signIn(browser, path);
+      const fresh = (await (
+        await redeem(a, callback.searchParams.get('code')!, verifier)
+      ).json()) as Record<string, string>;
+      await expectGrantEnded(tokens);
+      expect(await userinfoStatus(a, fresh.access_token)).toBe(200);
     });
   });
 });
