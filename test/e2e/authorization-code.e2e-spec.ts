@@ -106,12 +106,12 @@ describe('authorization code flow (OpenID provider)', () => {
   }
 
   /** The browser step: authorize → login → back → the redirect to the client. */
-  async function signIn(browser: TestBrowser, path: string): Promise<URL> {
+  async function signIn(browser: TestBrowser, path: string, username = 'alice'): Promise<URL> {
     const first = await browser.get(path);
     expect(first.status).toBe(303);
     const login = first.headers.get('location')!;
     expect(login).toMatch(/^\/login\?return_to=/);
-    const posted = await browser.submit(login, { username: 'alice', password: PASSWORD });
+    const posted = await browser.submit(login, { username, password: PASSWORD });
     expect(posted.status).toBe(303);
     const back = await browser.get(posted.headers.get('location')!);
     expect(back.status).toBe(302);
@@ -141,9 +141,12 @@ describe('authorization code flow (OpenID provider)', () => {
     (await node.get('/oauth2/userinfo', accessToken)).status;
 
   /** Signs in through code + PKCE with offline_access; the tokens of the grant made. */
-  async function signedInWithTokens(browser: TestBrowser): Promise<Record<string, string>> {
+  async function signedInWithTokens(
+    browser: TestBrowser,
+    username = 'alice',
+  ): Promise<Record<string, string>> {
     const { path, verifier } = await spaRequest();
-    const callback = await signIn(browser, path);
+    const callback = await signIn(browser, path, username);
     const res = await redeem(a, callback.searchParams.get('code')!, verifier);
     expect(res.status).toBe(200);
     const tokens = (await res.json()) as Record<string, string>;
@@ -692,6 +695,32 @@ describe('authorization code flow (OpenID provider)', () => {
       ).json()) as Record<string, string>;
       await expectGrantEnded(tokens);
       expect(await userinfoStatus(a, fresh.access_token)).toBe(200);
+    });
+
+    it("a password reset ends the grants made in the account's browser sessions", async () => {
+      const { actorId: bobId } = await a.app.get(LocalAccountsService).create({
+        username: 'bob',
+        email: 'bob@example.com',
+        displayName: 'Bob',
+        password: PASSWORD,
+      });
+      const tokens = await signedInWithTokens(new TestBrowser(a.url), 'bob');
+      const res = await a.graphql(
+        `mutation($id: ID!) { sendPasswordResetLink(id: $id) { link } }`,
+        adminToken,
+        { id: bobId },
+      );
+      expect(res.body.errors).toBeUndefined();
+      const { link } = res.body.data!.sendPasswordResetLink as { link: string };
+      const resetting = new TestBrowser(a.url);
+      expect((await resetting.get(link)).status).toBe(303);
+      const newPassword = 'bob has a brand new passphrase';
+      const done = await resetting.submit('/login/set-password', {
+        password: newPassword,
+        confirm: newPassword,
+      });
+      expect(done.status).toBe(303);
+      await expectGrantEnded(tokens);
     });
   });
 });
