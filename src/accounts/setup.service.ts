@@ -48,7 +48,9 @@ export class SetupService implements OnApplicationBootstrap {
         );
         return;
       }
-      await this.links.voidUnused('SETUP');
+      // Earlier links stay valid (until they expire or an administrator exists): in a cluster every
+      // node starts with its own link, and a node starting later must not void the one an operator
+      // already copied from another node's log.
       const { secret } = await this.links.create('SETUP', {}, SETUP_TTL_SECONDS);
       this.logger.warn(
         { event: 'setup.link' },

@@ -1,5 +1,5 @@
 import { ActorsService } from 'src/actors/actors.service';
-import { startBridgekeeper, type RunningBridgekeeper } from '../support/bridgekeeper';
+import { startBridgekeeper, startPeer, type RunningBridgekeeper } from '../support/bridgekeeper';
 import { TestBrowser } from '../support/browser';
 import { createTestDatabase, query } from '../support/postgres';
 
@@ -48,6 +48,22 @@ describe('first-administrator setup', () => {
       expect((await b.get(`/setup/${'A'.repeat(43)}`)).status).toBe(404);
       expect((await b.get('/setup/short')).status).toBe(404);
       expect((await b.get('/setup')).status).toBe(404);
+    });
+
+    it('keeps the link valid when another node of the deployment starts and prints its own', async () => {
+      const first = printedSetupSecret(bk)!;
+      const peer = await startPeer(bk, { issuers: [] });
+      try {
+        const second = printedSetupSecret(peer)!;
+        expect(second).toBeDefined();
+        expect(second).not.toBe(first);
+        for (const secret of [first, second]) {
+          const res = await new TestBrowser(bk.url).get(`/setup/${secret}`);
+          expect(res.status).toBe(303);
+        }
+      } finally {
+        await peer.close();
+      }
     });
 
     it('creates the first ADMIN local account, signs them in, and then is gone (404)', async () => {
