@@ -15,3 +15,7 @@ button{margin-top:1.25rem;width:100%;padding:.7rem;font-size:1rem;font-weight:60
 .error{color:var(--danger);font-weight:600}
 a{color:var(--accent)}
 `;
+
+/** The product icon: a bridge arch over a gate, in the accent colour. */
+export const ICON_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#2b59c3"/><path d="M5 22c3-8 19-8 22 0" fill="none" stroke="#fff" stroke-width="3" stroke-linecap="round"/><path d="M9 22v5M16 18v9M23 22v5" stroke="#fff" stroke-width="3" stroke-linecap="round"/></svg>';

@@ -1,40 +1,27 @@
-import { SMTPServer } from 'smtp-server';
 import { startBridgekeeper, type RunningBridgekeeper } from '../support/bridgekeeper';
 import { createProject } from '../support/gql-ops';
 import { JwksStub } from '../support/jwks-stub';
-import { freePort, waitFor } from '../support/ports';
+import { type ReceivedMail, SmtpTestServer } from '../support/smtp';
+import { waitFor } from '../support/ports';
 import { inviteOverRest } from '../support/rest-ops';
 
 // Issue 3 §4: welcome emails through a real SMTP server on loopback, from an operator template.
 describe('invite welcome email', () => {
   let stub: JwksStub;
-  let smtp: SMTPServer;
+  let smtp: SmtpTestServer;
   let bk: RunningBridgekeeper;
   let admin: string;
-  const received: { to: string[]; raw: string }[] = [];
+  let received: ReceivedMail[];
 
   beforeAll(async () => {
     stub = await JwksStub.start();
-    const port = await freePort();
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, session, callback) {
-        let raw = '';
-        stream.on('data', (d: Buffer) => (raw += d.toString()));
-        stream.on('end', () => {
-          received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((r) => smtp.listen(port, '127.0.0.1', r));
+    smtp = await SmtpTestServer.start();
+    received = smtp.received;
     bk = await startBridgekeeper({
       issuers: [stub.trustedIssuer('stub', 'aud')],
       admins: ['stub:root'],
       properties: {
-        'bridgekeeper.smtp.url': `smtp://127.0.0.1:${port}`,
+        'bridgekeeper.smtp.url': smtp.url,
         'bridgekeeper.smtp.from': 'Clinic <clinic@example.com>',
         'bridgekeeper.invite.email.subject': 'Welcome to {{project}}, {{name}}',
         'bridgekeeper.invite.email.body': 'Dear {{name}},\\njoin {{project}} at {{link}}\\n',
@@ -46,7 +33,7 @@ describe('invite welcome email', () => {
 
   afterAll(async () => {
     await bk?.close();
-    await new Promise<void>((r) => smtp?.close(() => r()));
+    await smtp?.stop();
     await stub?.stop();
   });
 
@@ -119,7 +106,7 @@ describe('invite welcome email', () => {
 
   it('keeps the invite when the SMTP server is down, reporting the email as not sent', async () => {
     const p = await project('Offline');
-    await new Promise<void>((r) => smtp.close(() => r()));
+    await smtp.stop();
     const res = await invite(p, {
       resourceType: 'Patient',
       firstName: 'E',

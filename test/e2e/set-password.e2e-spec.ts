@@ -1,8 +1,7 @@
-import { SMTPServer } from 'smtp-server';
 import { startBridgekeeper, type RunningBridgekeeper } from '../support/bridgekeeper';
 import { TestBrowser } from '../support/browser';
 import { JwksStub } from '../support/jwks-stub';
-import { freePort, waitFor } from '../support/ports';
+import { type ReceivedMail, SmtpTestServer } from '../support/smtp';
 import { query } from '../support/postgres';
 
 const PASSWORD = 'invited person passphrase';
@@ -12,33 +11,20 @@ const NEW_PASSWORD = 'a brand new passphrase';
 // password creates the local account bound to the membership; an admin sends a reset link.
 describe('set-password and reset links', () => {
   let stub: JwksStub;
-  let smtp: SMTPServer;
+  let smtp: SmtpTestServer;
   let bk: RunningBridgekeeper;
   let admin: string;
-  const received: { to: string[]; raw: string }[] = [];
+  let received: ReceivedMail[];
 
   beforeAll(async () => {
     stub = await JwksStub.start();
-    const port = await freePort();
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, session, callback) {
-        let raw = '';
-        stream.on('data', (d: Buffer) => (raw += d.toString()));
-        stream.on('end', () => {
-          received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((r) => smtp.listen(port, '127.0.0.1', r));
+    smtp = await SmtpTestServer.start();
+    received = smtp.received;
     bk = await startBridgekeeper({
       issuers: [{ name: 'stub', issuer: stub.issuer, jwks: stub.jwksUrl, audiences: 'aud' }],
       admins: ['stub:root'],
       properties: {
-        'bridgekeeper.smtp.url': `smtp://127.0.0.1:${port}`,
+        'bridgekeeper.smtp.url': smtp.url,
         'bridgekeeper.invite.email.body': 'Dear {{name}},\\njoin {{project}} at {{link}}\\n',
       },
     });
@@ -47,23 +33,9 @@ describe('set-password and reset links', () => {
 
   afterAll(async () => {
     await bk?.close();
-    await new Promise<void>((r) => smtp?.close(() => r()));
+    await smtp?.stop();
     await stub?.stop();
   });
-
-  /** The link in the newest email to `to` (quoted-printable soft breaks removed). */
-  async function linkSentTo(to: string, after: number): Promise<string> {
-    await waitFor(
-      'the email',
-      async () => received.slice(after).some((m) => m.to.includes(to)),
-      5000,
-    );
-    const mail = received.slice(after).find((m) => m.to.includes(to))!;
-    const text = mail.raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
-    const m = /(http:\/\/[^\s]+\/login\/set-password\?token=[A-Za-z0-9_-]{43})/.exec(text);
-    if (!m) throw new Error(`no link in: ${text}`);
-    return m[1];
-  }
 
   it('invite → email → set password → signed in, membership bound; the link works once', async () => {
     const created = await bk.graphql(
@@ -85,7 +57,7 @@ describe('set-password and reset links', () => {
     );
     expect(res.status).toBe(201);
     const membershipId = ((await res.json()) as { id: string }).id;
-    const link = await linkSentTo('jane@example.com', before);
+    const link = await smtp.setPasswordLinkSentTo('jane@example.com', before);
     expect(link.startsWith(`${bk.url}/login/set-password?token=`)).toBe(true);
     const secret = new URL(link).searchParams.get('token')!;
     const stored = await query(bk.databaseUrl, 'SELECT * FROM one_time_links');
@@ -142,7 +114,7 @@ describe('set-password and reset links', () => {
     );
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data?.sendPasswordResetLink).toMatchObject({ emailSent: true, link: null });
-    const link = await linkSentTo('jane@example.com', before);
+    const link = await smtp.setPasswordLinkSentTo('jane@example.com', before);
     const b = new TestBrowser(bk.url);
     expect((await b.get(link)).status).toBe(303);
     expect(await (await b.get('/login/set-password')).text()).toContain('Reset your password');

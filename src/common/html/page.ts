@@ -4,6 +4,8 @@ import { html, type SafeHtml } from 'src/common/html/html';
 export const PRODUCT_NAME = 'Bridgekeeper';
 /** The one stylesheet, served by the web module (no inline styles: the CSP forbids them). */
 export const STYLESHEET_PATH = '/assets/bridgekeeper.css';
+/** The product's icon (SVG), also served as /favicon.ico for pages that do not link it. */
+export const ICON_PATH = '/assets/bridgekeeper.svg';
 
 export interface PageOptions {
   title: string;
@@ -52,6 +54,7 @@ export function layout(title: string, body: SafeHtml): SafeHtml {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${title} · ${PRODUCT_NAME}</title>
         <link rel="stylesheet" href="${STYLESHEET_PATH}" />
+        <link rel="icon" href="${ICON_PATH}" type="image/svg+xml" />
       </head>
       <body>
         <main class="card">
