@@ -62,6 +62,7 @@ export class ActorsService {
   );
   /** When this node last recorded activity per actor id (bounded), so a busy actor is written rarely. */
   private readonly touched = new LRUCache<string, number>({ max: 100_000 });
+  private readonly disabledListeners: ((actor: ActorSnapshot) => Promise<void>)[] = [];
 
   constructor(
     @InjectRepository(ActorEntity) private readonly repo: Repository<ActorEntity>,
@@ -297,8 +298,23 @@ export class ActorsService {
     };
   }
 
-  setStatus(id: string, status: ActorStatus): Promise<ActorSnapshot> {
-    return this.updateAndInvalidate(id, { status });
+  /**
+   * Enables or disables an actor. Disabling also ends what hangs on the actor in other modules (its
+   * grants and browser sessions, through `onDisabled` listeners), so that enabling it again never
+   * revives an old session: the person signs in anew.
+   */
+  async setStatus(id: string, status: ActorStatus): Promise<ActorSnapshot> {
+    const actor = await this.updateAndInvalidate(id, { status });
+    if (status === 'DISABLED') for (const listener of this.disabledListeners) await listener(actor);
+    return actor;
+  }
+
+  /**
+   * Registers a listener called after an actor is disabled (awaited, in registration order; an error
+   * reaches the caller, the actor stays disabled). Listeners must be idempotent.
+   */
+  onDisabled(listener: (actor: ActorSnapshot) => Promise<void>): void {
+    this.disabledListeners.push(listener);
   }
 
   setRoles(id: string, roles: string[]): Promise<ActorSnapshot> {

@@ -5,6 +5,7 @@ import { ClientsModule } from 'src/clients/clients.module';
 import { IdentityModule } from 'src/identity/identity.module';
 import { MembershipsModule } from 'src/memberships/memberships.module';
 import { BrowserSessionsModule } from 'src/browser-sessions/browser-sessions.module';
+import { ActorSessionsService } from 'src/oauth/actor-sessions.service';
 import { AccessTokensService } from 'src/oauth/access-tokens.service';
 import { AuthorizeController } from 'src/oauth/authorize.controller';
 import { AuthorizeService } from 'src/oauth/authorize.service';
@@ -52,6 +53,7 @@ import { TokenValidationModule } from 'src/token-validation/token-validation.mod
   ],
   providers: [
     AccessTokensService,
+    ActorSessionsService,
     AuthorizeService,
     ClientAssertionService,
     ClientAuthService,

@@ -98,6 +98,23 @@ describe('browser sessions across nodes', () => {
       password: PASSWORD,
     });
     expect(again.status).toBe(401);
+    // Enabling the actor again does not bring the ended sessions back: disabling ended them for good.
+    const enabled = await b.graphql(
+      `mutation($id: ID!) { enableActor(id: $id) { status } }`,
+      admin,
+      {
+        id: actorId,
+      },
+    );
+    expect(enabled.body.errors).toBeUndefined();
+    expect(await isSignedIn(onA)).toBe(false);
+    expect(await isSignedIn(onB)).toBe(false);
+    const [row] = await query<{ ended: number }>(
+      a.databaseUrl,
+      'SELECT count(*)::int AS ended FROM browser_sessions WHERE actor_id = $1 AND ended_at IS NOT NULL',
+      [actorId],
+    );
+    expect(row.ended).toBeGreaterThan(0);
   });
 
   it('signs in, and keeps sessions working, with Redis stopped', async () => {
