@@ -1,7 +1,8 @@
-import { Controller, Get, Req, Res } from '@nestjs/common';
+import { Controller, Get, Req, Res, UseFilters } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from 'src/common/decorators/public.decorator';
 import { sendErrorPage } from 'src/common/html/page';
+import { WebExceptionFilter } from 'src/common/html/web-exception.filter';
 import { AuthorizeService } from 'src/oauth/authorize.service';
 
 /**
@@ -9,6 +10,8 @@ import { AuthorizeService } from 'src/oauth/authorize.service';
  * client, or to the login page) or an error page, never JSON; nothing it answers is cached, and the
  * code in a redirect is not leaked through a Referer.
  */
+// A browser endpoint: errors (a database outage too) are pages, never JSON.
+@UseFilters(WebExceptionFilter)
 @Controller('oauth2/authorize')
 export class AuthorizeController {
   constructor(private readonly authorizations: AuthorizeService) {}

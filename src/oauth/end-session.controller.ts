@@ -1,6 +1,7 @@
-import { Body, Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Post, Req, Res, UseFilters } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from 'src/common/decorators/public.decorator';
+import { WebExceptionFilter } from 'src/common/html/web-exception.filter';
 import { AcceptsBody } from 'src/common/validation/accepts-body';
 import { Csrf } from 'src/common/html/csrf';
 import { html } from 'src/common/html/html';
@@ -21,6 +22,8 @@ const PATH = '/oauth2/end_session';
  * `GET|POST /oauth2/end_session` (OIDC RP-Initiated Logout 1.0): a browser endpoint answering with a
  * redirect or a page (the confirmation form, "signed out", or an error), never cached.
  */
+// A browser endpoint: errors (a database outage too) are pages, never JSON.
+@UseFilters(WebExceptionFilter)
 @Controller('oauth2/end_session')
 export class EndSessionController {
   private readonly csrf: Csrf;

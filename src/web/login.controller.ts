@@ -15,7 +15,7 @@ import type { AppConfig } from 'src/config/config.types';
 import { MetricsService } from 'src/metrics/metrics.service';
 import { formFields, redirectTargetOf, safeReturnTo } from 'src/web/form';
 import { LoginThrottle } from 'src/web/login-throttle';
-import { WebExceptionFilter } from 'src/web/web-exception.filter';
+import { WebExceptionFilter } from 'src/common/html/web-exception.filter';
 
 /** The one answer for an unknown login and a wrong password (SECURITY rule 22). */
 const WRONG_CREDENTIALS = 'Wrong username or password.';

@@ -14,7 +14,7 @@ import type { AppConfig } from 'src/config/config.types';
 import { formFields } from 'src/web/form';
 import { LinkCookie } from 'src/web/link-cookie';
 import { confirmProblem, newPasswordFields } from 'src/web/password-fields';
-import { WebExceptionFilter } from 'src/web/web-exception.filter';
+import { WebExceptionFilter } from 'src/common/html/web-exception.filter';
 
 const LINK_INVALID =
   'This link is not valid: it was already used, it expired, or it was mistyped. Ask your administrator for a new one.';

@@ -14,7 +14,7 @@ import type { AppConfig } from 'src/config/config.types';
 import { formFields } from 'src/web/form';
 import { LinkCookie } from 'src/web/link-cookie';
 import { confirmProblem, newPasswordFields } from 'src/web/password-fields';
-import { WebExceptionFilter } from 'src/web/web-exception.filter';
+import { WebExceptionFilter } from 'src/common/html/web-exception.filter';
 
 const CSRF_REFUSED =
   'This form expired or was sent from another site. Open the setup link again and retry.';

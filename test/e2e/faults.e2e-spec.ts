@@ -353,6 +353,16 @@ describe('PostgreSQL down (rule 18)', () => {
       expect(res.body).toMatchObject({ errors: [{ extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
     }
 
+    // The browser endpoint answers with a page, not JSON (a browser shows it to a person).
+    const page = await fetch(
+      `${bk.url}/oauth2/authorize?client_id=never-seen-client&response_type=code&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb`,
+      { redirect: 'manual' },
+    );
+    expect(page.status).toBe(503);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(page.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(await page.text()).toContain('Temporarily unavailable');
+
     const ready = await call(bk, '/health/ready');
     expect(ready.status).toBe(503);
     expect(ready.body).toMatchObject({ error: { database: { status: 'down' } } });
