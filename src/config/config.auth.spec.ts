@@ -25,6 +25,7 @@ describe('sign-in configuration', () => {
       loginMaxFailuresPerAddress: 20,
       loginLockoutSeconds: 300,
       linkTtlSeconds: 72 * 3600,
+      localLoginEnabled: true,
     });
   });
 

@@ -275,6 +275,10 @@ describe('sign-in through an external OpenID provider (SSO)', () => {
     expect(res.status).toBe(400);
     expect(browser.cookies.has('bk_session')).toBe(false);
     expect(await bk.app.get(ActorsService).findByIdentity('corp', 'erin')).toBeNull();
+    // openid-client compared the ID token's nonce with the one expected, and refused.
+    expect(
+      bk.logs.some((l) => l.includes('provider_refused:OAUTH_JWT_CLAIM_COMPARISON_FAILED')),
+    ).toBe(true);
   });
 
   it('refuses a sign-in without a required claim with a page naming it (no loop)', async () => {
