@@ -144,6 +144,14 @@ export function loadConfig(sources: ConfigSources): AppConfig {
     );
   }
 
+  if (r.has(PREFIX + 'auth.ui.local.enabled') && !r.boolSetting('auth.ui.local.enabled')) {
+    if (!r.has(PREFIX + 'auth.ui.oidc.authority') || !r.boolSetting('auth.ui.oidc.enabled')) {
+      warnings.push(
+        'bridgekeeper.auth.ui.local.enabled is false and no SSO provider is configured: only SSO providers added in GraphQL can sign people in',
+      );
+    }
+  }
+
   const config: AppConfig = {
     mode,
     http: { host, port, trustedProxies: readTrustedProxies(r, where, problems) },

@@ -83,6 +83,12 @@ describe('SSO provider configuration', () => {
     });
   });
 
+  it('warns when local login is off and no provider is configured', () => {
+    expect(load({ 'bridgekeeper.auth.ui.local.enabled': 'false' }).warnings).toEqual([
+      expect.stringContaining('bridgekeeper.auth.ui.local.enabled is false and no SSO provider'),
+    ]);
+  });
+
   it('refuses an authority that is not a trusted issuer, naming the key', () => {
     const found = problems({
       ...TRUSTED,
