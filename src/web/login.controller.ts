@@ -17,6 +17,7 @@ import { SsoLoginService } from 'src/sso/sso-login.service';
 import { type SsoProvider, SsoProvidersService } from 'src/sso/sso-providers.service';
 import { formFields, redirectTargetOf, safeReturnTo } from 'src/web/form';
 import { LoginThrottle } from 'src/web/login-throttle';
+import { sendSignedOut } from 'src/web/signed-out';
 import { WebExceptionFilter } from 'src/web/web-exception.filter';
 
 /** The one answer for an unknown login and a wrong password (SECURITY rule 22). */
@@ -157,22 +158,7 @@ export class LoginController {
       'signed out',
     );
     // A session that came through an SSO provider signs out there too (issue 9 §4).
-    const upstream = await this.sso.upstreamLogout(session.id);
-    if (upstream) {
-      return reply
-        .header('cache-control', 'no-store')
-        .header('referrer-policy', 'no-referrer')
-        .redirect(upstream, 303);
-    }
-    return sendPage(
-      reply,
-      200,
-      html`<p>You are signed out.</p>
-        <p><a href="/login">Sign in again</a></p>`,
-      {
-        title: 'Signed out',
-      },
-    );
+    return sendSignedOut(reply, await this.sso.upstreamLogout(session.id));
   }
 
   @Get('logout')

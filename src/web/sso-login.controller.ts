@@ -1,11 +1,11 @@
 import { Controller, Get, Param, Query, Req, Res, UseFilters } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from 'src/common/decorators/public.decorator';
-import { html } from 'src/common/html/html';
-import { sendErrorPage, sendPage } from 'src/common/html/page';
+import { sendErrorPage } from 'src/common/html/page';
 import { SsoLoginService, SsoRefusal } from 'src/sso/sso-login.service';
 import { SsoProvidersService } from 'src/sso/sso-providers.service';
 import { safeReturnTo } from 'src/web/form';
+import { sendSignedOut } from 'src/web/signed-out';
 import { WebExceptionFilter } from 'src/web/web-exception.filter';
 
 /**
@@ -77,20 +77,7 @@ export class SsoLoginController {
     @Res() reply: FastifyReply,
     @Query('state') state: unknown,
   ): Promise<FastifyReply> {
-    const next = await this.sso.loggedOut(state);
-    if (next) {
-      return reply
-        .header('cache-control', 'no-store')
-        .header('referrer-policy', 'no-referrer')
-        .redirect(next, 303);
-    }
-    return sendPage(
-      reply,
-      200,
-      html`<p>You are signed out.</p>
-        <p><a href="/login">Sign in again</a></p>`,
-      { title: 'Signed out' },
-    );
+    return sendSignedOut(reply, await this.sso.loggedOut(state));
   }
 
   private refused(

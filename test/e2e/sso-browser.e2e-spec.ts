@@ -1,17 +1,16 @@
 import { decodeJwt } from 'jose';
-import * as oidc from 'openid-client';
 import { ActorsService } from 'src/actors/actors.service';
-import { startBridgekeeper, type RunningBridgekeeper } from '../support/bridgekeeper';
+import type { RunningBridgekeeper } from '../support/bridgekeeper';
 import { launchChromium, onFailure, screenshot, type TestChromium } from '../support/chromium';
 import { actorIdOf } from '../support/gql-ops';
 import { OidcIdp } from '../support/oidc-provider';
 import { query } from '../support/postgres';
+import { authorizeRequest, createSpa, redeemCode, startWithSsoProvider } from '../support/sso';
 
 // Issue 9 §4 in a real headless Chromium: a person signs in to an application through Bridgekeeper's
 // login page and an external OpenID provider's own login form (a real oidc-provider), with the
 // application's login_hint forwarded to it and the claims mapped; they land as the same actor the
 // provider's API tokens map to; signing out on Bridgekeeper signs them out at the provider too.
-const SSO_SECRET = 'sso-client-secret-for-browser-tests';
 const SPA_REDIRECT = 'http://127.0.0.1:53124/cb';
 /** The provider's default pages import a web font from the internet, which this network cannot reach. */
 const IDP_FONT = 'https://fonts.googleapis.com/**';
@@ -24,43 +23,8 @@ describe('SSO sign-in in a real browser', () => {
 
   beforeAll(async () => {
     [idp, chromium] = await Promise.all([OidcIdp.start(), launchChromium()]);
-    bk = await startBridgekeeper({
-      issuers: [idp.trustedIssuer('corp')],
-      admins: ['corp:root'],
-      properties: {
-        'bridgekeeper.auth.ui.oidc.authority': idp.issuer,
-        'bridgekeeper.auth.ui.oidc.clientid': 'bk-sso',
-        'bridgekeeper.auth.ui.oidc.clientsecret': SSO_SECRET,
-        'bridgekeeper.auth.ui.oidc.name': 'corp',
-        'bridgekeeper.auth.ui.oidc.display.name': 'Corp Login',
-        'bridgekeeper.auth.ui.oidc.claims.custom': 'tags=tags',
-      },
-    });
-    await idp.registerClient({
-      client_id: 'bk-sso',
-      client_secret: SSO_SECRET,
-      redirect_uris: [`${bk.url}/login/sso/corp/callback`],
-      post_logout_redirect_uris: [`${bk.url}/login/sso/corp/logged-out`],
-      grant_types: ['authorization_code'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'client_secret_basic',
-    });
-    const created = await bk.graphql(
-      `mutation($input: CreateClientInput!) { createClient(input: $input) { client { clientId } } }`,
-      await idp.login('root'),
-      {
-        input: {
-          name: 'spa',
-          grantTypes: ['AUTHORIZATION_CODE'],
-          scopes: ['openid', 'profile', 'email'],
-          tokenEndpointAuthMethod: 'NONE',
-          redirectUris: [SPA_REDIRECT],
-        },
-      },
-    );
-    expect(created.body.errors).toBeUndefined();
-    spaClientId = (created.body.data!.createClient as { client: { clientId: string } }).client
-      .clientId;
+    bk = await startWithSsoProvider(idp);
+    spaClientId = await createSpa(bk, await idp.login('root'), SPA_REDIRECT);
   });
 
   afterAll(async () => {
@@ -83,19 +47,10 @@ describe('SSO sign-in in a real browser', () => {
           landed = new URL(route.request().url());
           await route.fulfill({ status: 200, contentType: 'text/html', body: '<p>app</p>' });
         });
-        const verifier = oidc.randomPKCECodeVerifier();
-        const authorize = new URLSearchParams({
-          client_id: spaClientId,
-          response_type: 'code',
-          redirect_uri: SPA_REDIRECT,
-          scope: 'openid profile email',
-          code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-          code_challenge_method: 'S256',
-          state: 'app-state',
-          nonce: 'app-nonce',
+        const { path, verifier } = await authorizeRequest(spaClientId, SPA_REDIRECT, {
           login_hint: 'hana',
         });
-        await page.goto(`${bk.url}/oauth2/authorize?${authorize.toString()}`);
+        await page.goto(`${bk.url}${path}`);
         // Bridgekeeper's login page: the password form and one button for the provider.
         const button = page.getByRole('link', { name: 'Continue with Corp Login' });
         await button.waitFor();
@@ -112,19 +67,14 @@ describe('SSO sign-in in a real browser', () => {
         // Back through Bridgekeeper's callback and authorization endpoint to the application.
         await page.waitForURL(`${SPA_REDIRECT}**`);
         expect(landed!.searchParams.get('state')).toBe('app-state');
-        const res = await fetch(`${bk.url}/oauth2/token`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({
-            grant_type: 'authorization_code',
-            client_id: spaClientId,
-            code: landed!.searchParams.get('code')!,
-            redirect_uri: SPA_REDIRECT,
-            code_verifier: verifier,
-          }).toString(),
-        });
-        expect(res.status).toBe(200);
-        const idToken = decodeJwt(((await res.json()) as { id_token: string }).id_token);
+        const tokens = await redeemCode(
+          bk,
+          spaClientId,
+          SPA_REDIRECT,
+          landed!.searchParams.get('code')!,
+          verifier,
+        );
+        const idToken = decodeJwt(tokens.id_token);
         const actor = (await bk.app.get(ActorsService).findByIdentity('corp', 'hana'))!;
         expect(idToken.sub).toBe(actor.id);
         expect(actor).toMatchObject({

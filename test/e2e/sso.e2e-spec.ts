@@ -1,5 +1,4 @@
 import { decodeJwt } from 'jose';
-import * as oidc from 'openid-client';
 import { ActorsService } from 'src/actors/actors.service';
 import { BrowserSessionsService } from 'src/browser-sessions/browser-sessions.service';
 import { startBridgekeeper, type RunningBridgekeeper } from '../support/bridgekeeper';
@@ -8,18 +7,22 @@ import { actorIdOf } from '../support/gql-ops';
 import { counter } from '../support/metrics';
 import { OidcIdp } from '../support/oidc-provider';
 import { query } from '../support/postgres';
-import { follow, signInAtIdp } from '../support/sso';
+import {
+  authorizeRequest,
+  createSpa,
+  follow,
+  redeemCode,
+  signInAtIdp,
+  SSO_SECRET,
+  startWithSsoProvider,
+} from '../support/sso';
 
 // Issue 9 §4: people sign in through an external OpenID provider (a real oidc-provider on loopback, with
 // its own login form), Bridgekeeper being the relying party through openid-client. The provider is a
 // trusted issuer, so the person lands as the same (issuer, sub) actor its API tokens map to. Refusals:
 // tampered state, replayed callback, wrong nonce, missing claim, authority not trusted.
-const SSO_SECRET = 'sso-client-secret-for-tests-only';
 const SPA_REDIRECT = 'http://127.0.0.1:53123/cb';
 const SPA_LOGOUT = 'https://spa.example.com/bye';
-const CREATE_CLIENT = `mutation($input: CreateClientInput!) {
-  createClient(input: $input) { client { clientId } clientSecret }
-}`;
 const PROVIDER_FIELDS = `id name displayName authority clientId hasClientSecret scopes
   claimMappings { email firstName lastName custom { claim attribute } }
   forwardedParameters enabled readOnly callbackUrl logoutRedirectUrl createdAt updatedAt`;
@@ -46,42 +49,9 @@ describe('sign-in through an external OpenID provider (SSO)', () => {
 
   beforeAll(async () => {
     idp = await OidcIdp.start();
-    bk = await startBridgekeeper({
-      issuers: [idp.trustedIssuer('corp')],
-      admins: ['corp:root'],
-      properties: {
-        'bridgekeeper.auth.ui.oidc.authority': idp.issuer,
-        'bridgekeeper.auth.ui.oidc.clientid': 'bk-sso',
-        'bridgekeeper.auth.ui.oidc.clientsecret': SSO_SECRET,
-        'bridgekeeper.auth.ui.oidc.name': 'corp',
-        'bridgekeeper.auth.ui.oidc.display.name': 'Corp Login',
-        'bridgekeeper.auth.ui.oidc.claims.custom': 'tags=tags',
-      },
-    });
-    // Registered at the provider once Bridgekeeper's URLs are known (what an operator does by hand).
-    await idp.registerClient({
-      client_id: 'bk-sso',
-      client_secret: SSO_SECRET,
-      redirect_uris: [`${bk.url}/login/sso/corp/callback`],
-      post_logout_redirect_uris: [`${bk.url}/login/sso/corp/logged-out`],
-      grant_types: ['authorization_code'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'client_secret_basic',
-    });
+    bk = await startWithSsoProvider(idp);
     adminToken = await idp.login('root');
-    const created = await bk.graphql(CREATE_CLIENT, adminToken, {
-      input: {
-        name: 'spa',
-        grantTypes: ['AUTHORIZATION_CODE'],
-        scopes: ['openid', 'profile', 'email'],
-        tokenEndpointAuthMethod: 'NONE',
-        redirectUris: [SPA_REDIRECT],
-        postLogoutRedirectUris: [SPA_LOGOUT],
-      },
-    });
-    expect(created.body.errors).toBeUndefined();
-    spaClientId = (created.body.data!.createClient as { client: { clientId: string } }).client
-      .clientId;
+    spaClientId = await createSpa(bk, adminToken, SPA_REDIRECT, [SPA_LOGOUT]);
   });
 
   afterAll(async () => {
@@ -90,21 +60,8 @@ describe('sign-in through an external OpenID provider (SSO)', () => {
   });
 
   /** An authorization request of the SPA (PKCE), optionally with a login_hint. */
-  async function authorizeRequest(loginHint?: string) {
-    const verifier = oidc.randomPKCECodeVerifier();
-    const q = new URLSearchParams({
-      client_id: spaClientId,
-      response_type: 'code',
-      redirect_uri: SPA_REDIRECT,
-      scope: 'openid profile email',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state: 'spa-state',
-      nonce: 'spa-nonce',
-      ...(loginHint ? { login_hint: loginHint } : {}),
-    });
-    return { path: `/oauth2/authorize?${q.toString()}`, verifier };
-  }
+  const authorizeSpa = (loginHint?: string) =>
+    authorizeRequest(spaClientId, SPA_REDIRECT, loginHint ? { login_hint: loginHint } : {});
 
   /** authorize → /login (with the provider button) → the button → the IdP's login form. */
   async function toIdpLogin(browser: TestBrowser, path: string, button = 'Corp Login') {
@@ -123,7 +80,7 @@ describe('sign-in through an external OpenID provider (SSO)', () => {
 
   /** A whole sign-in through the IdP as `login`; the redirect to the SPA and the code's verifier. */
   async function signInThroughIdp(browser: TestBrowser, login: string) {
-    const { path, verifier } = await authorizeRequest(login);
+    const { path, verifier } = await authorizeSpa(login);
     const callback = await signInAtIdp(browser, await toIdpLogin(browser, path), login, login);
     const back = await browser.get(callback.href);
     expect(back.status).toBe(303);
@@ -133,21 +90,8 @@ describe('sign-in through an external OpenID provider (SSO)', () => {
     return { redirect: new URL(toSpa.headers.get('location')!), verifier, callback };
   }
 
-  async function redeem(code: string, verifier: string): Promise<Record<string, string>> {
-    const res = await fetch(`${bk.url}/oauth2/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        client_id: spaClientId,
-        code,
-        redirect_uri: SPA_REDIRECT,
-        code_verifier: verifier,
-      }).toString(),
-    });
-    expect(res.status).toBe(200);
-    return (await res.json()) as Record<string, string>;
-  }
+  const redeem = (code: string, verifier: string) =>
+    redeemCode(bk, spaClientId, SPA_REDIRECT, code, verifier);
 
   const sessionOf = (browser: TestBrowser) =>
     bk.app.get(BrowserSessionsService).current({
@@ -159,7 +103,7 @@ describe('sign-in through an external OpenID provider (SSO)', () => {
     const browser = new TestBrowser(bk.url);
     const { redirect, verifier } = await signInThroughIdp(browser, 'alice');
     expect(redirect.origin + redirect.pathname).toBe(SPA_REDIRECT);
-    expect(redirect.searchParams.get('state')).toBe('spa-state');
+    expect(redirect.searchParams.get('state')).toBe('app-state');
     const tokens = await redeem(redirect.searchParams.get('code')!, verifier);
     const idToken = decodeJwt(tokens.id_token);
     // The (corp, alice) actor, created just in time by this sign-in, its profile from the mapped claims.
@@ -224,13 +168,13 @@ describe('sign-in through an external OpenID provider (SSO)', () => {
     expect(final.origin + final.pathname).toBe(SPA_LOGOUT);
     expect(final.searchParams.get('state')).toBe('bye-state');
     // Signed out at the provider too: a new sign-in shows its login form again.
-    const again = await toIdpLogin(browser, (await authorizeRequest()).path);
+    const again = await toIdpLogin(browser, (await authorizeSpa()).path);
     expect(await again.res.text()).toContain('name="login"');
   });
 
   it('refuses a tampered state, and the sign-in cannot be retried with the right one', async () => {
     const browser = new TestBrowser(bk.url);
-    const { path } = await authorizeRequest('carol');
+    const { path } = await authorizeSpa('carol');
     const callback = await signInAtIdp(browser, await toIdpLogin(browser, path), 'carol');
     const tampered = new URL(callback);
     tampered.searchParams.set('state', 'x' + callback.searchParams.get('state')!.slice(1));
@@ -247,7 +191,7 @@ describe('sign-in through an external OpenID provider (SSO)', () => {
 
   it('refuses a replayed callback (single use, even with the same cookie)', async () => {
     const browser = new TestBrowser(bk.url);
-    const { path } = await authorizeRequest('dave');
+    const { path } = await authorizeSpa('dave');
     const callback = await signInAtIdp(browser, await toIdpLogin(browser, path), 'dave');
     const cookie = browser.cookies.get('bk_sso')!;
     const first = await browser.get(callback.href);
@@ -264,7 +208,7 @@ describe('sign-in through an external OpenID provider (SSO)', () => {
 
   it('refuses an ID token whose nonce is not the one sent', async () => {
     const browser = new TestBrowser(bk.url);
-    const { path } = await authorizeRequest('erin');
+    const { path } = await authorizeSpa('erin');
     const callback = await signInAtIdp(browser, await toIdpLogin(browser, path), 'erin');
     // The sign-in in flight now expects another nonce than the one the provider puts in the ID token.
     await query(
@@ -284,7 +228,7 @@ describe('sign-in through an external OpenID provider (SSO)', () => {
   it('refuses a sign-in without a required claim with a page naming it (no loop)', async () => {
     const before = await counter(bk, 'bridgekeeper_logins_total', { result: 'failure' });
     const browser = new TestBrowser(bk.url);
-    const { path } = await authorizeRequest();
+    const { path } = await authorizeSpa();
     const callback = await signInAtIdp(browser, await toIdpLogin(browser, path), 'noemail-frank');
     const res = await browser.get(callback.href);
     expect(res.status).toBe(400);
@@ -363,7 +307,7 @@ describe('sign-in through an external OpenID provider (SSO)', () => {
       token_endpoint_auth_method: 'none',
     });
     const browser = new TestBrowser(bk.url);
-    const { path } = await authorizeRequest();
+    const { path } = await authorizeSpa();
     const atIdp = await toIdpLogin(browser, path, 'Corp \\(public client\\)');
     const callback = await signInAtIdp(browser, atIdp, 'grace');
     expect(callback.pathname).toBe('/login/sso/corp-public/callback');

@@ -1,4 +1,108 @@
+import * as oidc from 'openid-client';
+import { startBridgekeeper, type RunningBridgekeeper } from './bridgekeeper';
 import { parseForm, type TestBrowser } from './browser';
+import type { OidcIdp } from './oidc-provider';
+
+export const SSO_SECRET = 'sso-client-secret-for-tests-only';
+
+/**
+ * A Bridgekeeper whose configuration has the test IdP as trusted issuer `corp` (admin `corp:root`) and
+ * as SSO provider `corp` ("Corp Login", a confidential client, tags as attributes), registered at the
+ * IdP once Bridgekeeper's URLs are known (what an operator does by hand).
+ */
+export async function startWithSsoProvider(idp: OidcIdp): Promise<RunningBridgekeeper> {
+  const bk = await startBridgekeeper({
+    issuers: [idp.trustedIssuer('corp')],
+    admins: ['corp:root'],
+    properties: {
+      'bridgekeeper.auth.ui.oidc.authority': idp.issuer,
+      'bridgekeeper.auth.ui.oidc.clientid': 'bk-sso',
+      'bridgekeeper.auth.ui.oidc.clientsecret': SSO_SECRET,
+      'bridgekeeper.auth.ui.oidc.name': 'corp',
+      'bridgekeeper.auth.ui.oidc.display.name': 'Corp Login',
+      'bridgekeeper.auth.ui.oidc.claims.custom': 'tags=tags',
+    },
+  });
+  await idp.registerClient({
+    client_id: 'bk-sso',
+    client_secret: SSO_SECRET,
+    redirect_uris: [`${bk.url}/login/sso/corp/callback`],
+    post_logout_redirect_uris: [`${bk.url}/login/sso/corp/logged-out`],
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+  });
+  return bk;
+}
+
+/** A public application client (code + PKCE) of Bridgekeeper; its client id. */
+export async function createSpa(
+  bk: RunningBridgekeeper,
+  adminToken: string,
+  redirectUri: string,
+  postLogoutRedirectUris: string[] = [],
+): Promise<string> {
+  const created = await bk.graphql(
+    `mutation($input: CreateClientInput!) { createClient(input: $input) { client { clientId } } }`,
+    adminToken,
+    {
+      input: {
+        name: 'spa',
+        grantTypes: ['AUTHORIZATION_CODE'],
+        scopes: ['openid', 'profile', 'email'],
+        tokenEndpointAuthMethod: 'NONE',
+        redirectUris: [redirectUri],
+        postLogoutRedirectUris,
+      },
+    },
+  );
+  if (created.body.errors) throw new Error(created.body.errors[0].message);
+  return (created.body.data!.createClient as { client: { clientId: string } }).client.clientId;
+}
+
+/** An authorization request of such a client (PKCE S256); its path and verifier. */
+export async function authorizeRequest(
+  clientId: string,
+  redirectUri: string,
+  extra: Record<string, string> = {},
+): Promise<{ path: string; verifier: string }> {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const q = new URLSearchParams({
+    client_id: clientId,
+    response_type: 'code',
+    redirect_uri: redirectUri,
+    scope: 'openid profile email',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state: 'app-state',
+    nonce: 'app-nonce',
+    ...extra,
+  });
+  return { path: `/oauth2/authorize?${q.toString()}`, verifier };
+}
+
+/** Redeems an authorization code of such a client; its token response. */
+export async function redeemCode(
+  bk: RunningBridgekeeper,
+  clientId: string,
+  redirectUri: string,
+  code: string,
+  verifier: string,
+): Promise<Record<string, string>> {
+  const res = await fetch(`${bk.url}/oauth2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      client_id: clientId,
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+    }).toString(),
+  });
+  if (res.status !== 200) throw new Error(`token endpoint answered ${res.status}`);
+  return (await res.json()) as Record<string, string>;
+}
 
 /** Where a browser stopped: the last response and its URL. */
 export interface Stop {

@@ -1,4 +1,4 @@
-import { Field, InputType } from '@nestjs/graphql';
+import { Field, InputType, OmitType, PartialType } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -63,7 +63,7 @@ export class CreateSsoProviderInput {
   @MaxLength(40)
   name: string;
 
-  @Field(() => String, { nullable: true, description: 'Default: the name' })
+  @Field(() => String, { nullable: true, description: 'Created without it: the name' })
   @IsOptional()
   @IsString()
   @MaxLength(80)
@@ -88,7 +88,10 @@ export class CreateSsoProviderInput {
   @MaxLength(1024)
   clientSecret?: string;
 
-  @Field(() => [String], { nullable: true, description: 'Default: openid profile email' })
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Created without it: openid profile email',
+  })
   @IsOptional()
   @ArrayMaxSize(30)
   @IsString({ each: true })
@@ -101,45 +104,25 @@ export class CreateSsoProviderInput {
   @Type(() => SsoClaimMappingsInput)
   claimMappings?: SsoClaimMappingsInput;
 
-  @Field(() => [String], { nullable: true, description: 'Default: login_hint' })
+  @Field(() => [String], { nullable: true, description: 'Created without it: login_hint' })
   @IsOptional()
   @ArrayMaxSize(20)
   @IsString({ each: true })
   @MaxLength(64, { each: true })
   forwardedParameters?: string[];
 
-  @Field(() => Boolean, { nullable: true, description: 'Default: true' })
+  @Field(() => Boolean, { nullable: true, description: 'Created without it: true' })
   @IsOptional()
   @IsBoolean()
   enabled?: boolean;
 }
 
+/** Every field optional; `name` changes its URLs (register them again at the provider). */
 @InputType('UpdateSsoProviderInput')
-export class UpdateSsoProviderInput {
-  @Field(() => String, { nullable: true, description: 'Changes its URLs (register them again)' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(40)
-  name?: string;
-
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @IsString()
-  @MaxLength(80)
-  displayName?: string;
-
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @IsString()
-  @MaxLength(2048)
-  authority?: string;
-
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @IsString()
-  @MaxLength(256)
-  clientId?: string;
-
+export class UpdateSsoProviderInput extends PartialType(
+  OmitType(CreateSsoProviderInput, ['clientSecret'] as const),
+  InputType,
+) {
   @Field(() => String, {
     nullable: true,
     description: 'Omitted: kept; null: removed (public client); a string: replaced',
@@ -148,29 +131,4 @@ export class UpdateSsoProviderInput {
   @IsString()
   @MaxLength(1024)
   clientSecret?: string | null;
-
-  @Field(() => [String], { nullable: true })
-  @IsOptional()
-  @ArrayMaxSize(30)
-  @IsString({ each: true })
-  @MaxLength(128, { each: true })
-  scopes?: string[];
-
-  @Field(() => SsoClaimMappingsInput, { nullable: true })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => SsoClaimMappingsInput)
-  claimMappings?: SsoClaimMappingsInput;
-
-  @Field(() => [String], { nullable: true })
-  @IsOptional()
-  @ArrayMaxSize(20)
-  @IsString({ each: true })
-  @MaxLength(64, { each: true })
-  forwardedParameters?: string[];
-
-  @Field(() => Boolean, { nullable: true })
-  @IsOptional()
-  @IsBoolean()
-  enabled?: boolean;
 }
