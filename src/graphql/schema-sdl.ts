@@ -17,6 +17,7 @@ import { ProjectsResolver } from 'src/projects/projects.resolver';
 import { SigningKeysResolver } from 'src/signing-keys/signing-keys.resolver';
 import { ClientsResolver } from 'src/clients/clients.resolver';
 import { SessionsResolver } from 'src/oauth/sessions.resolver';
+import { ActorAttributesResolver } from 'src/sso/actor-attributes.resolver';
 import { SsoResolver } from 'src/sso/sso.resolver';
 
 /**
@@ -39,6 +40,7 @@ export const RESOLVERS = [
   SessionsResolver,
   AccountsResolver,
   SsoResolver,
+  ActorAttributesResolver,
 ];
 
 const HEADER =

@@ -5,6 +5,7 @@ import { BrowserSessionsModule } from 'src/browser-sessions/browser-sessions.mod
 import { IssuersModule } from 'src/issuers/issuers.module';
 import { OutboundModule } from 'src/outbound/outbound.module';
 import { ActorAttributesEntity } from 'src/sso/actor-attributes.entity';
+import { ActorAttributesResolver } from 'src/sso/actor-attributes.resolver';
 import { SsoLoginService } from 'src/sso/sso-login.service';
 import { SsoPendingEntity } from 'src/sso/sso-pending.entity';
 import { SsoProviderEntity } from 'src/sso/sso-provider.entity';
@@ -29,6 +30,6 @@ import { TokenValidationModule } from 'src/token-validation/token-validation.mod
       SsoSessionEntity,
     ]),
   ],
-  providers: [SsoLoginService, SsoProvidersService, SsoResolver],
+  providers: [ActorAttributesResolver, SsoLoginService, SsoProvidersService, SsoResolver],
 })
 export class SsoModule {}

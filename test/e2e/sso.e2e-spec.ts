@@ -117,13 +117,17 @@ describe('sign-in through an external OpenID provider (SSO)', () => {
     expect(idToken.amr).toEqual(['fed']);
     // The provider's API token for the same person maps to the same actor.
     expect(await actorIdOf(bk, await idp.login('alice'))).toBe(actor!.id);
-    // Custom claims are attributes of the actor (TagoIO tags).
-    const [attrs] = await query<{ attributes: unknown }>(
-      bk.databaseUrl,
-      'SELECT attributes FROM actor_attributes WHERE actor_id = $1',
-      [actor!.id],
+    // Custom claims are attributes of the actor (TagoIO tags), shown in GraphQL.
+    const seen = await bk.graphql(
+      'query($id: ID!) { actor(id: $id) { attributes { name value } } }',
+      adminToken,
+      {
+        id: actor!.id,
+      },
     );
-    expect(attrs.attributes).toEqual({ tags: ['blue', 'green'] });
+    expect(seen.body.data!.actor).toEqual({
+      attributes: [{ name: 'tags', value: '["blue","green"]' }],
+    });
     expect(await counter(bk, 'bridgekeeper_logins_total', { result: 'success' })).toBe(before + 1);
     const logged = bk.logs.filter((l) => l.includes('"method":"sso"')).join('\n');
     expect(logged).toContain('"event":"login.success"');
