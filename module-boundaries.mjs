@@ -31,6 +31,9 @@ export const ALLOWED = {
   accounts: [...INFRA, 'actors', 'memberships', 'projects'],
   // Server-side browser sessions: the actor's status, and revocation for ending them on every node.
   'browser-sessions': [...INFRA, 'actors', 'revocation'],
+  // Sign-in through external OpenID providers: verifies ID tokens with the trusted issuers' keys, signs
+  // in the (issuer, sub) actor and starts its browser session.
+  sso: [...INFRA, 'issuers', 'token-validation', 'actors', 'browser-sessions'],
   invites: [...INFRA, 'memberships', 'projects', 'actors', 'issuers', 'accounts'],
   oauth: [
     ...INFRA,
@@ -44,9 +47,10 @@ export const ALLOWED = {
     'issuers',
     'revocation',
     'signing-keys',
+    'sso',
   ],
   // The server-rendered pages: login, logout, setup, set-password.
-  web: [...INFRA, 'accounts', 'actors', 'browser-sessions', 'memberships', 'revocation'],
+  web: [...INFRA, 'accounts', 'actors', 'browser-sessions', 'memberships', 'revocation', 'sso'],
   // `GET /`: a public index of the service's URLs.
   root: ['common', 'config'],
   // Health reports on infrastructure and on the trusted issuers' key sets; nothing imports it.
@@ -64,6 +68,7 @@ export const ALLOWED = {
     'oauth',
     'projects',
     'signing-keys',
+    'sso',
     'token-validation',
   ],
 };

@@ -22,6 +22,7 @@ import { RootModule } from 'src/root/root.module';
 import { WebModule } from 'src/web/web.module';
 import { SecretsModule } from 'src/secrets/secrets.module';
 import { SigningKeysModule } from 'src/signing-keys/signing-keys.module';
+import { SsoModule } from 'src/sso/sso.module';
 
 /** Composition only: infrastructure first, then the domain modules. */
 @Module({})
@@ -43,6 +44,7 @@ export class AppModule {
         ProjectAccessModule,
         SigningKeysModule,
         OauthModule,
+        SsoModule,
         RootModule,
         WebModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({

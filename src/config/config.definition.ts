@@ -49,6 +49,8 @@ const ISSUERS = 'Trusted issuers (names: lower-case letters and digits)';
 const EMAIL = 'Invite emails (unset SMTP URL: no email is sent, and invites say so)';
 const OAUTH = 'Bridgekeeper as an OAuth 2 / OpenID provider';
 const SIGNIN = 'Sign-in: local accounts, login pages and browser sessions';
+const SSO =
+  'Sign-in through an external OpenID provider (unset authority: none from configuration)';
 
 export const DEFAULT_RESET_SUBJECT = 'Set a new password for {{product}}';
 export const DEFAULT_RESET_BODY =
@@ -501,6 +503,106 @@ export const GLOBAL_SETTINGS: readonly SettingDefinition[] = [
     section: SIGNIN,
     description:
       'Lifetime of set-password links in invite emails and of password-reset links (300-2592000; 72 hours by default). The setup link lasts 24 hours.',
+  },
+  {
+    name: 'auth.ui.local.enabled',
+    type: 'boolean',
+    default: 'true',
+    section: SIGNIN,
+    description:
+      'Whether the login page offers the username and password form. `false`: people sign in only through the SSO providers; with exactly one enabled, `/login` goes straight to it.',
+  },
+  {
+    name: 'auth.ui.oidc.authority',
+    type: 'url',
+    example: 'https://login.example.com/realms/corp',
+    section: SSO,
+    description:
+      "The provider's issuer (discovery at `<authority>/.well-known/openid-configuration`). It must be the exact `issuer` of one of the trusted issuers, so that people who sign in through it are the same actors its API tokens map to; otherwise the start fails naming this key.",
+  },
+  {
+    name: 'auth.ui.oidc.clientid',
+    type: 'string',
+    example: 'bridgekeeper',
+    section: SSO,
+    description: 'The client id Bridgekeeper has at the provider (required with an authority).',
+  },
+  {
+    name: 'auth.ui.oidc.clientsecret',
+    type: 'string',
+    example: '<client secret>',
+    sensitive: true,
+    section: SSO,
+    description:
+      'The client secret (`client_secret_basic`). Unset: a public client (PKCE alone, as every sign-in uses PKCE S256).',
+  },
+  {
+    name: 'auth.ui.oidc.enabled',
+    type: 'boolean',
+    default: 'true',
+    section: SSO,
+    description: 'Whether the login page offers this provider (when an authority is set).',
+  },
+  {
+    name: 'auth.ui.oidc.name',
+    type: 'string',
+    default: 'oidc',
+    section: SSO,
+    description:
+      'Its name in URLs (`/login/sso/<name>`): lower-case letters, digits and `-`, at most 40 characters.',
+  },
+  {
+    name: 'auth.ui.oidc.display.name',
+    type: 'string',
+    defaultText: 'the name',
+    example: 'Corporate login',
+    section: SSO,
+    description: 'The button says "Continue with <display name>".',
+  },
+  {
+    name: 'auth.ui.oidc.scopes',
+    type: 'string',
+    default: 'openid profile email',
+    section: SSO,
+    description: 'Scopes asked for, separated by spaces or commas; `openid` is required.',
+  },
+  {
+    name: 'auth.ui.oidc.claims.email',
+    type: 'string',
+    default: 'email',
+    section: SSO,
+    description:
+      'The ID token claim holding the email (required: a sign-in without it is refused, naming the claim).',
+  },
+  {
+    name: 'auth.ui.oidc.claims.firstname',
+    type: 'string',
+    default: 'given_name',
+    section: SSO,
+    description: 'The ID token claim holding the first name (required).',
+  },
+  {
+    name: 'auth.ui.oidc.claims.lastname',
+    type: 'string',
+    default: 'family_name',
+    section: SSO,
+    description: 'The ID token claim holding the last name (optional in the token).',
+  },
+  {
+    name: 'auth.ui.oidc.claims.custom',
+    type: 'list',
+    example: 'tags=tags,department=department',
+    section: SSO,
+    description:
+      'Comma list of `claim=attribute`: these ID token claims are stored as attributes of the actor (TagoIO tags) at each sign-in.',
+  },
+  {
+    name: 'auth.ui.oidc.forward.params',
+    type: 'list',
+    default: 'login_hint',
+    section: SSO,
+    description:
+      'Query parameters of our login URL (or of the pending authorization request) passed on to the provider, e.g. `login_hint,invite`. Protocol parameters (`state`, `nonce`, `redirect_uri`…) can never be forwarded.',
   },
   {
     name: 'password.reset.email.subject',

@@ -9,6 +9,7 @@ import {
   type Mode,
   type OauthConfig,
   type SigningAlgorithm,
+  type SsoProviderConfig,
   type TrustedIssuerConfig,
 } from 'src/config/config.types';
 import {
@@ -28,6 +29,7 @@ import {
   issuerConflicts,
   issuerNameProblem,
 } from 'src/config/issuer-rules';
+import { parseCustomClaims, parseScopes, type SsoField, ssoProblems } from 'src/config/sso-rules';
 
 /**
  * Configuration sources, later wins: built-in defaults → properties file → environment.
@@ -142,6 +144,14 @@ export function loadConfig(sources: ConfigSources): AppConfig {
     );
   }
 
+  if (r.has(PREFIX + 'auth.ui.local.enabled') && !r.boolSetting('auth.ui.local.enabled')) {
+    if (!r.has(PREFIX + 'auth.ui.oidc.authority') || !r.boolSetting('auth.ui.oidc.enabled')) {
+      warnings.push(
+        'bridgekeeper.auth.ui.local.enabled is false and no SSO provider is configured: only SSO providers added in GraphQL can sign people in',
+      );
+    }
+  }
+
   const config: AppConfig = {
     mode,
     http: { host, port, trustedProxies: readTrustedProxies(r, where, problems) },
@@ -196,7 +206,7 @@ export function loadConfig(sources: ConfigSources): AppConfig {
       resetBody: r.setting('password.reset.email.body'),
     },
     oauth: readOauth(r, mode, publicUrl, where, problems),
-    auth: readAuth(r, mode, where, problems),
+    auth: readAuth(r, mode, where, problems, issuers),
     warnings,
   };
   if (problems.length > 0) throw new ConfigError(problems);
@@ -336,6 +346,7 @@ function readAuth(
   mode: Mode,
   where: (k: string) => string,
   problems: string[],
+  issuers: TrustedIssuerConfig[],
 ): AuthConfig {
   const keyName = 'bridgekeeper.auth.bootstrap.secret';
   const bootstrapSecret = r.optionalStr(keyName);
@@ -369,7 +380,62 @@ function readAuth(
     loginMaxFailuresPerAddress: r.intSetting('auth.login.max.failures.per.address'),
     loginLockoutSeconds: r.intSetting('auth.login.lockout.seconds'),
     linkTtlSeconds: r.intSetting('auth.link.ttl.seconds'),
+    localLoginEnabled: r.boolSetting('auth.ui.local.enabled'),
+    ...readSso(r, where, problems, issuers),
   };
+}
+
+const SSO_KEY_OF_FIELD: Record<SsoField, string> = {
+  name: 'auth.ui.oidc.name',
+  displayName: 'auth.ui.oidc.display.name',
+  authority: 'auth.ui.oidc.authority',
+  clientId: 'auth.ui.oidc.clientid',
+  clientSecret: 'auth.ui.oidc.clientsecret',
+  scopes: 'auth.ui.oidc.scopes',
+  claimMappings: 'auth.ui.oidc.claims.custom',
+  forwardedParameters: 'auth.ui.oidc.forward.params',
+};
+
+/** The SSO provider of `bridgekeeper.auth.ui.oidc.*` (issue 9 §4), checked by the shared SSO rules. */
+function readSso(
+  r: Reader,
+  where: (k: string) => string,
+  problems: string[],
+  issuers: TrustedIssuerConfig[],
+): { sso?: SsoProviderConfig } {
+  const authorityKey = PREFIX + 'auth.ui.oidc.authority';
+  const authority = r.optionalStr(authorityKey);
+  if (authority === undefined) return {};
+  const name = r.setting('auth.ui.oidc.name');
+  const custom = parseCustomClaims(r.list(PREFIX + 'auth.ui.oidc.claims.custom'));
+  if (custom.bad)
+    problems.push(
+      `${where(PREFIX + 'auth.ui.oidc.claims.custom')}: each entry must be claim=attribute`,
+    );
+  const lastName = r.setting('auth.ui.oidc.claims.lastname');
+  const sso: SsoProviderConfig = {
+    name,
+    displayName: r.str(PREFIX + 'auth.ui.oidc.display.name', name),
+    authority,
+    clientId: r.requiredStr(PREFIX + 'auth.ui.oidc.clientid'),
+    ...(r.has(PREFIX + 'auth.ui.oidc.clientsecret')
+      ? { clientSecret: r.str(PREFIX + 'auth.ui.oidc.clientsecret', '') }
+      : {}),
+    scopes: parseScopes(r.setting('auth.ui.oidc.scopes')),
+    claims: {
+      email: r.setting('auth.ui.oidc.claims.email'),
+      firstName: r.setting('auth.ui.oidc.claims.firstname'),
+      lastName: lastName === '' ? null : lastName,
+      custom: custom.custom,
+    },
+    forwardParams: r.list(PREFIX + 'auth.ui.oidc.forward.params', ['login_hint']),
+    enabled: r.boolSetting('auth.ui.oidc.enabled'),
+  };
+  for (const p of ssoProblems(sso, issuers)) {
+    if (p.field === 'clientId' && !r.has(PREFIX + 'auth.ui.oidc.clientid')) continue;
+    problems.push(`${where(PREFIX + SSO_KEY_OF_FIELD[p.field])}: ${p.message}`);
+  }
+  return { sso };
 }
 
 function readAdmins(

@@ -73,6 +73,37 @@ export interface AuthConfig {
   loginLockoutSeconds: number;
   /** Lifetime of set-password and reset links. */
   linkTtlSeconds: number;
+  /** Whether the login page offers the password form (`auth.ui.local.enabled`). */
+  localLoginEnabled: boolean;
+  /** The SSO provider from configuration (`auth.ui.oidc.*`), read-only; absent without an authority. */
+  sso?: SsoProviderConfig;
+}
+
+export interface SsoCustomClaimMapping {
+  claim: string;
+  attribute: string;
+}
+
+export interface SsoClaimMappingConfig {
+  email: string;
+  firstName: string;
+  lastName: string | null;
+  custom: SsoCustomClaimMapping[];
+}
+
+/** An upstream OpenID provider people sign in through (issue 9 §4). */
+export interface SsoProviderConfig {
+  name: string;
+  displayName: string;
+  /** The provider's issuer: exactly the `iss` of a trusted issuer. */
+  authority: string;
+  clientId: string;
+  /** Absent: a public client (PKCE alone). Never printed. */
+  clientSecret?: string;
+  scopes: string[];
+  claims: SsoClaimMappingConfig;
+  forwardParams: string[];
+  enabled: boolean;
 }
 
 export interface AdminIdentity {

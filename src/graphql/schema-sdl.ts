@@ -17,6 +17,8 @@ import { ProjectsResolver } from 'src/projects/projects.resolver';
 import { SigningKeysResolver } from 'src/signing-keys/signing-keys.resolver';
 import { ClientsResolver } from 'src/clients/clients.resolver';
 import { SessionsResolver } from 'src/oauth/sessions.resolver';
+import { ActorAttributesResolver } from 'src/sso/actor-attributes.resolver';
+import { SsoResolver } from 'src/sso/sso.resolver';
 
 /**
  * Every resolver class of the API. The runtime schema is built by Nest from the modules; `schema.gql` is
@@ -37,6 +39,8 @@ export const RESOLVERS = [
   ClientsResolver,
   SessionsResolver,
   AccountsResolver,
+  SsoResolver,
+  ActorAttributesResolver,
 ];
 
 const HEADER =

@@ -285,7 +285,7 @@ export class MetricsService {
 
   readonly logins = counter({
     name: 'bridgekeeper_logins_total',
-    help: 'Password sign-ins by result (success, failure, locked)',
+    help: 'Sign-ins (password and SSO) by result (success, failure, locked)',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });

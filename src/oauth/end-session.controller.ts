@@ -105,7 +105,10 @@ export class EndSessionController {
           // The form's POST is answered with a redirect there: CSP form-action must allow it.
           {
             title: 'Sign out',
-            formActions: outcome.location ? [new URL(outcome.location).origin] : [],
+            formActions: [
+              ...(outcome.location ? [new URL(outcome.location).origin] : []),
+              ...(outcome.upstreamOrigin ? [outcome.upstreamOrigin] : []),
+            ],
           },
         );
         return;

@@ -25,6 +25,10 @@ function setup(session: BrowserSession | null, hint?: IdTokenHint) {
     } as never,
     { revokeBrowserSession: (id: string) => Promise.resolve(revoked.push(id)) } as never,
     { verifyHint: (t: string) => Promise.resolve(t === 'good' ? hint : undefined) } as never,
+    {
+      upstreamLogout: () => Promise.resolve(undefined),
+      upstreamOrigin: () => Promise.resolve(undefined),
+    } as never,
   );
   const run = (p: Record<string, string>, confirm?: (sid: string) => boolean) =>
     service.endSession({} as FastifyRequest, {} as FastifyReply, p, confirm);

@@ -4,6 +4,7 @@ import { BrowserSessionsService } from 'src/browser-sessions/browser-sessions.se
 import { ClientsService } from 'src/clients/clients.service';
 import { GrantsService } from 'src/oauth/grants/grants.service';
 import { IdTokensService } from 'src/oauth/id-tokens.service';
+import { SsoLoginService } from 'src/sso/sso-login.service';
 
 export const END_SESSION_CSRF_PURPOSE = 'end_session';
 const MAX_PARAM = 2048;
@@ -20,7 +21,14 @@ export interface EndSessionParams {
 export type EndSessionOutcome =
   | { kind: 'page'; status: number; title: string; message: string }
   /** Ask the person: a form that POSTs back here with a CSRF token bound to the session. */
-  | { kind: 'confirm'; sessionId: string; params: EndSessionParams; location?: string }
+  | {
+      kind: 'confirm';
+      sessionId: string;
+      params: EndSessionParams;
+      location?: string;
+      /** The SSO provider's sign-out origin the confirmed POST may be redirected to (CSP). */
+      upstreamOrigin?: string;
+    }
   /** Done: to the client's registered post-logout URI, or a "signed out" page. */
   | { kind: 'done'; location?: string };
 
@@ -39,6 +47,7 @@ export class EndSessionService implements OnModuleInit {
     private readonly clients: ClientsService,
     private readonly grants: GrantsService,
     private readonly idTokens: IdTokensService,
+    private readonly sso: SsoLoginService,
   ) {}
 
   onModuleInit(): void {
@@ -85,11 +94,21 @@ export class EndSessionService implements OnModuleInit {
     const current = await this.sessions.current(request);
     if (hintedSid !== undefined) {
       await this.end(hintedSid);
-      if (current?.id === hintedSid) this.sessions.clearCookie(reply);
-      return { kind: 'done', location };
+      if (current?.id !== hintedSid) return { kind: 'done', location };
+      this.sessions.clearCookie(reply);
+      return { kind: 'done', location: await this.upstream(hintedSid, location) };
     }
     if (!current) return { kind: 'done', location };
-    if (!confirmation) return { kind: 'confirm', sessionId: current.id, params, location };
+    if (!confirmation) {
+      const upstreamOrigin = await this.sso.upstreamOrigin(current.id);
+      return {
+        kind: 'confirm',
+        sessionId: current.id,
+        params,
+        location,
+        ...(upstreamOrigin ? { upstreamOrigin } : {}),
+      };
+    }
     if (!confirmation(current.id)) {
       return {
         kind: 'page',
@@ -100,7 +119,15 @@ export class EndSessionService implements OnModuleInit {
     }
     await this.end(current.id);
     this.sessions.clearCookie(reply);
-    return { kind: 'done', location };
+    return { kind: 'done', location: await this.upstream(current.id, location) };
+  }
+
+  /**
+   * This browser's session came through an SSO provider that advertises an `end_session_endpoint`: the
+   * sign-out continues there, then comes back and goes on to `location` (issue 9 §2, §4).
+   */
+  private async upstream(sessionId: string, location?: string): Promise<string | undefined> {
+    return (await this.sso.upstreamLogout(sessionId, location)) ?? location;
   }
 
   /**

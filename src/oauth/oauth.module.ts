@@ -28,6 +28,7 @@ import { TokenService } from 'src/oauth/token.service';
 import { UserinfoController } from 'src/oauth/userinfo.controller';
 import { RevocationModule } from 'src/revocation/revocation.module';
 import { SigningKeysModule } from 'src/signing-keys/signing-keys.module';
+import { SsoModule } from 'src/sso/sso.module';
 import { TokenValidationModule } from 'src/token-validation/token-validation.module';
 
 /** Bridgekeeper as an OAuth 2 / OpenID provider: token, revocation, introspection, logout, userinfo. */
@@ -48,6 +49,7 @@ import { TokenValidationModule } from 'src/token-validation/token-validation.mod
     MembershipsModule,
     RevocationModule,
     SigningKeysModule,
+    SsoModule,
     TokenValidationModule,
     TypeOrmModule.forFeature([GrantEntity, RefreshTokenEntity, AuthorizationCodeEntity]),
   ],

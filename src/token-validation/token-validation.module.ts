@@ -9,7 +9,7 @@ import { TokenValidationService } from 'src/token-validation/token-validation.se
 import { UserinfoValidatorService } from 'src/token-validation/userinfo-validator.service';
 
 @Module({
-  exports: [TokenExplainerService, TokenValidationService],
+  exports: [JwksService, TokenExplainerService, TokenValidationService],
   imports: [IssuersModule, OutboundModule, RevocationModule, SigningKeysModule],
   providers: [JwksService, TokenExplainerService, TokenValidationService, UserinfoValidatorService],
 })

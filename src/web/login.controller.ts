@@ -13,9 +13,12 @@ import { LOGGER } from 'src/common/logging/logging.constants';
 import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig } from 'src/config/config.types';
 import { MetricsService } from 'src/metrics/metrics.service';
+import { SsoLoginService } from 'src/sso/sso-login.service';
+import { type SsoProvider, SsoProvidersService } from 'src/sso/sso-providers.service';
 import { formFields, redirectTargetOf, safeReturnTo } from 'src/web/form';
 import { LoginThrottle } from 'src/web/login-throttle';
 import { WebExceptionFilter } from 'src/common/html/web-exception.filter';
+import { sendSignedOut } from 'src/web/signed-out';
 
 /** The one answer for an unknown login and a wrong password (SECURITY rule 22). */
 const WRONG_CREDENTIALS = 'Wrong username or password.';
@@ -33,6 +36,7 @@ const CSRF_REFUSED =
 @UseFilters(WebExceptionFilter)
 export class LoginController {
   private readonly csrf: Csrf;
+  private readonly localLogin: boolean;
 
   constructor(
     private readonly accounts: LocalAccountsService,
@@ -40,10 +44,13 @@ export class LoginController {
     private readonly sessions: BrowserSessionsService,
     private readonly throttle: LoginThrottle,
     private readonly metrics: MetricsService,
+    private readonly ssoProviders: SsoProvidersService,
+    private readonly sso: SsoLoginService,
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.csrf = new Csrf(config.publicUrl);
+    this.localLogin = config.auth.localLoginEnabled;
   }
 
   @Get('login')
@@ -68,7 +75,14 @@ export class LoginController {
       : null;
     const given = typeof loginHint === 'string' ? loginHint : fromRequest;
     const hint = given && given.length <= 320 ? given : '';
-    return this.renderForm(request, reply, 200, returnTo, hint);
+    const providers = await this.ssoProviders.enabled();
+    // Local login off and one provider: straight to it (issue 9 §4), its parameters passed along.
+    if (!this.localLogin && providers.length === 1) {
+      return reply
+        .header('cache-control', 'no-store')
+        .redirect(ssoStartUrl(providers[0], returnTo, request.query), 303);
+    }
+    return this.renderForm(request, reply, 200, returnTo, hint, undefined, undefined, providers);
   }
 
   @Post('login')
@@ -77,6 +91,14 @@ export class LoginController {
     const f = formFields(request);
     const returnTo = safeReturnTo(f.return_to);
     if (returnTo === null) return this.badReturnTo(reply);
+    if (!this.localLogin) {
+      return sendErrorPage(
+        reply,
+        403,
+        'Sign-in refused',
+        'Signing in with a password is switched off here. Use one of the sign-in providers.',
+      );
+    }
     if (!this.csrf.verify(request, 'login', returnTo ?? '', f.csrf)) {
       this.logger.info({ event: 'login.csrf_refused', reqId: request.id }, 'login form refused');
       return sendErrorPage(reply, 403, 'Sign-in refused', CSRF_REFUSED);
@@ -135,15 +157,8 @@ export class LoginController {
       { event: 'logout', reqId: request.id, actorId: session.actorId, sessionId: session.id },
       'signed out',
     );
-    return sendPage(
-      reply,
-      200,
-      html`<p>You are signed out.</p>
-        <p><a href="/login">Sign in again</a></p>`,
-      {
-        title: 'Signed out',
-      },
-    );
+    // A session that came through an SSO provider signs out there too (issue 9 §4).
+    return sendSignedOut(reply, await this.sso.upstreamLogout(session.id));
   }
 
   @Get('logout')
@@ -166,6 +181,7 @@ export class LoginController {
     const actor = await this.actors.snapshotById(actorId);
     const who = actor.name ?? actor.preferredUsername ?? actor.email ?? 'you';
     const token = this.csrf.issue(request, reply, 'logout', sessionId);
+    const upstream = await this.sso.upstreamOrigin(sessionId);
     return sendPage(
       reply,
       200,
@@ -174,11 +190,12 @@ export class LoginController {
           <input type="hidden" name="csrf" value="${token}" />
           <button type="submit">Sign out</button>
         </form>`,
-      { title: 'Signed in' },
+      // The sign-out may continue at the SSO provider: CSP form-action covers that redirect.
+      { title: 'Signed in', formActions: upstream ? [upstream] : [] },
     );
   }
 
-  private renderForm(
+  private async renderForm(
     request: FastifyRequest,
     reply: FastifyReply,
     status: number,
@@ -186,9 +203,31 @@ export class LoginController {
     username: string,
     error?: string,
     retryAfterSeconds?: number,
-  ): FastifyReply {
+    enabledProviders?: SsoProvider[],
+  ): Promise<FastifyReply> {
+    const providers = enabledProviders ?? (await this.ssoProviders.enabled());
+    const buttons = providers.map(
+      (p) =>
+        html`<p>
+          <a class="button" href="${ssoStartUrl(p, returnTo, request.query)}"
+            >Continue with ${p.displayName}</a
+          >
+        </p>`,
+    );
+    if (!this.localLogin) {
+      const none = html`<p>No sign-in provider is available. Ask an administrator.</p>`;
+      return sendPage(
+        reply,
+        providers.length > 0 ? status : 503,
+        providers.length > 0 ? html`${buttons}` : none,
+        {
+          title: 'Sign in',
+        },
+      );
+    }
     const token = this.csrf.issue(request, reply, 'login', returnTo ?? '');
     const body: SafeHtml = html`${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+      ${buttons}
       <form method="post" action="/login">
         <input type="hidden" name="csrf" value="${token}" />
         ${returnTo ? html`<input type="hidden" name="return_to" value="${returnTo}" />` : ''}
@@ -226,7 +265,7 @@ export class LoginController {
     returnTo: string | undefined,
     login: string,
     seconds: number,
-  ): FastifyReply {
+  ): Promise<FastifyReply> {
     this.metrics.logins.inc({ result: 'locked' });
     this.logger.warn(
       { event: 'login.locked', reqId: request.id, retryAfterSeconds: seconds },
@@ -251,4 +290,20 @@ export class LoginController {
       'This sign-in link is not valid. Go back to the application and start again.',
     );
   }
+}
+
+/**
+ * `/login/sso/<name>` for the pending authorization request, with the provider's allow-listed
+ * parameters of the current login URL (e.g. `login_hint`, `invite`).
+ */
+function ssoStartUrl(provider: SsoProvider, returnTo: string | undefined, query: unknown): string {
+  const params = new URLSearchParams();
+  if (returnTo) params.set('return_to', returnTo);
+  const q = (query && typeof query === 'object' ? query : {}) as Record<string, unknown>;
+  for (const name of provider.forwardParams) {
+    const v = q[name];
+    if (typeof v === 'string' && v !== '' && v.length <= 512) params.set(name, v);
+  }
+  const search = params.toString();
+  return `/login/sso/${provider.name}${search ? `?${search}` : ''}`;
 }

@@ -14,6 +14,8 @@ button{margin-top:1.25rem;width:100%;padding:.7rem;font-size:1rem;font-weight:60
 .hint{color:var(--muted);font-size:.9rem}
 .error{color:var(--danger);font-weight:600}
 a{color:var(--accent)}
+a.button{display:block;text-align:center;padding:.65rem;font-weight:600;border:1px solid var(--accent);border-radius:.4rem;text-decoration:none}
+a.button:focus{outline:2px solid var(--accent);outline-offset:2px}
 `;
 
 /** The product icon: a bridge arch over a gate, in the accent colour. */

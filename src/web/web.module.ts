@@ -7,11 +7,19 @@ import { LoginController } from 'src/web/login.controller';
 import { LoginThrottle } from 'src/web/login-throttle';
 import { SetPasswordController } from 'src/web/set-password.controller';
 import { SetupController } from 'src/web/setup.controller';
+import { SsoLoginController } from 'src/web/sso-login.controller';
+import { SsoModule } from 'src/sso/sso.module';
 
 /** The server-rendered pages people use in a browser: login, logout, setup, set-password. */
 @Module({
-  controllers: [AssetsController, LoginController, SetPasswordController, SetupController],
-  imports: [AccountsModule, ActorsModule, BrowserSessionsModule],
+  controllers: [
+    AssetsController,
+    LoginController,
+    SetPasswordController,
+    SetupController,
+    SsoLoginController,
+  ],
+  imports: [AccountsModule, ActorsModule, BrowserSessionsModule, SsoModule],
   providers: [LoginThrottle],
 })
 export class WebModule {}

@@ -5,7 +5,12 @@
 //     would do: it takes `sub` and optional profile claims and returns the same kind of JWT access token
 //     oidc-provider issues after an authorization-code flow. Tokens are signed with the provider's own
 //     keys, published at its own jwks_uri.
+// For sign-in through it (issue 9 §4, Bridgekeeper as a relying party) it also has its own login form
+// (oidc-provider's built-in interactions: any login, any password), open dynamic client registration that
+// honours a requested `client_id` / `client_secret` (tests register Bridgekeeper's callback once its port
+// is known), and accounts whose claims follow their login (see `accountClaims`), in the ID token too.
 // Usage: node oidc-idp.mjs <port>. Prints one JSON line {"issuer": "..."} when ready.
+import { randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
 
 const port = Number(process.argv[2]);
@@ -33,7 +38,12 @@ const provider = new Provider(issuer, {
     },
   ],
   features: {
-    devInteractions: { enabled: false },
+    devInteractions: { enabled: true },
+    registration: {
+      enabled: true,
+      idFactory: (ctx) => ctx.oidc.body?.client_id ?? randomBytes(12).toString('hex'),
+      secretFactory: (ctx) => ctx.oidc.body?.client_secret ?? randomBytes(32).toString('base64url'),
+    },
     clientCredentials: { enabled: true },
     introspection: { enabled: false },
     revocation: { enabled: false },
@@ -51,8 +61,11 @@ const provider = new Provider(issuer, {
   claims: {
     openid: ['sub'],
     email: ['email', 'email_verified'],
-    profile: ['name', 'given_name', 'family_name', 'preferred_username'],
+    profile: ['name', 'given_name', 'family_name', 'preferred_username', 'tags'],
   },
+  // Scope claims in the ID token too (not only at userinfo), as Keycloak and Entra do by default.
+  conformIdTokenClaims: false,
+  findAccount: (_ctx, id) => ({ accountId: id, claims: () => accountClaims(id) }),
   ttl: { ClientCredentials: 600, AccessToken: 600 },
   extraTokenClaims: (ctx, token) =>
     token.gty === LOGIN_GRANT ? profileClaims(ctx.oidc.params) : undefined,
@@ -69,6 +82,22 @@ const PROFILE_PARAMS = [
   'family_name',
   'preferred_username',
 ];
+
+/**
+ * The claims of a person who signs in with login `id`: `<id>@example.test` (verified), a first and last
+ * name and two tags. A login starting with `noemail` has no email claim; one starting with `nofirst`
+ * no given name.
+ */
+function accountClaims(id) {
+  return {
+    sub: id,
+    ...(id.startsWith('noemail') ? {} : { email: `${id}@example.test`, email_verified: true }),
+    ...(id.startsWith('nofirst') ? {} : { given_name: `Given ${id}` }),
+    family_name: `Family ${id}`,
+    name: `Given ${id} Family ${id}`,
+    tags: ['blue', 'green'],
+  };
+}
 
 function profileClaims(params) {
   const claims = {};

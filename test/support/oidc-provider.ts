@@ -72,6 +72,22 @@ export class OidcIdp {
     return body.access_token;
   }
 
+  /**
+   * Registers a relying party (dynamic client registration, open on this test IdP); `client_id` and
+   * `client_secret` are honoured when given, so they can be configured before the RP's port is known.
+   */
+  async registerClient(metadata: Record<string, unknown>): Promise<{ client_id: string }> {
+    const res = await fetch(`${this.issuer}/reg`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(metadata),
+    });
+    const body = (await res.json()) as { client_id?: string; error_description?: string };
+    if (res.status !== 201 || !body.client_id)
+      throw new Error(`IdP client registration failed: ${body.error_description}`);
+    return { client_id: body.client_id };
+  }
+
   stop(): Promise<void> {
     return stopChild(this.child);
   }
