@@ -51,6 +51,18 @@ export const ALLOWED = {
   root: ['common', 'config'],
   // Health reports on infrastructure and on the trusted issuers' key sets; nothing imports it.
   health: [...INFRA, 'issuers'],
+  // The admin console (issue 10): its static files, and the GraphQL composed for it (viewer, my account,
+  // activity statistics) over the domain modules; nothing imports it.
+  console: [
+    ...INFRA,
+    'accounts',
+    'actors',
+    'browser-sessions',
+    'identity',
+    'memberships',
+    'oauth',
+    'projects',
+  ],
   // The GraphQL server: per-request context (identity) and DataLoaders over the domain modules.
   graphql: [
     ...INFRA,

@@ -49,6 +49,7 @@ const ISSUERS = 'Trusted issuers (names: lower-case letters and digits)';
 const EMAIL = 'Invite emails (unset SMTP URL: no email is sent, and invites say so)';
 const OAUTH = 'Bridgekeeper as an OAuth 2 / OpenID provider';
 const SIGNIN = 'Sign-in: local accounts, login pages and browser sessions';
+const CONSOLE = 'Admin console';
 
 export const DEFAULT_RESET_SUBJECT = 'Set a new password for {{product}}';
 export const DEFAULT_RESET_BODY =
@@ -518,6 +519,15 @@ export const GLOBAL_SETTINGS: readonly SettingDefinition[] = [
     section: EMAIL,
     description:
       'Plain-text body of password-reset emails (`\\n` for line breaks), same placeholders.',
+  },
+  {
+    name: 'console.dir',
+    type: 'string',
+    defaultText: '`console/dist` in the installation',
+    example: '/opt/bridgekeeper/console/dist',
+    section: CONSOLE,
+    description:
+      'The built admin console (`npm run build`), served at `/console`; relative to the working directory. Missing: `/console` answers 503 saying how to build it.',
   },
 ];
 
