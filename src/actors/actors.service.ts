@@ -183,6 +183,26 @@ export class ActorsService {
   }
 
   /**
+   * The principal of a built-in client, created if missing (`INSERT … ON CONFLICT DO NOTHING`, so nodes
+   * starting together make one), inside the caller's transaction.
+   */
+  async ensureServicePrincipal(
+    manager: EntityManager,
+    subject: string,
+    name: string,
+  ): Promise<ActorSnapshot> {
+    const repo = manager.getRepository(ActorEntity);
+    await repo
+      .createQueryBuilder()
+      .insert()
+      .values({ issuerName: CLIENT_PRINCIPAL_NAMESPACE, subject, name, roles: [] })
+      .orIgnore()
+      .execute();
+    const row = await repo.findOneByOrFail({ issuerName: CLIENT_PRINCIPAL_NAMESPACE, subject });
+    return toSnapshot(row);
+  }
+
+  /**
    * Creates an actor of a given identity inside the caller's transaction (a local account's actor:
    * issuer `bridgekeeper`, subject = the account id). Fails on an existing identity.
    */
