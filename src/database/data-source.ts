@@ -14,6 +14,7 @@ import { RevocationEntity } from 'src/revocation/revocation.entity';
 import { LocalAccountEntity } from 'src/accounts/local-account.entity';
 import { OneTimeLinkEntity } from 'src/accounts/one-time-link.entity';
 import { BrowserSessionEntity } from 'src/browser-sessions/browser-session.entity';
+import { ConsoleActivityEntity } from 'src/console/console-activity.entity';
 import { CreateActors1764000000000 } from 'src/database/migrations/1764000000000-CreateActors';
 import { CreateProjectsAndMemberships1795541668147 } from 'src/database/migrations/1795541668147-CreateProjectsAndMemberships';
 import { CreateSigningKeys1796153210656 } from 'src/database/migrations/1796153210656-CreateSigningKeys';
@@ -22,6 +23,7 @@ import { CreateOauthClientsGrantsRevocations1796153456289 } from 'src/database/m
 import { AddClientPrivateKeyJwt1796155761441 } from 'src/database/migrations/1796155761441-AddClientPrivateKeyJwt';
 import { CreateLocalAccountsAndBrowserSessions1796170000000 } from 'src/database/migrations/1796170000000-CreateLocalAccountsAndBrowserSessions';
 import { AddAuthorizationCodeFlow1796175000000 } from 'src/database/migrations/1796175000000-AddAuthorizationCodeFlow';
+import { AddConsoleActivityAndSessionAgents1796183100000 } from 'src/database/migrations/1796183100000-AddConsoleActivityAndSessionAgents';
 
 /** Every entity and migration, listed explicitly so the same list works from TypeScript and from dist/. */
 export const ENTITIES = [
@@ -39,6 +41,7 @@ export const ENTITIES = [
   LocalAccountEntity,
   OneTimeLinkEntity,
   BrowserSessionEntity,
+  ConsoleActivityEntity,
 ];
 export const MIGRATIONS = [
   CreateActors1764000000000,
@@ -49,6 +52,7 @@ export const MIGRATIONS = [
   AddClientPrivateKeyJwt1796155761441,
   CreateLocalAccountsAndBrowserSessions1796170000000,
   AddAuthorizationCodeFlow1796175000000,
+  AddConsoleActivityAndSessionAgents1796183100000,
 ];
 
 /** The one DataSource definition, shared by the Nest app and the migration scripts. */

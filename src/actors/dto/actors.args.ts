@@ -34,6 +34,27 @@ export class ActorFilterInput {
   @IsString()
   @MaxLength(200)
   search?: string;
+
+  @Field({ nullable: true, description: 'Subject (`sub`) contains this, ignoring case' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  subject?: string;
+
+  @Field({ nullable: true, description: 'Email contains this, ignoring case' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(320)
+  email?: string;
+
+  @Field({
+    nullable: true,
+    description: 'Name or preferred username contains this, ignoring case',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  name?: string;
 }
 
 @ArgsType()
