@@ -52,7 +52,7 @@ export const ALLOWED = {
   // Health reports on infrastructure and on the trusted issuers' key sets; nothing imports it.
   health: [...INFRA, 'issuers'],
   // The admin console (issue 10): its static files, and the GraphQL composed for it (viewer, my account,
-  // activity statistics) over the domain modules; nothing imports it.
+  // activity statistics) over the domain modules; only schema-sdl.ts imports it.
   console: [
     ...INFRA,
     'accounts',
@@ -70,6 +70,8 @@ export const ALLOWED = {
     'identity',
     'actors',
     'clients',
+    // schema-sdl.ts lists the console's resolvers with every other.
+    'console',
     'invites',
     'issuers',
     'memberships',

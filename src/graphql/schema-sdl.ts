@@ -17,6 +17,9 @@ import { ProjectsResolver } from 'src/projects/projects.resolver';
 import { SigningKeysResolver } from 'src/signing-keys/signing-keys.resolver';
 import { ClientsResolver } from 'src/clients/clients.resolver';
 import { SessionsResolver } from 'src/oauth/sessions.resolver';
+import { ActivityResolver } from 'src/console/activity.resolver';
+import { MyAccountResolver } from 'src/console/my-account.resolver';
+import { ViewerResolver } from 'src/console/viewer.resolver';
 
 /**
  * Every resolver class of the API. The runtime schema is built by Nest from the modules; `schema.gql` is
@@ -37,6 +40,9 @@ export const RESOLVERS = [
   ClientsResolver,
   SessionsResolver,
   AccountsResolver,
+  ViewerResolver,
+  MyAccountResolver,
+  ActivityResolver,
 ];
 
 const HEADER =
