@@ -62,6 +62,8 @@ export const ALLOWED = {
     'memberships',
     'oauth',
     'projects',
+    // The login throttle: a wrong current password (changePassword) is a failed sign-in.
+    'web',
   ],
   // The GraphQL server: per-request context (identity) and DataLoaders over the domain modules.
   graphql: [

@@ -10,11 +10,19 @@ import { MyAccountService } from 'src/console/my-account.service';
 import { ViewerResolver } from 'src/console/viewer.resolver';
 import { OauthModule } from 'src/oauth/oauth.module';
 import { ProjectsModule } from 'src/projects/projects.module';
+import { WebModule } from 'src/web/web.module';
 
 /** The admin console (issue 10): its built files, and the GraphQL only the console needs. */
 @Module({
   controllers: [ConsoleStaticController],
-  imports: [AccountsModule, ActorsModule, BrowserSessionsModule, OauthModule, ProjectsModule],
+  imports: [
+    AccountsModule,
+    ActorsModule,
+    BrowserSessionsModule,
+    OauthModule,
+    ProjectsModule,
+    WebModule,
+  ],
   providers: [
     ActivityResolver,
     ConsoleActivityService,

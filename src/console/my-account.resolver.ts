@@ -1,4 +1,5 @@
-import { Args, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, Context, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import type { FastifyRequest } from 'fastify';
 import { CurrentCaller } from 'src/common/auth/caller';
 import { ChangePasswordArgs, MyBrowserSessionArgs } from 'src/console/dto/my-account.args';
 import { MyBrowserSession } from 'src/console/models/my-browser-session.model';
@@ -45,13 +46,14 @@ export class MyAccountResolver {
 
   @Mutation(() => Boolean, {
     description:
-      'Change your password (a local account): the current one must match, the new one follows the set-password policy. Your other browser sessions end, with their grants',
+      'Change your password (a local account): the current one must match (wrong ones count as failed sign-ins, locked out like the login page), the new one follows the set-password policy. Your other browser sessions end, with their grants',
   })
   async changePassword(
     @Args() { currentPassword, newPassword }: ChangePasswordArgs,
     @CurrentCaller() caller: Principal,
+    @Context('req') req: FastifyRequest,
   ): Promise<boolean> {
-    await this.service.changePassword(caller, currentPassword, newPassword);
+    await this.service.changePassword(caller, currentPassword, newPassword, req.ip);
     return true;
   }
 }

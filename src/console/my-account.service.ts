@@ -1,13 +1,16 @@
 import { Injectable } from '@nestjs/common';
+import { AccountsErrorCode } from 'src/accounts/accounts.errors';
 import { LocalAccountsService } from 'src/accounts/local-accounts.service';
 import { CLIENT_PRINCIPAL_NAMESPACE } from 'src/actors/actors.service';
 import {
   BrowserSessionsService,
   type OwnBrowserSession,
 } from 'src/browser-sessions/browser-sessions.service';
+import { AppError } from 'src/common/errors/app-error';
 import { ConsoleErrors } from 'src/console/console.errors';
 import type { Principal } from 'src/identity/principal';
 import { GrantsService } from 'src/oauth/grants/grants.service';
+import { LoginThrottle } from 'src/web/login-throttle';
 
 /**
  * A signed-in person's own account (issue 10, My account): their browser sessions, signing out of
@@ -20,6 +23,7 @@ export class MyAccountService {
     private readonly accounts: LocalAccountsService,
     private readonly browserSessions: BrowserSessionsService,
     private readonly grants: GrantsService,
+    private readonly throttle: LoginThrottle,
   ) {}
 
   async sessions(caller: Principal): Promise<(OwnBrowserSession & { current: boolean })[]> {
@@ -45,10 +49,31 @@ export class MyAccountService {
     return ended;
   }
 
-  /** Changes the password, then ends the caller's other browser sessions and their grants. */
-  async changePassword(caller: Principal, current: string, next: string): Promise<void> {
+  /**
+   * Changes the password, then ends the caller's other browser sessions and their grants. A wrong
+   * current password counts as a failed sign-in (per account and per address, SECURITY rules 22, 27):
+   * a stolen access token cannot be used to guess the password faster than the login page allows.
+   */
+  async changePassword(
+    caller: Principal,
+    current: string,
+    next: string,
+    address: string,
+  ): Promise<void> {
     const actorId = person(caller);
-    await this.accounts.changePassword(actorId, current, next);
+    const key = `actor:${actorId}`;
+    const before = await this.throttle.check(key, address);
+    if (before.locked) throw ConsoleErrors.tooManyAttempts(before.retryAfterSeconds);
+    try {
+      await this.accounts.changePassword(actorId, current, next);
+    } catch (err) {
+      if (err instanceof AppError && err.code === AccountsErrorCode.WRONG_PASSWORD) {
+        const after = await this.throttle.failed(key, address);
+        if (after.locked) throw ConsoleErrors.tooManyAttempts(after.retryAfterSeconds);
+      }
+      throw err;
+    }
+    await this.throttle.succeeded(key);
     const keep = await this.currentSession(caller);
     await this.browserSessions.endAllForActor(actorId, keep ?? undefined);
   }

@@ -11,6 +11,8 @@ import { SetupController } from 'src/web/setup.controller';
 /** The server-rendered pages people use in a browser: login, logout, setup, set-password. */
 @Module({
   controllers: [AssetsController, LoginController, SetPasswordController, SetupController],
+  // The console's password change counts wrong current passwords in the same limiter as the login.
+  exports: [LoginThrottle],
   imports: [AccountsModule, ActorsModule, BrowserSessionsModule],
   providers: [LoginThrottle],
 })

@@ -349,6 +349,26 @@ describe('the console’s GraphQL', () => {
       expect((await consoleSignIn(bk, 'dora', PASSWORD)).tokens.access_token).toBeTruthy();
     });
 
+    it('locks the password change after as many wrong current passwords as the login allows', async () => {
+      await bk.app.get(LocalAccountsService).create({ username: 'erin', password: PASSWORD });
+      const erin = (await consoleSignIn(bk, 'erin', PASSWORD)).tokens.access_token;
+      const CHANGE =
+        'mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }';
+      const limit = bk.config.auth.loginMaxFailuresPerAccount;
+      for (let i = 1; i < limit; i++) {
+        const res = await bk.graphql(CHANGE, erin, { c: `guess ${i}`, n: NEW_PASSWORD });
+        expect(errorOf(res).errorCode).toBe('WRONG_PASSWORD');
+      }
+      const last = await bk.graphql(CHANGE, erin, { c: 'guess last', n: NEW_PASSWORD });
+      expect(errorOf(last)).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        errorCode: 'TOO_MANY_ATTEMPTS',
+      });
+      // Locked: even the right password waits.
+      const right = await bk.graphql(CHANGE, erin, { c: PASSWORD, n: NEW_PASSWORD });
+      expect(errorOf(right).errorCode).toBe('TOO_MANY_ATTEMPTS');
+    });
+
     it('changes my password and ends my other sessions, keeping this one', async () => {
       const CHANGE =
         'mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }';
