@@ -1,5 +1,6 @@
 import { createReadStream, type ReadStream } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { LRUCache } from 'lru-cache';
 import { extname, join, sep } from 'node:path';
 
 /** Where the console is served from (the SPA's `base`). */
@@ -110,6 +111,47 @@ export function pathSegments(url: string): string[] | undefined {
     out.push(segment);
   }
   return out.length > 32 ? undefined : out;
+}
+
+/** A resolved answer, with the file's bytes when small enough to keep in memory. */
+export type ServedAnswer =
+  | Exclude<ConsoleAnswer, { kind: 'file' }>
+  | (Extract<ConsoleAnswer, { kind: 'file' }> & { body?: Buffer });
+
+/** How long a resolved path (and the bytes of a small file) is reused before the disk is asked again. */
+const ANSWER_TTL_MS = 5_000;
+const MAX_CACHED_FILE_BYTES = 1024 * 1024;
+
+/**
+ * `resolveConsoleRequest` with its answers (and small files' bytes) kept for a few seconds per path: a
+ * page load costs no disk access while the console is in use, and a new build is seen within seconds.
+ */
+export class ConsoleFiles {
+  private readonly answers = new LRUCache<string, ServedAnswer>({
+    max: 500,
+    maxSize: 32 * 1024 * 1024,
+    sizeCalculation: (a) => ('body' in a && a.body ? a.body.length : 0) + 100,
+    ttl: ANSWER_TTL_MS,
+  });
+
+  constructor(private readonly dir: string) {}
+
+  async answer(url: string): Promise<ServedAnswer> {
+    const path = url.split(/[?#]/, 1)[0];
+    const hit = this.answers.get(path);
+    if (hit) return hit;
+    const answer: ServedAnswer = await resolveConsoleRequest(this.dir, path);
+    // Not built yet: asked again next time, so a build is served as soon as it lands.
+    if (answer.kind === 'not-built') return answer;
+    if (answer.kind === 'file' && answer.size <= MAX_CACHED_FILE_BYTES) {
+      const body = await readFile(answer.path).catch(() => undefined);
+      if (!body) return answer;
+      answer.body = body;
+      answer.size = body.length;
+    }
+    this.answers.set(path, answer);
+    return answer;
+  }
 }
 
 export function openConsoleFile(path: string): ReadStream {

@@ -4,7 +4,7 @@ import { Public } from 'src/common/decorators/public.decorator';
 import { sendErrorPage } from 'src/common/html/page';
 import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig } from 'src/config/config.types';
-import { CONSOLE_CSP, openConsoleFile, resolveConsoleRequest } from 'src/console/console-files';
+import { CONSOLE_CSP, ConsoleFiles, openConsoleFile } from 'src/console/console-files';
 
 /**
  * The admin console's built files at `/console` (issue 10): the SPA's `index.html` for the page and
@@ -13,11 +13,15 @@ import { CONSOLE_CSP, openConsoleFile, resolveConsoleRequest } from 'src/console
 @Controller()
 @Public()
 export class ConsoleStaticController {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  private readonly files: ConsoleFiles;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.files = new ConsoleFiles(config.console.dir);
+  }
 
   @Get(['console', 'console/*'])
   async serve(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const answer = await resolveConsoleRequest(this.config.console.dir, request.url);
+    const answer = await this.files.answer(request.url);
     if (answer.kind === 'not-built') {
       sendErrorPage(
         reply,
@@ -45,6 +49,6 @@ export class ConsoleStaticController {
       .header('cache-control', answer.cache)
       .header('content-length', String(answer.size))
       .type(answer.contentType)
-      .send(openConsoleFile(answer.path));
+      .send(answer.body ?? openConsoleFile(answer.path));
   }
 }
