@@ -55,6 +55,20 @@ export const ALLOWED = {
   root: ['common', 'config'],
   // Health reports on infrastructure and on the trusted issuers' key sets; nothing imports it.
   health: [...INFRA, 'issuers'],
+  // The admin console (issue 10): its static files, and the GraphQL composed for it (viewer, my account,
+  // activity statistics) over the domain modules; only schema-sdl.ts imports it.
+  console: [
+    ...INFRA,
+    'accounts',
+    'actors',
+    'browser-sessions',
+    'identity',
+    'memberships',
+    'oauth',
+    'projects',
+    // The login throttle: a wrong current password (changePassword) is a failed sign-in.
+    'web',
+  ],
   // The GraphQL server: per-request context (identity) and DataLoaders over the domain modules.
   graphql: [
     ...INFRA,
@@ -62,6 +76,8 @@ export const ALLOWED = {
     'identity',
     'actors',
     'clients',
+    // schema-sdl.ts lists the console's resolvers with every other.
+    'console',
     'invites',
     'issuers',
     'memberships',

@@ -8,6 +8,7 @@ import { CacheModule } from 'src/cache/cache.module';
 import { HttpExceptionFilter } from 'src/common/filters/http-exception.filter';
 import { LoggingModule } from 'src/common/logging/logging.module';
 import { ConfigModule } from 'src/config/config.module';
+import { ConsoleModule } from 'src/console/console.module';
 import type { AppConfig } from 'src/config/config.types';
 import { DatabaseModule } from 'src/database/database.module';
 import { GqlConfigService } from 'src/graphql/gql-config.service';
@@ -47,6 +48,7 @@ export class AppModule {
         SsoModule,
         RootModule,
         WebModule,
+        ConsoleModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           imports: [IdentityModule],

@@ -6,6 +6,8 @@ export enum AccountsErrorCode {
   PASSWORD_REFUSED = 'PASSWORD_REFUSED',
   LINK_INVALID = 'LINK_INVALID',
   NO_EMAIL = 'NO_EMAIL',
+  WRONG_PASSWORD = 'WRONG_PASSWORD',
+  NO_PASSWORD = 'NO_PASSWORD',
 }
 
 export const AccountsErrors = {
@@ -28,6 +30,18 @@ export const AccountsErrors = {
       'NOT_FOUND',
       AccountsErrorCode.LINK_INVALID,
       'This link is not valid: it was already used, it expired, or it was mistyped',
+    ),
+  wrongPassword: () =>
+    new AppError(
+      'BAD_INPUT',
+      AccountsErrorCode.WRONG_PASSWORD,
+      'currentPassword: this is not your current password',
+    ),
+  noPassword: () =>
+    new AppError(
+      'BAD_INPUT',
+      AccountsErrorCode.NO_PASSWORD,
+      'currentPassword: you sign in through your identity provider: there is no password to change here',
     ),
   noEmail: () =>
     new AppError('BAD_INPUT', AccountsErrorCode.NO_EMAIL, 'This account has no email address'),

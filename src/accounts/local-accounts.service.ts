@@ -144,6 +144,32 @@ export class LocalAccountsService {
     return { accountId, actorId: account.actorId };
   }
 
+  /**
+   * A signed-in person changes their own password: the current one must match (one argon2
+   * verification, also when the account has none), the new one follows the set-password policy.
+   * Messages start with the field they are about (`currentPassword: …`, `newPassword: …`).
+   */
+  async changePassword(actorId: string, current: string, next: string): Promise<AccountRef> {
+    const row = await dbCall(() =>
+      this.repo
+        .createQueryBuilder('a')
+        .addSelect('a.passwordHash')
+        .where('a.actor_id = :actorId', { actorId })
+        .getOne(),
+    );
+    if (!row) throw AccountsErrors.noPassword();
+    const ok =
+      current.length <= MAX_PASSWORD_LENGTH * 4 &&
+      (await this.hasher.verify(row.passwordHash ?? null, current));
+    if (!ok) throw AccountsErrors.wrongPassword();
+    if (next === current) {
+      throw AccountsErrors.passwordRefused('newPassword: choose a password you do not use now.');
+    }
+    const problem = this.passwordProblem(next, [row.username, row.email]);
+    if (problem) throw AccountsErrors.passwordRefused(`newPassword: ${problem}`);
+    return dbCall(() => this.dataSource.transaction((m) => this.setPassword(m, row.id, next)));
+  }
+
   async findByActorId(actorId: string): Promise<LocalAccountEntity | null> {
     return dbCall(() => this.repo.findOneBy({ actorId }));
   }

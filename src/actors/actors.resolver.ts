@@ -30,6 +30,9 @@ export class ActorsResolver {
       issuer: args.filter?.issuer,
       status: args.filter?.status,
       search: args.filter?.search,
+      subject: args.filter?.subject,
+      email: args.filter?.email,
+      name: args.filter?.name,
     });
     return {
       edges: page.items.map((i) => ({ cursor: i.cursor, node: this.model(i.actor) })),

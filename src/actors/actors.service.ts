@@ -29,7 +29,13 @@ export interface ActorListQuery {
   after?: string;
   issuer?: string;
   status?: ActorStatus;
+  /** Any of email, name, preferred username or subject contains it (ignoring case). */
   search?: string;
+  /** Each contains its value, ignoring case (all given must match). */
+  subject?: string;
+  email?: string;
+  /** Name or preferred username. */
+  name?: string;
 }
 
 interface UpsertItem {
@@ -184,6 +190,26 @@ export class ActorsService {
   }
 
   /**
+   * The principal of a built-in client, created if missing (`INSERT … ON CONFLICT DO NOTHING`, so nodes
+   * starting together make one), inside the caller's transaction.
+   */
+  async ensureServicePrincipal(
+    manager: EntityManager,
+    subject: string,
+    name: string,
+  ): Promise<ActorSnapshot> {
+    const repo = manager.getRepository(ActorEntity);
+    await repo
+      .createQueryBuilder()
+      .insert()
+      .values({ issuerName: CLIENT_PRINCIPAL_NAMESPACE, subject, name, roles: [] })
+      .orIgnore()
+      .execute();
+    const row = await repo.findOneByOrFail({ issuerName: CLIENT_PRINCIPAL_NAMESPACE, subject });
+    return toSnapshot(row);
+  }
+
+  /**
    * Creates an actor of a given identity inside the caller's transaction (a local account's actor:
    * issuer `bridgekeeper`, subject = the account id). Fails on an existing identity.
    */
@@ -272,18 +298,20 @@ export class ActorsService {
     const qb = this.repo.createQueryBuilder('a');
     if (q.issuer) qb.andWhere('a.issuer_name = :issuer', { issuer: q.issuer });
     if (q.status) qb.andWhere('a.status = :status', { status: q.status });
-    if (q.search) {
-      const pattern = `%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const contains = (param: string, columns: string[], value: string | undefined): void => {
+      if (!value) return;
+      const pattern = `%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       qb.andWhere(
-        new Brackets((w) =>
-          w
-            .where('a.email ILIKE :p', { p: pattern })
-            .orWhere('a.name ILIKE :p')
-            .orWhere('a.preferred_username ILIKE :p')
-            .orWhere('a.subject ILIKE :p'),
-        ),
+        new Brackets((w) => {
+          for (const column of columns)
+            w.orWhere(`a.${column} ILIKE :${param}`, { [param]: pattern });
+        }),
       );
-    }
+    };
+    contains('search', ['email', 'name', 'preferred_username', 'subject'], q.search);
+    contains('subject', ['subject'], q.subject);
+    contains('email', ['email'], q.email);
+    contains('name', ['name', 'preferred_username'], q.name);
     const totalCount = await dbCall(() => qb.clone().getCount());
     let after: KeysetCursor | undefined;
     if (q.after) {
@@ -296,6 +324,17 @@ export class ActorsService {
       hasNextPage: page.hasNextPage,
       totalCount,
     };
+  }
+
+  /** People and identities first seen since `since` (clients' own principals not counted). */
+  async countCreatedSince(since: Date): Promise<number> {
+    return dbCall(() =>
+      this.repo
+        .createQueryBuilder('a')
+        .where('a.created_at >= :since', { since })
+        .andWhere('a.issuer_name <> :clients', { clients: CLIENT_PRINCIPAL_NAMESPACE })
+        .getCount(),
+    );
   }
 
   /**

@@ -51,4 +51,8 @@ export class BrowserSessionEntity {
 
   @Column({ name: 'ended_at', type: 'timestamptz', nullable: true })
   endedAt: Date | null;
+
+  /** The browser's `User-Agent` when it signed in (bounded), to tell a person's sessions apart. */
+  @Column({ name: 'user_agent', type: 'text', nullable: true })
+  userAgent: string | null;
 }

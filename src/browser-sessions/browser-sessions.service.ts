@@ -20,6 +20,7 @@ import { cookieName, readCookie, setCookie } from 'src/common/html/cookies';
 import { LOGGER } from 'src/common/logging/logging.constants';
 import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig } from 'src/config/config.types';
+import { describeUserAgent } from 'src/browser-sessions/user-agent';
 import { RevocationService } from 'src/revocation/revocation.service';
 
 /** A signed-in browser (the provider's view of it). */
@@ -30,6 +31,15 @@ export interface BrowserSession {
   /** When the person authenticated, seconds since the epoch. */
   authTime: number;
   amr: string[];
+}
+
+/** A live browser session as its owner sees it (my account). */
+export interface OwnBrowserSession {
+  id: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  /** A short description of the browser (`Firefox on Linux`), or null when it sent none. */
+  userAgent: string | null;
 }
 
 /** Told, after a browser session ended (and its revocation is published), which one it was. */
@@ -53,6 +63,11 @@ interface Ended {
 }
 
 const SESSION_COOKIE = 'bk_session';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Characters of `User-Agent` kept (it is shown shortened anyway). */
+const MAX_USER_AGENT = 512;
+/** Sessions listed to their owner at most (a person has a handful). */
+const MAX_LISTED = 100;
 /** `last_used_at` (the idle clock) is written at most this often per session. */
 const TOUCH_EVERY_MS = 60_000;
 /** Ended and expired sessions are deleted about this often per node. */
@@ -139,11 +154,13 @@ export class BrowserSessionsService implements OnApplicationBootstrap, OnApplica
     const sha = sha256Base64url(secret);
     const now = new Date();
     const expiresAt = new Date(now.getTime() + this.config.auth.sessionAbsoluteSeconds * 1000);
+    const userAgent = reply.request.headers['user-agent'];
     const row = await dbCall(() =>
       this.repo.save(
         this.repo.create({
           secretSha256: sha,
           actorId,
+          userAgent: typeof userAgent === 'string' ? userAgent.slice(0, MAX_USER_AGENT) : null,
           amr: o.amr,
           authTime: now,
           lastUsedAt: now,
@@ -178,16 +195,62 @@ export class BrowserSessionsService implements OnApplicationBootstrap, OnApplica
 
   /** Ends one browser session (logout) on every node. Unknown or already ended: nothing happens. */
   async end(sessionId: string): Promise<void> {
-    if (!/^[0-9a-f-]{36}$/i.test(sessionId)) return;
+    if (!UUID.test(sessionId)) return;
     const ended = await this.markEnded({ id: sessionId });
     await this.afterEnded(ended);
   }
 
-  /** Ends every browser session of an actor (revokeSessions); returns how many were open. */
-  async endAllForActor(actorId: string): Promise<number> {
-    const ended = await this.markEnded({ actorId });
+  /**
+   * Ends every browser session of an actor (revokeSessions), but `exceptId` (the caller's own, after a
+   * password change); returns how many were open.
+   */
+  async endAllForActor(actorId: string, exceptId?: string): Promise<number> {
+    const ended = await this.markEnded({ actorId, exceptId });
     await this.afterEnded(ended);
     return ended.length;
+  }
+
+  /** How many browser sessions are live (not ended, expired or idle), every person together. */
+  async countLive(): Promise<number> {
+    return dbCall(() => this.liveQuery().getCount());
+  }
+
+  /** An actor's live sessions (not ended, expired or idle), the most recently used first. */
+  async listLive(actorId: string): Promise<OwnBrowserSession[]> {
+    const rows = await dbCall(() =>
+      this.liveQuery()
+        .andWhere('s.actor_id = :actorId', { actorId })
+        .orderBy('s.last_used_at', 'DESC')
+        .addOrderBy('s.id', 'ASC')
+        .limit(MAX_LISTED)
+        .getMany(),
+    );
+    return rows
+      .filter((r) => !this.revocations.isBrowserSessionEnded(r.id))
+      .map((r) => ({
+        id: r.id,
+        createdAt: r.createdAt,
+        lastUsedAt: r.lastUsedAt,
+        userAgent: describeUserAgent(r.userAgent),
+      }));
+  }
+
+  private liveQuery() {
+    return this.repo
+      .createQueryBuilder('s')
+      .where('s.ended_at IS NULL')
+      .andWhere('s.expires_at > now()')
+      .andWhere('s.last_used_at > now() - make_interval(secs => :idle)', {
+        idle: this.config.auth.sessionIdleSeconds,
+      });
+  }
+
+  /** Ends one of the actor's own sessions on every node; false when it has no such live session. */
+  async endOwn(actorId: string, sessionId: string): Promise<boolean> {
+    if (!UUID.test(sessionId)) return false;
+    const ended = await this.markEnded({ id: sessionId, actorId });
+    await this.afterEnded(ended);
+    return ended.length > 0;
   }
 
   /**
@@ -210,22 +273,31 @@ export class BrowserSessionsService implements OnApplicationBootstrap, OnApplica
     await this.afterEnded(await this.markEnded({ secretSha256: sha }));
   }
 
-  private async markEnded(
-    where: { id: string } | { actorId: string } | { secretSha256: string },
-  ): Promise<Ended[]> {
-    const [column, value] =
-      'id' in where
-        ? ['id', where.id]
-        : 'actorId' in where
-          ? ['actor_id', where.actorId]
-          : ['secret_sha256', where.secretSha256];
+  private async markEnded(where: {
+    id?: string;
+    actorId?: string;
+    secretSha256?: string;
+    exceptId?: string;
+  }): Promise<Ended[]> {
+    const conditions: string[] = [];
+    const values: string[] = [];
+    const add = (sql: string, value: string | undefined): void => {
+      if (value === undefined) return;
+      values.push(value);
+      conditions.push(`${sql} $${values.length}`);
+    };
+    add('id =', where.id);
+    add('actor_id =', where.actorId);
+    add('secret_sha256 =', where.secretSha256);
+    add('id <>', where.exceptId);
+    if (conditions.length === 0) return [];
     const rows = await dbCall(
       () =>
         this.repo.query(
           `UPDATE browser_sessions SET ended_at = now()
-            WHERE ${column} = $1 AND ended_at IS NULL AND expires_at > now()
+            WHERE ${conditions.join(' AND ')} AND ended_at IS NULL AND expires_at > now()
         RETURNING id, secret_sha256, expires_at`,
-          [value],
+          values,
         ) as Promise<[Ended[], number] | Ended[]>,
     );
     // node-postgres through TypeORM: UPDATE … RETURNING answers [rows, count].

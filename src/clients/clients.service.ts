@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type Repository } from 'typeorm';
 import { ActorsService } from 'src/actors/actors.service';
@@ -10,6 +10,14 @@ import {
   type TokenEndpointAuthMethod,
 } from 'src/clients/client.entity';
 import { type ClientJwks, parseClientJwks } from 'src/clients/client-jwks';
+import {
+  CONSOLE_CLIENT_GRANTS,
+  CONSOLE_CLIENT_ID,
+  CONSOLE_CLIENT_NAME,
+  CONSOLE_CLIENT_SCOPES,
+  consoleClientUris,
+  isBuiltInClient,
+} from 'src/clients/console-client';
 import { type ClientSnapshot, toClientSnapshot } from 'src/clients/client-snapshot';
 import { hashSecret, newClientId, newClientSecret, secretMatches } from 'src/clients/client-secret';
 import { checkedRedirectUris } from 'src/clients/redirect-uris';
@@ -44,7 +52,7 @@ export interface CreatedClient {
  * stored as a SHA-256 hash; each client has its own principal, an actor in a namespace of its own.
  */
 @Injectable()
-export class ClientsService {
+export class ClientsService implements OnApplicationBootstrap {
   constructor(
     @InjectRepository(ClientEntity) private readonly repo: Repository<ClientEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -55,6 +63,53 @@ export class ClientsService {
     private readonly revocations: RevocationService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /** Every node, every start: the console's built-in client exists and follows the public URL. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.ensureConsoleClient();
+  }
+
+  /**
+   * Registers (or brings up to date) the admin console's public client: code + PKCE and refresh tokens,
+   * redirect and post-logout URIs under `<public URL>/console/`. Idempotent and safe when nodes start
+   * together (`INSERT … ON CONFLICT` for its principal and for the client); its status is left alone.
+   */
+  async ensureConsoleClient(): Promise<ClientSnapshot> {
+    const uris = consoleClientUris(this.config.publicUrl);
+    await dbCall(() =>
+      this.dataSource.transaction(async (manager) => {
+        const principal = await this.actors.ensureServicePrincipal(
+          manager,
+          CONSOLE_CLIENT_ID,
+          CONSOLE_CLIENT_NAME,
+        );
+        await manager.query(
+          `INSERT INTO oauth_clients (client_id, name, secret_hash, secret_rotated_at, actor_id,
+             scopes, grant_types, token_endpoint_auth_method, redirect_uris, post_logout_redirect_uris)
+           VALUES ($1, $2, $3, now(), $4, $5, $6, 'none', $7, $8)
+           ON CONFLICT ON CONSTRAINT uq_oauth_clients_client_id DO UPDATE SET
+             scopes = EXCLUDED.scopes, grant_types = EXCLUDED.grant_types,
+             token_endpoint_auth_method = 'none', project_id = NULL, exchange_issuers = '{}',
+             jwks = NULL, redirect_uris = EXCLUDED.redirect_uris,
+             post_logout_redirect_uris = EXCLUDED.post_logout_redirect_uris, updated_at = now()`,
+          [
+            CONSOLE_CLIENT_ID,
+            CONSOLE_CLIENT_NAME,
+            // A public client accepts no secret: the hash of one nobody ever sees.
+            hashSecret(newClientSecret()),
+            principal.id,
+            [...CONSOLE_CLIENT_SCOPES],
+            [...CONSOLE_CLIENT_GRANTS],
+            uris.redirectUris,
+            uris.postLogoutRedirectUris,
+          ],
+        );
+      }),
+    );
+    await this.invalidate(CONSOLE_CLIENT_ID);
+    const row = await dbCall(() => this.repo.findOneByOrFail({ clientId: CONSOLE_CLIENT_ID }));
+    return toClientSnapshot(row);
+  }
 
   async create(input: CreateClientInput): Promise<CreatedClient> {
     const name = input.name.trim();
@@ -160,7 +215,7 @@ export class ClientsService {
   }
 
   async rotateSecret(id: string): Promise<CreatedClient> {
-    const current = await this.get(id);
+    const current = await this.changeable(id);
     if (!usesSecret(current)) {
       throw ClientsErrors.invalid(
         current.tokenEndpointAuthMethod === 'none'
@@ -182,7 +237,7 @@ export class ClientsService {
    * Its project cannot change: a new client is the safe way to move one.
    */
   async update(id: string, input: UpdateClientInput): Promise<ClientSnapshot> {
-    const current = await this.get(id);
+    const current = await this.changeable(id);
     const name = input.name?.trim() ?? current.name;
     if (name.length === 0) throw ClientsErrors.invalid('name must not be blank');
     const policy = this.checkedPolicy(current.tokenEndpointAuthMethod, {
@@ -264,7 +319,7 @@ export class ClientsService {
 
   /** Replaces a private_key_jwt client's public keys at once: assertions signed by old keys fail. */
   async setJwks(id: string, text: string): Promise<ClientSnapshot> {
-    const current = await this.get(id);
+    const current = await this.changeable(id);
     if (current.tokenEndpointAuthMethod !== 'private_key_jwt') {
       throw ClientsErrors.invalid('jwks: only PRIVATE_KEY_JWT clients have keys');
     }
@@ -280,7 +335,7 @@ export class ClientsService {
    * client is enabled).
    */
   async disable(id: string): Promise<ClientSnapshot> {
-    const current = await this.get(id);
+    const current = await this.changeable(id);
     await dbCall(() =>
       this.repo.update({ id }, { status: 'DISABLED', tokensRevokedAt: new Date() }),
     );
@@ -288,6 +343,13 @@ export class ClientsService {
     await this.revocations.revoke('client', current.clientId, this.tokensExpireBy());
     await this.invalidate(current.clientId);
     return this.get(id);
+  }
+
+  /** The client, unless it is built in (the console's): Bridgekeeper alone manages that one. */
+  private async changeable(id: string): Promise<ClientSnapshot> {
+    const current = await this.get(id);
+    if (isBuiltInClient(current.clientId)) throw ClientsErrors.builtIn();
+    return current;
   }
 
   /** When every access token issued up to now has expired. */

@@ -51,6 +51,7 @@ const OAUTH = 'Bridgekeeper as an OAuth 2 / OpenID provider';
 const SIGNIN = 'Sign-in: local accounts, login pages and browser sessions';
 const SSO =
   'Sign-in through an external OpenID provider (unset authority: none from configuration)';
+const CONSOLE = 'Admin console';
 
 export const DEFAULT_RESET_SUBJECT = 'Set a new password for {{product}}';
 export const DEFAULT_RESET_BODY =
@@ -620,6 +621,15 @@ export const GLOBAL_SETTINGS: readonly SettingDefinition[] = [
     section: EMAIL,
     description:
       'Plain-text body of password-reset emails (`\\n` for line breaks), same placeholders.',
+  },
+  {
+    name: 'console.dir',
+    type: 'string',
+    defaultText: '`console/dist` in the installation',
+    example: '/opt/bridgekeeper/console/dist',
+    section: CONSOLE,
+    description:
+      'The built admin console (`npm run build`), served at `/console`; relative to the working directory. Missing: `/console` answers 503 saying how to build it.',
   },
 ];
 

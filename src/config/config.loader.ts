@@ -207,11 +207,19 @@ export function loadConfig(sources: ConfigSources): AppConfig {
     },
     oauth: readOauth(r, mode, publicUrl, where, problems),
     auth: readAuth(r, mode, where, problems, issuers),
+    console: {
+      dir: r.has('bridgekeeper.console.dir')
+        ? resolve(sources.cwd, r.setting('console.dir'))
+        : DEFAULT_CONSOLE_DIR,
+    },
     warnings,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
+
+/** The console built in this installation (`src/config` or `dist/config` → the package root). */
+const DEFAULT_CONSOLE_DIR = resolve(__dirname, '..', '..', 'console', 'dist');
 
 /** `0.0.0.0`, `::` (and an empty host): every interface, which is no address a client can use. */
 function isWildcardHost(host: string): boolean {

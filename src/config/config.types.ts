@@ -169,6 +169,8 @@ export interface AppConfig {
   admins: AdminIdentity[];
   oauth: OauthConfig;
   auth: AuthConfig;
+  /** The admin console's built files (`index.html`, `assets/`), served at `/console`. */
+  console: { dir: string };
   /** Valid but risky choices, logged once at start (e.g. no public URL while listening on 0.0.0.0). */
   warnings: string[];
 }

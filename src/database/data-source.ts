@@ -18,6 +18,7 @@ import { SsoProviderEntity } from 'src/sso/sso-provider.entity';
 import { SsoPendingEntity } from 'src/sso/sso-pending.entity';
 import { SsoSessionEntity } from 'src/sso/sso-session.entity';
 import { ActorAttributesEntity } from 'src/sso/actor-attributes.entity';
+import { ConsoleActivityEntity } from 'src/console/console-activity.entity';
 import { CreateActors1764000000000 } from 'src/database/migrations/1764000000000-CreateActors';
 import { CreateProjectsAndMemberships1795541668147 } from 'src/database/migrations/1795541668147-CreateProjectsAndMemberships';
 import { CreateSigningKeys1796153210656 } from 'src/database/migrations/1796153210656-CreateSigningKeys';
@@ -27,6 +28,7 @@ import { AddClientPrivateKeyJwt1796155761441 } from 'src/database/migrations/179
 import { CreateLocalAccountsAndBrowserSessions1796170000000 } from 'src/database/migrations/1796170000000-CreateLocalAccountsAndBrowserSessions';
 import { AddAuthorizationCodeFlow1796175000000 } from 'src/database/migrations/1796175000000-AddAuthorizationCodeFlow';
 import { CreateSsoProviders1796190000000 } from 'src/database/migrations/1796190000000-CreateSsoProviders';
+import { AddConsoleActivityAndSessionAgents1796183100000 } from 'src/database/migrations/1796183100000-AddConsoleActivityAndSessionAgents';
 
 /** Every entity and migration, listed explicitly so the same list works from TypeScript and from dist/. */
 export const ENTITIES = [
@@ -48,6 +50,7 @@ export const ENTITIES = [
   SsoPendingEntity,
   SsoSessionEntity,
   ActorAttributesEntity,
+  ConsoleActivityEntity,
 ];
 export const MIGRATIONS = [
   CreateActors1764000000000,
@@ -59,6 +62,7 @@ export const MIGRATIONS = [
   CreateLocalAccountsAndBrowserSessions1796170000000,
   AddAuthorizationCodeFlow1796175000000,
   CreateSsoProviders1796190000000,
+  AddConsoleActivityAndSessionAgents1796183100000,
 ];
 
 /** The one DataSource definition, shared by the Nest app and the migration scripts. */

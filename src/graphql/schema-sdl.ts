@@ -19,6 +19,9 @@ import { ClientsResolver } from 'src/clients/clients.resolver';
 import { SessionsResolver } from 'src/oauth/sessions.resolver';
 import { ActorAttributesResolver } from 'src/sso/actor-attributes.resolver';
 import { SsoResolver } from 'src/sso/sso.resolver';
+import { ActivityResolver } from 'src/console/activity.resolver';
+import { MyAccountResolver } from 'src/console/my-account.resolver';
+import { ViewerResolver } from 'src/console/viewer.resolver';
 
 /**
  * Every resolver class of the API. The runtime schema is built by Nest from the modules; `schema.gql` is
@@ -41,6 +44,9 @@ export const RESOLVERS = [
   AccountsResolver,
   SsoResolver,
   ActorAttributesResolver,
+  ViewerResolver,
+  MyAccountResolver,
+  ActivityResolver,
 ];
 
 const HEADER =

@@ -41,6 +41,7 @@ import { TokenValidationModule } from 'src/token-validation/token-validation.mod
     TokenController,
     UserinfoController,
   ],
+  exports: [GrantsService],
   imports: [
     ActorsModule,
     BrowserSessionsModule,

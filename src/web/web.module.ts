@@ -19,6 +19,8 @@ import { SsoModule } from 'src/sso/sso.module';
     SetupController,
     SsoLoginController,
   ],
+  // The console's password change counts wrong current passwords in the same limiter as the login.
+  exports: [LoginThrottle],
   imports: [AccountsModule, ActorsModule, BrowserSessionsModule, SsoModule],
   providers: [LoginThrottle],
 })

@@ -1,4 +1,5 @@
 import { ArgsType, Field, ID, InputType, Int } from '@nestjs/graphql';
+import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsIn,
@@ -10,6 +11,7 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateNested,
 } from 'class-validator';
 import { ActorStatusEnum } from 'src/actors/models/actor.model';
 
@@ -34,6 +36,27 @@ export class ActorFilterInput {
   @IsString()
   @MaxLength(200)
   search?: string;
+
+  @Field({ nullable: true, description: 'Subject (`sub`) contains this, ignoring case' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  subject?: string;
+
+  @Field({ nullable: true, description: 'Email contains this, ignoring case' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(320)
+  email?: string;
+
+  @Field({
+    nullable: true,
+    description: 'Name or preferred username contains this, ignoring case',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  name?: string;
 }
 
 @ArgsType()
@@ -50,8 +73,11 @@ export class ActorsArgs {
   @MaxLength(200)
   after?: string;
 
+  // Validated too: without these, the filter's own limits (lengths, the status) were never checked.
   @Field(() => ActorFilterInput, { nullable: true })
   @IsOptional()
+  @ValidateNested()
+  @Type(() => ActorFilterInput)
   filter?: ActorFilterInput;
 }
 

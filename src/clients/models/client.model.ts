@@ -1,4 +1,5 @@
 import { Field, GraphQLISODateTime, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { isBuiltInClient } from 'src/clients/console-client';
 import type { ClientSnapshot } from 'src/clients/client-snapshot';
 import {
   GrantTypeEnum,
@@ -65,6 +66,12 @@ export class Client {
 
   @Field(() => GraphQLISODateTime)
   secretRotatedAt: Date;
+
+  @Field({
+    description:
+      'Built in (the admin console’s client): kept by Bridgekeeper, refused by every change',
+  })
+  builtIn: boolean;
 }
 
 @ObjectType('ClientWithSecret', {
@@ -122,5 +129,6 @@ export function toClientModel(c: ClientSnapshot): Client {
     postLogoutRedirectUris: c.postLogoutRedirectUris ?? [],
     createdAt: new Date(c.createdAt),
     secretRotatedAt: new Date(c.secretRotatedAt),
+    builtIn: isBuiltInClient(c.clientId),
   };
 }

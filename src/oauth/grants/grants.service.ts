@@ -289,6 +289,18 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
     await this.revocations.revoke('grant', grantId, this.accessTokensExpireBy());
   }
 
+  /** The browser session a grant of the code flow was made in (null: none, or no such grant). */
+  async browserSessionOf(grantId: string): Promise<string | null> {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(grantId))
+      return null;
+    const row = await dbCall(() =>
+      this.dataSource
+        .getRepository(GrantEntity)
+        .findOne({ select: { browserSessionId: true }, where: { id: grantId } }),
+    );
+    return row?.browserSessionId ?? null;
+  }
+
   /**
    * Ends every session of an actor: all its grants, and every access token issued to it so far (for a
    * client's principal, every token issued to that client). Returns how many grants were open.

@@ -1,0 +1,20 @@
+import { Field, ObjectType } from '@nestjs/graphql';
+import { Actor } from 'src/actors/models/actor.model';
+import { Project } from 'src/projects/models/project.model';
+
+@ObjectType('Viewer', {
+  description:
+    'Who is signed in and what they may administer: the console shows pages by this (a server ADMIN sees everything, a project admin their projects, anyone else their own account)',
+})
+export class Viewer {
+  @Field(() => Actor)
+  actor: Actor;
+
+  @Field({ description: 'Holds the ADMIN role: every page, every project' })
+  isServerAdmin: boolean;
+
+  @Field(() => [Project], {
+    description: 'Projects the caller administers (every project for a server ADMIN), by name',
+  })
+  adminProjects: Project[];
+}
