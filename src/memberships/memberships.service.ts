@@ -252,6 +252,35 @@ export class MembershipsService implements ProjectAccess {
     return row ? { membership: toSnapshot(row), issuerName: row.issuerName } : undefined;
   }
 
+  /**
+   * The active membership a person holds in a project, for a client limited to that project (the
+   * authorization-code flow): the membership already linked to the actor, else the one their
+   * `(issuer, sub)` names by `externalId` (linked now, as on their first API call). None, inactive or
+   * linked to someone else: refused with the same error as a project header the caller is not in.
+   */
+  async forActorInProject(
+    actor: { id: string; issuerName: string; subject: string },
+    projectId: string,
+  ): Promise<MembershipSnapshot> {
+    const linked = await dbCall(() =>
+      this.repo.findOne({
+        where: { actorId: actor.id, projectId },
+        relations: { profile: true },
+      }),
+    );
+    const m = linked
+      ? toSnapshot(linked)
+      : await this.resolve({
+          issuerName: actor.issuerName,
+          subject: actor.subject,
+          actorId: actor.id,
+          projectId,
+        });
+    if (!m) throw MembershipsErrors.notInProject();
+    if (!m.active) throw MembershipsErrors.inactive();
+    return m;
+  }
+
   /** Links a membership to an actor on first use, never re-links (linked elsewhere → 401). */
   async linkToActor(m: MembershipSnapshot, actorId: string): Promise<MembershipSnapshot> {
     const linked = { ...m };

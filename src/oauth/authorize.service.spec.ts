@@ -13,6 +13,7 @@ const client = {
   grantTypes: ['authorization_code', 'refresh_token'],
   scopes: ['offline_access', 'api'],
   redirectUris: ['https://app.example.com/cb', 'http://127.0.0.1/cb'],
+  projectId: null,
 } as unknown as ClientSnapshot;
 
 function setup(session: BrowserSession | null) {
@@ -28,6 +29,8 @@ function setup(session: BrowserSession | null) {
         return Promise.resolve('bka_code');
       },
     } as never,
+    {} as never,
+    {} as never,
     { publicUrl: ISSUER } as AppConfig,
   );
   const run = (query: Record<string, string | string[] | undefined>) =>

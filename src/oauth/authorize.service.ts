@@ -6,6 +6,9 @@ import {
 } from 'src/browser-sessions/browser-sessions.service';
 import type { ClientSnapshot } from 'src/clients/client-snapshot';
 import { ClientsService } from 'src/clients/clients.service';
+import { ActorsService } from 'src/actors/actors.service';
+import { AppError } from 'src/common/errors/app-error';
+import { MembershipsService } from 'src/memberships/memberships.service';
 import { matchesRegisteredUri } from 'src/clients/redirect-uris';
 import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig } from 'src/config/config.types';
@@ -25,6 +28,7 @@ export const AUTH_AFTER_PARAM = 'bk_auth_after';
 /** RFC 6749 §4.1.2.1 and OIDC Core §3.1.2.6 error codes sent back to a verified redirect URI. */
 export type AuthorizeErrorCode =
   | 'invalid_request'
+  | 'access_denied'
   | 'unauthorized_client'
   | 'unsupported_response_type'
   | 'invalid_scope'
@@ -58,6 +62,8 @@ export class AuthorizeService {
     private readonly clients: ClientsService,
     private readonly sessions: BrowserSessionsService,
     private readonly grants: GrantsService,
+    private readonly actors: ActorsService,
+    private readonly memberships: MembershipsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -154,6 +160,12 @@ export class AuthorizeService {
       }
       return this.toLogin(q, now, session !== null, loginHint);
     }
+    if (client.projectId !== null && !(await this.isMember(session.actorId, client.projectId))) {
+      return toClient(
+        'access_denied',
+        'You are not an active member of this application’s project',
+      );
+    }
     const code = await this.grants.issueCode({
       clientId: client.clientId,
       actorId: session.actorId,
@@ -166,6 +178,22 @@ export class AuthorizeService {
       amr: session.amr,
     });
     return this.response(redirectUri, { code, state });
+  }
+
+  /**
+   * Whether the signed-in person is an active member of a project-limited client's project (checked
+   * again when the code is redeemed). A disabled actor is not; their session ends anyway.
+   */
+  private async isMember(actorId: string, projectId: string): Promise<boolean> {
+    try {
+      const actor = await this.actors.snapshotById(actorId);
+      await this.memberships.forActorInProject(actor, projectId);
+      return true;
+    } catch (err) {
+      if (err instanceof AppError && (err.kind === 'FORBIDDEN' || err.kind === 'INVALID_TOKEN'))
+        return false;
+      throw err;
+    }
   }
 
   /**

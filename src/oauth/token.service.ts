@@ -122,11 +122,30 @@ export class TokenService {
       await this.grants.revoke(grant.id, 'actor_disabled');
       throw OauthErrors.invalidGrant('actor_disabled');
     }
+    // A client limited to a project signs in only that project's active members, checked again here
+    // (the membership may have ended since the login); the grant keeps the membership for its refreshes.
+    let membership: MembershipSnapshot | undefined;
+    if (client.projectId !== null) {
+      try {
+        membership = await this.memberships.forActorInProject(actor, client.projectId);
+      } catch (err) {
+        if (
+          !(err instanceof AppError) ||
+          (err.kind !== 'FORBIDDEN' && err.kind !== 'INVALID_TOKEN')
+        )
+          throw err;
+        await this.grants.revoke(grant.id, 'not_in_project');
+        throw OauthErrors.invalidGrant('not_in_project');
+      }
+      await this.grants.setMembership(grant.id, membership.id);
+    }
     const at = await this.accessTokens.issue({
       sub: grant.actorId,
       clientId: client.clientId,
       scope: grant.scope,
       sid: grant.id,
+      membership: membership?.id,
+      project: membership?.projectId,
     });
     const response: TokenResponse = {
       access_token: at.token,

@@ -5,7 +5,9 @@ import { SigningKeysService } from 'src/signing-keys/signing-keys.service';
 import { type RunningBridgekeeper, startTwoNodes } from '../support/bridgekeeper';
 import { parseForm, TestBrowser } from '../support/browser';
 import { OidcIdp } from '../support/oidc-provider';
+import { createProject, inviteMember, setMembershipActive } from '../support/gql-ops';
 import { waitFor } from '../support/ports';
+import { SmtpTestServer } from '../support/smtp';
 import { type RedisServer, startRedis } from '../support/redis';
 
 // Issue 9 §2: Bridgekeeper as an OpenID provider for people in browsers. openid-client (a certified
@@ -30,6 +32,7 @@ interface Created {
 describe('authorization code flow (OpenID provider)', () => {
   let idp: OidcIdp;
   let redis: RedisServer;
+  let smtp: SmtpTestServer;
   let a: RunningBridgekeeper;
   let b: RunningBridgekeeper;
   let adminToken: string;
@@ -38,11 +41,16 @@ describe('authorization code flow (OpenID provider)', () => {
   let rp: Created;
 
   beforeAll(async () => {
-    [idp, redis] = await Promise.all([OidcIdp.start(), startRedis()]);
+    [idp, redis, smtp] = await Promise.all([OidcIdp.start(), startRedis(), SmtpTestServer.start()]);
     const issuers = [
       { name: 'idp', issuer: idp.issuer, jwks: idp.jwksUrl, audiences: idp.audience },
     ];
-    [a, b] = await startTwoNodes({ issuers, admins: ['idp:root'], redisUrl: redis.url });
+    [a, b] = await startTwoNodes({
+      issuers,
+      admins: ['idp:root'],
+      redisUrl: redis.url,
+      properties: { 'bridgekeeper.smtp.url': smtp.url },
+    });
     adminToken = await idp.login('root');
     ({ actorId } = await a.app.get(LocalAccountsService).create({
       username: 'alice',
@@ -68,7 +76,7 @@ describe('authorization code flow (OpenID provider)', () => {
 
   afterAll(async () => {
     await Promise.all([a?.close(), b?.close()]);
-    await Promise.all([idp?.stop(), redis?.stop()]);
+    await Promise.all([idp?.stop(), redis?.stop(), smtp?.stop()]);
   });
 
   async function createClient(input: Record<string, unknown>): Promise<Created> {
@@ -705,13 +713,16 @@ describe('authorization code flow (OpenID provider)', () => {
         password: PASSWORD,
       });
       const tokens = await signedInWithTokens(new TestBrowser(a.url), 'bob');
+      const before = smtp.received.length;
       const res = await a.graphql(
         `mutation($id: ID!) { sendPasswordResetLink(id: $id) { link } }`,
         adminToken,
         { id: bobId },
       );
       expect(res.body.errors).toBeUndefined();
-      const { link } = res.body.data!.sendPasswordResetLink as { link: string };
+      // Emailed (SMTP is configured): the link is in the message, never in the answer.
+      expect(res.body.data!.sendPasswordResetLink).toEqual({ link: null });
+      const link = await smtp.setPasswordLinkSentTo('bob@example.com', before);
       const resetting = new TestBrowser(a.url);
       expect((await resetting.get(link)).status).toBe(303);
       const newPassword = 'bob has a brand new passphrase';
@@ -721,6 +732,132 @@ describe('authorization code flow (OpenID provider)', () => {
       });
       expect(done.status).toBe(303);
       await expectGrantEnded(tokens);
+    });
+  });
+  describe('a client limited to a project', () => {
+    const CB = 'http://127.0.0.1:53124/cb';
+    let projectId: string;
+    let clinic: Created;
+    let carolId: string;
+
+    beforeAll(async () => {
+      projectId = await createProject(a, adminToken, 'clinic');
+      clinic = await createClient({
+        name: 'clinic-app',
+        grantTypes: ['AUTHORIZATION_CODE', 'REFRESH_TOKEN'],
+        scopes: ['openid', 'offline_access'],
+        tokenEndpointAuthMethod: 'NONE',
+        redirectUris: ['http://127.0.0.1/cb'],
+        projectId,
+      });
+      ({ actorId: carolId } = await a.app.get(LocalAccountsService).create({
+        username: 'carol',
+        email: 'carol@example.com',
+        displayName: 'Carol',
+        password: PASSWORD,
+      }));
+    });
+
+    async function clinicRequest() {
+      const { verifier, challenge } = await pkce();
+      const path = authorizePath({
+        client_id: clinic.client.clientId,
+        response_type: 'code',
+        redirect_uri: CB,
+        scope: 'openid offline_access',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+        state: 'st-clinic',
+      });
+      return { path, verifier };
+    }
+
+    function redeemClinic(code: string, verifier: string) {
+      return token(b, {
+        grant_type: 'authorization_code',
+        client_id: clinic.client.clientId,
+        code,
+        redirect_uri: CB,
+        code_verifier: verifier,
+      });
+    }
+
+    it('refuses a person who is not a member (access_denied to the client), then signs the member in with the project in the token', async () => {
+      const browser = new TestBrowser(a.url);
+      const refused = await signIn(browser, (await clinicRequest()).path, 'carol');
+      expect(refused.searchParams.get('error')).toBe('access_denied');
+      expect(refused.searchParams.get('code')).toBeNull();
+      expect(refused.searchParams.get('state')).toBe('st-clinic');
+      expect(refused.searchParams.get('iss')).toBe(a.url);
+
+      // Dave is invited by email, sets his password from the link and is signed in.
+      const before = smtp.received.length;
+      const member = await inviteMember(a, adminToken, projectId, {
+        firstName: 'Dave',
+        lastName: 'Member',
+        email: 'dave@example.com',
+        sendEmail: true,
+      });
+      const link = await smtp.setPasswordLinkSentTo('dave@example.com', before);
+      const dave = new TestBrowser(a.url);
+      expect((await dave.get(link)).status).toBe(303);
+      const set = await dave.submit('/login/set-password', {
+        password: PASSWORD,
+        confirm: PASSWORD,
+      });
+      expect(set.status).toBe(303);
+      const { path, verifier } = await clinicRequest();
+      // Setting the password signed Dave in: the authorization goes straight back to the client.
+      const back = await dave.get(path);
+      expect(back.status).toBe(302);
+      const callback = new URL(back.headers.get('location')!);
+      expect(callback.searchParams.get('error')).toBeNull();
+      const res = await redeemClinic(callback.searchParams.get('code')!, verifier);
+      expect(res.status).toBe(200);
+      const tokens = (await res.json()) as Record<string, string>;
+      const claims = decodeJwt(tokens.access_token);
+      expect(claims.sub).toBe(member.actorId ?? claims.sub);
+      expect(claims.sub).not.toBe(carolId);
+      expect(claims.project).toBe(projectId);
+      expect(claims.membership).toBe(member.id);
+      const info = await fetch(`${b.url}/oauth2/userinfo`, {
+        headers: { authorization: `Bearer ${tokens.access_token}` },
+      });
+      expect(info.status).toBe(200);
+      expect(((await info.json()) as Record<string, unknown>).project).toBe(projectId);
+
+      // A refresh keeps the project; once the membership is deactivated, neither a refresh, nor a
+      // code issued before, nor a new authorization gets through.
+      const refreshed = await token(a, {
+        grant_type: 'refresh_token',
+        client_id: clinic.client.clientId,
+        refresh_token: tokens.refresh_token,
+      });
+      expect(refreshed.status).toBe(200);
+      const next = (await refreshed.json()) as Record<string, string>;
+      expect(decodeJwt(next.access_token).project).toBe(projectId);
+
+      const pending = await clinicRequest();
+      const pendingBack = await dave.get(pending.path);
+      const pendingCode = new URL(pendingBack.headers.get('location')!).searchParams.get('code')!;
+      expect(pendingCode).toBeTruthy();
+      await setMembershipActive(a, adminToken, member.id, false);
+
+      const late = await redeemClinic(pendingCode, pending.verifier);
+      expect(late.status).toBe(400);
+      expect(((await late.json()) as Record<string, string>).error).toBe('invalid_grant');
+      // (On the node that made the change at once; on the others within a second: SECURITY rule 13.)
+      const refusedRefresh = await token(a, {
+        grant_type: 'refresh_token',
+        client_id: clinic.client.clientId,
+        refresh_token: next.refresh_token,
+      });
+      expect(refusedRefresh.status).toBe(400);
+      const again = await dave.get((await clinicRequest()).path);
+      expect(again.status).toBe(302);
+      expect(new URL(again.headers.get('location')!).searchParams.get('error')).toBe(
+        'access_denied',
+      );
     });
   });
 });

@@ -289,6 +289,13 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
     await this.revocations.revoke('grant', grantId, this.accessTokensExpireBy());
   }
 
+  /** Binds a new grant of the code flow to the membership its person signed in to a project with. */
+  async setMembership(grantId: string, membershipId: string): Promise<void> {
+    await dbCall(() =>
+      this.dataSource.getRepository(GrantEntity).update({ id: grantId }, { membershipId }),
+    );
+  }
+
   /** The browser session a grant of the code flow was made in (null: none, or no such grant). */
   async browserSessionOf(grantId: string): Promise<string | null> {
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(grantId))
