@@ -55,6 +55,20 @@ export const ALLOWED = {
   root: ['common', 'config'],
   // Health reports on infrastructure and on the trusted issuers' key sets; nothing imports it.
   health: [...INFRA, 'issuers'],
+  // `/mcp` (issue 11 §3): the MCP endpoint's tools call the domain services (never GraphQL); identity
+  // authenticates its callers; oauth ends an actor's sessions (revoke_sessions).
+  mcp: [
+    ...INFRA,
+    'actors',
+    'clients',
+    'identity',
+    'invites',
+    'issuers',
+    'memberships',
+    'oauth',
+    'projects',
+    'token-validation',
+  ],
   // The admin console (issue 10): its static files, and the GraphQL composed for it (viewer, my account,
   // activity statistics) over the domain modules; only schema-sdl.ts imports it.
   console: [

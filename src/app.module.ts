@@ -17,6 +17,7 @@ import { AuthGuard } from 'src/identity/auth.guard';
 import { IdentityModule } from 'src/identity/identity.module';
 import { InvitesModule } from 'src/invites/invites.module';
 import { ProjectAccessModule } from 'src/memberships/project-access.module';
+import { McpModule } from 'src/mcp/mcp.module';
 import { MetricsModule } from 'src/metrics/metrics.module';
 import { OauthModule } from 'src/oauth/oauth.module';
 import { RootModule } from 'src/root/root.module';
@@ -45,6 +46,7 @@ export class AppModule {
         ProjectAccessModule,
         SigningKeysModule,
         OauthModule,
+        McpModule,
         SsoModule,
         RootModule,
         WebModule,

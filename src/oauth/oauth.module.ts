@@ -41,7 +41,7 @@ import { TokenValidationModule } from 'src/token-validation/token-validation.mod
     TokenController,
     UserinfoController,
   ],
-  exports: [GrantsService],
+  exports: [ActorSessionsService, GrantsService],
   imports: [
     ActorsModule,
     BrowserSessionsModule,
