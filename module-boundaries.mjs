@@ -69,6 +69,9 @@ export const ALLOWED = {
     'projects',
     'token-validation',
   ],
+  // The `bridgekeeper` command line (issue 11 §2): a separate program over HTTP, importing no server code
+  // (it must start without Nest); its files import each other with './'.
+  cli: [],
   // The admin console (issue 10): its static files, and the GraphQL composed for it (viewer, my account,
   // activity statistics) over the domain modules; only schema-sdl.ts imports it.
   console: [

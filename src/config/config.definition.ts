@@ -35,6 +35,17 @@ export const PREFIX = 'bridgekeeper.';
 export const ISSUER_PREFIX = 'bridgekeeper.auth.jwt.trusted.issuer.';
 /** The only `BRIDGEKEEPER_*` variable that is not a setting: where the configuration file is. */
 export const CONFIG_FILE_ENV = 'BRIDGEKEEPER_CONFIG';
+/**
+ * The `bridgekeeper` command line's variables (issue 11 §2): not settings of the server, which ignores
+ * them, so a shell that exports them can still start it.
+ */
+export const CLI_ENV_VARS: readonly string[] = [
+  'BRIDGEKEEPER_SERVER',
+  'BRIDGEKEEPER_TOKEN',
+  'BRIDGEKEEPER_CLIENT_ID',
+  'BRIDGEKEEPER_CLIENT_SECRET',
+  'BRIDGEKEEPER_PRIVATE_KEY_FILE',
+];
 
 export const DEFAULT_INVITE_SUBJECT = 'You are invited to {{project}}';
 export const DEFAULT_INVITE_BODY =

@@ -13,6 +13,7 @@ import {
   type TrustedIssuerConfig,
 } from 'src/config/config.types';
 import {
+  CLI_ENV_VARS,
   CONFIG_FILE_ENV,
   envNameOf,
   GLOBAL_SETTINGS,
@@ -127,7 +128,12 @@ export function loadConfig(sources: ConfigSources): AppConfig {
   }
   const knownEnv = new Set([...knownKeys].map(envNameOf));
   for (const name of Object.keys(sources.env)) {
-    if (name.startsWith('BRIDGEKEEPER_') && name !== CONFIG_FILE_ENV && !knownEnv.has(name)) {
+    if (
+      name.startsWith('BRIDGEKEEPER_') &&
+      name !== CONFIG_FILE_ENV &&
+      !CLI_ENV_VARS.includes(name) &&
+      !knownEnv.has(name)
+    ) {
       problems.push(unknownSettingProblem(name, 'env', issuerNames));
     }
   }
