@@ -328,11 +328,17 @@ function readOauth(
       `${where(keyName)}: is required in production mode (it encrypts the signing keys at rest); generate one with \`openssl rand -base64 32\``,
     );
   }
+  const audience = r.str('bridgekeeper.oauth.audience', publicUrl);
+  if (audience === `${publicUrl}/mcp`) {
+    problems.push(
+      `${where('bridgekeeper.oauth.audience')}: ${audience} is the MCP endpoint's resource; the API needs its own audience`,
+    );
+  }
   return {
     ...(secretsKey !== undefined ? { secretsKey } : {}),
     signingAlgorithm: r.setting<SigningAlgorithm>('oauth.signing.algorithm'),
     signingRotationSeconds: r.intSetting('oauth.signing.rotation.seconds'),
-    audience: r.str('bridgekeeper.oauth.audience', publicUrl),
+    audience,
     accessTokenTtlSeconds: r.intSetting('oauth.access.token.ttl.seconds'),
     refreshTokenTtlSeconds: r.intSetting('oauth.refresh.token.ttl.seconds'),
     codeTtlSeconds: r.intSetting('oauth.code.ttl.seconds'),

@@ -29,6 +29,7 @@ import { CreateLocalAccountsAndBrowserSessions1796170000000 } from 'src/database
 import { AddAuthorizationCodeFlow1796175000000 } from 'src/database/migrations/1796175000000-AddAuthorizationCodeFlow';
 import { CreateSsoProviders1796190000000 } from 'src/database/migrations/1796190000000-CreateSsoProviders';
 import { AddConsoleActivityAndSessionAgents1796183100000 } from 'src/database/migrations/1796183100000-AddConsoleActivityAndSessionAgents';
+import { AddResourceIndicators1796210000000 } from 'src/database/migrations/1796210000000-AddResourceIndicators';
 
 /** Every entity and migration, listed explicitly so the same list works from TypeScript and from dist/. */
 export const ENTITIES = [
@@ -63,6 +64,7 @@ export const MIGRATIONS = [
   AddAuthorizationCodeFlow1796175000000,
   CreateSsoProviders1796190000000,
   AddConsoleActivityAndSessionAgents1796183100000,
+  AddResourceIndicators1796210000000,
 ];
 
 /** The one DataSource definition, shared by the Nest app and the migration scripts. */

@@ -12,6 +12,11 @@ import {
   GRANT_TOKEN_EXCHANGE,
 } from 'src/oauth/token.service';
 import { OFFLINE_ACCESS, OIDC_SCOPES } from 'src/oauth/scopes';
+import {
+  MCP_SCOPES,
+  type ProtectedResourceMetadata,
+  protectedResourceMetadata,
+} from 'src/token-validation/oauth-resources';
 
 /** The metadata changes only with the configuration: clients may cache it for a few minutes. */
 const METADATA_CACHE_CONTROL = 'public, max-age=300';
@@ -25,8 +30,12 @@ const METADATA_CACHE_CONTROL = 'public, max-age=300';
 @Controller('.well-known')
 export class DiscoveryController {
   private readonly metadata: Record<string, unknown>;
+  private readonly apiResource: ProtectedResourceMetadata;
+  private readonly mcpResource: ProtectedResourceMetadata;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.apiResource = protectedResourceMetadata(config, 'api');
+    this.mcpResource = protectedResourceMetadata(config, 'mcp');
     const base = config.publicUrl;
     this.metadata = {
       issuer: base,
@@ -57,7 +66,7 @@ export class DiscoveryController {
       token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
       revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
       introspection_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
-      scopes_supported: [...OIDC_SCOPES, OFFLINE_ACCESS],
+      scopes_supported: [...OIDC_SCOPES, OFFLINE_ACCESS, ...MCP_SCOPES],
       claims_supported: [
         'sub',
         'iss',
@@ -94,5 +103,21 @@ export class DiscoveryController {
   @Header('Cache-Control', METADATA_CACHE_CONTROL)
   oauth(): Record<string, unknown> {
     return this.metadata;
+  }
+
+  /** RFC 9728 §3: the API as a protected resource (its tokens' `aud` is `resource`). */
+  @Get('oauth-protected-resource')
+  @Public()
+  @Header('Cache-Control', METADATA_CACHE_CONTROL)
+  apiResourceMetadata(): ProtectedResourceMetadata {
+    return this.apiResource;
+  }
+
+  /** RFC 9728 §3.1: the MCP endpoint's metadata, at the well-known path with the resource's path. */
+  @Get('oauth-protected-resource/mcp')
+  @Public()
+  @Header('Cache-Control', METADATA_CACHE_CONTROL)
+  mcpResourceMetadata(): ProtectedResourceMetadata {
+    return this.mcpResource;
   }
 }

@@ -17,6 +17,7 @@ import { RefreshTokenEntity } from 'src/oauth/grants/refresh-token.entity';
 import { OauthErrors } from 'src/oauth/oauth.errors';
 import { verifierMatches } from 'src/oauth/pkce';
 import { RevocationService } from 'src/revocation/revocation.service';
+import type { ResourceKind } from 'src/token-validation/oauth-resources';
 
 /** Refresh tokens are opaque: `bkr_` + 256 random bits; only their SHA-256 is stored. */
 const REFRESH_PREFIX = 'bkr_';
@@ -34,6 +35,8 @@ export interface NewGrant {
   notAfter?: number;
   /** The browser session (public id) a grant of the code flow was made in. */
   browserSessionId?: string;
+  /** RFC 8707: the resource the grant's tokens are for (the API by default); refreshes keep it. */
+  resource?: ResourceKind;
 }
 
 export interface GrantWithRefresh {
@@ -52,6 +55,7 @@ export interface NewAuthorizationCode {
   browserSessionId: string;
   authTime: number;
   amr: string[];
+  resource: ResourceKind;
 }
 
 export interface CodeRedemption {
@@ -59,6 +63,8 @@ export interface CodeRedemption {
   code: string;
   redirectUri: string;
   codeVerifier: string;
+  /** RFC 8707 §2.2: the resource named at the token endpoint, which must be the code's. */
+  resource?: ResourceKind;
   /** Issue a refresh token with the grant (the code's scope has offline_access). */
   withRefresh: (scope: string[]) => boolean;
 }
@@ -119,6 +125,7 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
         scope: g.scope,
         membershipId: g.membershipId ?? null,
         browserSessionId: g.browserSessionId ?? null,
+        resource: g.resource ?? 'api',
         expiresAt: new Date(expiresAt),
       }),
     );
@@ -139,6 +146,7 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
         browserSessionId: c.browserSessionId,
         authTime: c.authTime,
         amr: c.amr,
+        resource: c.resource,
         expiresAt: new Date(Date.now() + this.config.oauth.codeTtlSeconds * 1000),
       }),
     );
@@ -175,11 +183,15 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
         if (!verifierMatches(r.codeVerifier, row.codeChallenge)) {
           return { refused: 'pkce_mismatch' };
         }
+        if (r.resource !== undefined && r.resource !== row.resource) {
+          return { refused: 'resource_mismatch' };
+        }
         const grant = await this.insertGrant(m, {
           clientId: row.clientId,
           actorId: row.actorId,
           scope: row.scope,
           browserSessionId: row.browserSessionId,
+          resource: row.resource,
         });
         await codes.update({ id: row.id }, { grantId: grant.id });
         const refreshToken = r.withRefresh(row.scope)
@@ -191,6 +203,9 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
     if ('redeemed' in outcome) return outcome.redeemed;
     if (outcome.refused === 'code_reuse' && outcome.grantId) {
       await this.revoke(outcome.grantId, 'code_reuse');
+    }
+    if (outcome.refused === 'resource_mismatch') {
+      throw OauthErrors.invalidTarget('The code was issued for another resource');
     }
     throw OauthErrors.invalidGrant(outcome.refused);
   }
