@@ -1,20 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ADMIN_ROLE } from 'src/common/decorators/roles.decorator';
-import { AppError } from 'src/common/errors/app-error';
+import type { AppError } from 'src/common/errors/app-error';
 import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig } from 'src/config/config.types';
 import { IdentityService } from 'src/identity/identity.service';
 import type { Principal } from 'src/identity/principal';
 import { McpErrors } from 'src/mcp/mcp.errors';
 import { MembershipsService } from 'src/memberships/memberships.service';
-
-/** Where the MCP endpoint lives, under the public URL. */
-export const MCP_PATH = '/mcp';
-/** Read-only tools (whoami, lists, lookups). */
-export const MCP_READ_SCOPE = 'mcp:read';
-/** Tools that change something (invites, memberships, actors, sessions). */
-export const MCP_WRITE_SCOPE = 'mcp:write';
-export const MCP_SCOPES: readonly string[] = [MCP_READ_SCOPE, MCP_WRITE_SCOPE];
+import {
+  type BearerChallenge,
+  mcpResource,
+  wwwAuthenticate,
+} from 'src/token-validation/oauth-resources';
 
 /**
  * What a tool needs besides its scope. `caller`: anyone with an MCP token; `projectAdmin`: an admin of
@@ -42,16 +39,14 @@ export interface McpCaller {
 export class McpAccess {
   private readonly origin: string;
   readonly resource: string;
-  readonly resourceMetadataUrl: string;
 
   constructor(
     private readonly identity: IdentityService,
     private readonly memberships: MembershipsService,
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.origin = new URL(config.publicUrl).origin;
-    this.resource = `${config.publicUrl}${MCP_PATH}`;
-    this.resourceMetadataUrl = `${config.publicUrl}/.well-known/oauth-protected-resource${MCP_PATH}`;
+    this.resource = mcpResource(config);
   }
 
   /**
@@ -65,9 +60,10 @@ export class McpAccess {
   }
 
   async authenticate(headers: Record<string, unknown>): Promise<McpCaller> {
-    const principal = await this.identity.authenticateRequest(headers);
-    assertMcpResource(principal);
-    const own = principal.own!;
+    const principal = await this.identity.authenticateRequest(headers, 'mcp');
+    // Only our own tokens are MCP-audience tokens; this keeps it so whatever changes upstream.
+    const own = principal.own;
+    if (!own) throw McpErrors.wrongResource('external_token');
     const scopes = new Set(own.scope.split(' ').filter(Boolean));
     return {
       principal,
@@ -77,24 +73,17 @@ export class McpAccess {
     };
   }
 
-  /** RFC 9728 §5.1 / RFC 6750 §3: the challenge every 401 and 403 of `/mcp` carries. */
-  challenge(err: AppError, scope?: string): string {
-    const parts = [`resource_metadata="${this.resourceMetadataUrl}"`];
-    if (err.kind === 'INVALID_TOKEN') parts.unshift('error="invalid_token"');
-    if (scope !== undefined) parts.unshift('error="insufficient_scope"');
-    parts.push(`scope="${scope ?? MCP_SCOPES.join(' ')}"`);
-    return `Bearer ${parts.join(', ')}`;
+  /**
+   * RFC 9728 §5.1 / RFC 6750 §3: the challenge a 401 of `/mcp` carries (where its metadata is, which
+   * scopes to ask for), or a 403 for a missing scope (`challenge` from `insufficientScope`).
+   */
+  challenge(err: AppError, challenge?: BearerChallenge): string {
+    return wwwAuthenticate(
+      this.config,
+      'mcp',
+      challenge ?? (err.kind === 'INVALID_TOKEN' ? { error: 'invalid_token' } : {}),
+    );
   }
-}
-
-/**
- * The one switch deciding that a principal's token was issued for `/mcp`. Our own tokens only (never an
- * external provider's), carrying an MCP scope.
- */
-export function assertMcpResource(principal: Principal): void {
-  if (!principal.own) throw McpErrors.wrongResource('external_token');
-  const scopes = principal.own.scope.split(' ');
-  if (!MCP_SCOPES.some((s) => scopes.includes(s))) throw McpErrors.wrongResource('wrong_audience');
 }
 
 /** Whether the caller's roles and memberships allow a right (scopes are checked separately). */

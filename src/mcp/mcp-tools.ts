@@ -11,12 +11,13 @@ import type { TrustedIssuerConfig } from 'src/config/config.types';
 import { InviteInput } from 'src/invites/dto/invite.input';
 import type { InvitesService } from 'src/invites/invites.service';
 import type { IssuersService } from 'src/issuers/issuers.service';
-import { MCP_READ_SCOPE, MCP_WRITE_SCOPE, type McpCaller, type McpRight } from 'src/mcp/mcp-access';
+import type { McpCaller, McpRight } from 'src/mcp/mcp-access';
 import { PROFILE_RESOURCE_TYPES } from 'src/memberships/fhir-user';
 import type { MembershipEntity } from 'src/memberships/membership.entity';
 import type { MembershipsService } from 'src/memberships/memberships.service';
 import type { ActorSessionsService } from 'src/oauth/actor-sessions.service';
 import type { ProjectsService } from 'src/projects/projects.service';
+import { MCP_READ_SCOPE, MCP_WRITE_SCOPE } from 'src/token-validation/oauth-resources';
 
 /** The domain services the tools call (never GraphQL): each keeps its own authorization checks. */
 export interface McpToolDeps {

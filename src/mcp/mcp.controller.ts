@@ -70,12 +70,18 @@ export class McpController {
   }
 
   private refuse(req: FastifyRequest, reply: FastifyReply, err: unknown): void {
+    if (err instanceof InsufficientScopeError) {
+      // RFC 6750 §3.1 / MCP authorization §Scope challenge: the scope the call needs, to ask for.
+      void reply
+        .code(err.answer.status)
+        .header('www-authenticate', this.access.challenge(err, err.answer.challenge))
+        .header('cache-control', 'no-store')
+        .send(err.answer.body);
+      return;
+    }
     const known = toKnownError(err);
-    const scope = err instanceof InsufficientScopeError ? err.scope : undefined;
     sendHttpError(this.logger, req, reply, err, (res): Record<string, string> =>
-      known && (res.status === 401 || scope !== undefined)
-        ? { 'www-authenticate': this.access.challenge(known, scope) }
-        : {},
+      known && res.status === 401 ? { 'www-authenticate': this.access.challenge(known) } : {},
     );
   }
 }

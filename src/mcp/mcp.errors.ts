@@ -1,4 +1,5 @@
 import { AppError } from 'src/common/errors/app-error';
+import { insufficientScope } from 'src/token-validation/oauth-resources';
 
 export enum McpErrorCode {
   MCP_ORIGIN_REFUSED = 'MCP_ORIGIN_REFUSED',
@@ -10,10 +11,14 @@ export enum McpErrorCode {
 
 /** A tool call the caller's scopes do not cover: answered `403 insufficient_scope` (step-up). */
 export class InsufficientScopeError extends AppError {
-  constructor(readonly scope: string) {
-    super('FORBIDDEN', McpErrorCode.MCP_INSUFFICIENT_SCOPE, `This call needs the scope ${scope}`, {
+  readonly answer: ReturnType<typeof insufficientScope>;
+
+  constructor(scope: string) {
+    const answer = insufficientScope([scope]);
+    super('FORBIDDEN', McpErrorCode.MCP_INSUFFICIENT_SCOPE, answer.body.error_description, {
       reason: 'insufficient_scope',
     });
+    this.answer = answer;
   }
 }
 

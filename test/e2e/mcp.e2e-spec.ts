@@ -66,9 +66,12 @@ describe('MCP endpoint', () => {
     return client;
   }
 
-  /** A client-credentials client of ours with the MCP scopes, and the SDK's provider for it. */
+  /**
+   * A client-credentials client of ours, and the SDK's provider for it (any client may ask for the MCP
+   * scopes on the MCP resource; what it reaches is still bounded by its principal's roles).
+   */
   async function secretClient(input: Record<string, unknown> = {}) {
-    const created = await createClient(bk, adminToken, { scopes: MCP_SCOPES, ...input });
+    const created = await createClient(bk, adminToken, { scopes: ['api'], ...input });
     const provider = new ClientCredentialsProvider({
       clientId: created.client.clientId,
       clientSecret: created.clientSecret!,
@@ -82,15 +85,22 @@ describe('MCP endpoint', () => {
   const call = async (c: Client, name: string, args: Record<string, unknown> = {}) =>
     (await c.callTool({ name, arguments: args })) as ToolAnswer;
 
-  /** A client-credentials token straight from the token endpoint. */
-  async function tokenFor(clientId: string, secret: string, scope: string): Promise<string> {
+  /** A client-credentials token straight from the token endpoint, for /mcp unless `resource` is null. */
+  async function tokenFor(
+    clientId: string,
+    secret: string,
+    scope: string,
+    resource: string | null = `${bk.url}/mcp`,
+  ): Promise<string> {
+    const form: Record<string, string> = { grant_type: 'client_credentials', scope };
+    if (resource !== null) form.resource = resource;
     const res = await fetch(`${bk.url}/oauth2/token`, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
         authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`,
       },
-      body: new URLSearchParams({ grant_type: 'client_credentials', scope }).toString(),
+      body: new URLSearchParams(form).toString(),
     });
     expect(res.status).toBe(200);
     return ((await res.json()) as { access_token: string }).access_token;
@@ -193,7 +203,7 @@ describe('MCP endpoint', () => {
     const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
     const jwk = { ...(await exportJWK(publicKey)), kid: 'mcp-agent', alg: 'ES256', use: 'sig' };
     const created = await createClient(bk, adminToken, {
-      scopes: MCP_SCOPES,
+      scopes: ['api'],
       roles: ['ADMIN'],
       tokenEndpointAuthMethod: 'PRIVATE_KEY_JWT',
       jwks: JSON.stringify({ keys: [jwk] }),
@@ -263,9 +273,22 @@ describe('MCP endpoint', () => {
       params: { name: 'disable_actor', arguments: { actorId: created.client.actorId } },
     });
     expect(res.status).toBe(403);
-    expect(res.headers.get('www-authenticate')).toBe(
-      `Bearer error="insufficient_scope", resource_metadata="${bk.url}/.well-known/oauth-protected-resource/mcp", scope="mcp:write"`,
+    const challenge = res.headers.get('www-authenticate')!;
+    expect(challenge).toMatch(/^Bearer /);
+    expect(challenge).toContain('error="insufficient_scope"');
+    expect(challenge).toContain('scope="mcp:write"');
+    expect(challenge).toContain(
+      `resource_metadata="${bk.url}/.well-known/oauth-protected-resource/mcp"`,
     );
+    expect(await res.json()).toMatchObject({ error: 'insufficient_scope', scope: 'mcp:write' });
+    expect(
+      bk.logs.some(
+        (l) =>
+          l.includes('"audit":"mcp.tool_call"') &&
+          l.includes('"tool":"disable_actor"') &&
+          l.includes('"reason":"insufficient_scope"'),
+      ),
+    ).toBe(true);
   });
 
   it('answers 401 with the RFC 9728 challenge without a token, or with a garbage one', async () => {
@@ -274,27 +297,45 @@ describe('MCP endpoint', () => {
     expect(none.headers.get('www-authenticate')).toBe(
       `Bearer resource_metadata="${bk.url}/.well-known/oauth-protected-resource/mcp", scope="mcp:read mcp:write"`,
     );
+    // The metadata it points to names this resource and its authorization server.
+    const meta = await fetch(`${bk.url}/.well-known/oauth-protected-resource/mcp`);
+    expect(await meta.json()).toMatchObject({
+      resource: `${bk.url}/mcp`,
+      authorization_servers: [bk.url],
+    });
     const garbage = await rpc('garbage', listTools);
     expect(garbage.status).toBe(401);
-    expect(garbage.headers.get('www-authenticate')).toMatch(
-      /^Bearer error="invalid_token", resource_metadata="[^"]+\/mcp"/,
+    const challenge = garbage.headers.get('www-authenticate')!;
+    expect(challenge).toContain('error="invalid_token"');
+    expect(challenge).toContain(
+      `resource_metadata="${bk.url}/.well-known/oauth-protected-resource/mcp"`,
     );
     expect(await garbage.text()).not.toContain('garbage');
   });
 
-  it('refuses an external provider’s token (no passthrough) and a token without MCP access', async () => {
+  it('refuses an external provider’s token (no passthrough) and an API-audience token', async () => {
     const external = await rpc(adminToken, listTools);
     expect(external.status).toBe(401);
     expect(external.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
 
     const created = await createClient(bk, adminToken, { scopes: ['api'], roles: ['ADMIN'] });
-    const apiToken = await tokenFor(created.client.clientId, created.clientSecret!, 'api');
+    const apiToken = await tokenFor(created.client.clientId, created.clientSecret!, 'api', null);
     // The token works where it was issued for ...
     expect((await bk.graphql('{ me { id } }', apiToken)).status).toBe(200);
     // ... and not at /mcp.
     const res = await rpc(apiToken, listTools);
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+  });
+
+  it('refuses an MCP token on the wrong resource (the API: GraphQL and REST)', async () => {
+    const created = await createClient(bk, adminToken, { scopes: ['api'], roles: ['ADMIN'] });
+    const mcpToken = await tokenFor(created.client.clientId, created.clientSecret!, 'mcp:read');
+    expect((await rpc(mcpToken, listTools)).status).toBe(200);
+    const onApi = await bk.graphql('{ me { id } }', mcpToken);
+    expect(onApi.status).toBe(401);
+    const rest = await bk.get('/oauth2/userinfo', mcpToken);
+    expect(rest.status).toBe(401);
   });
 
   it('stops a disabled actor’s MCP token at its next call', async () => {
