@@ -4,7 +4,18 @@
 // To add an arrow, add it here and say why in the commit: the table is the architecture.
 
 /** Infrastructure: every module may import these; they import no domain module. */
-const INFRA = ['common', 'config', 'metrics', 'database', 'cache', 'outbound', 'secrets', 'mail'];
+const INFRA = [
+  'common',
+  'config',
+  'metrics',
+  'database',
+  'cache',
+  'outbound',
+  'secrets',
+  'mail',
+  'rate-limits',
+  'audit',
+];
 
 /** module → the src/ folders it may import besides itself (transitively acyclic). */
 export const ALLOWED = {
@@ -17,6 +28,10 @@ export const ALLOWED = {
   outbound: ['common', 'config', 'metrics'],
   secrets: ['common', 'config'],
   mail: ['common', 'config', 'metrics'],
+  // Shared rate limits over the cache (issue 13 §3).
+  'rate-limits': ['common', 'config', 'metrics', 'cache'],
+  // The audit log (issue 13 §4): written by every domain module in its own transactions.
+  audit: ['common', 'config', 'metrics', 'database'],
 
   actors: [...INFRA],
   projects: [...INFRA],

@@ -213,6 +213,18 @@ export function loadConfig(sources: ConfigSources): AppConfig {
     },
     oauth: readOauth(r, mode, publicUrl, where, problems),
     auth: readAuth(r, mode, where, problems, issuers),
+    rateLimits: {
+      windowSeconds: r.intSetting('rate.limit.window.seconds'),
+      tokenPerClient: r.intSetting('rate.limit.token.per.client'),
+      perAddress: r.intSetting('rate.limit.token.per.address'),
+      clientAuthFailures: r.intSetting('rate.limit.client.auth.failures'),
+      introspectionPerClient: r.intSetting('rate.limit.introspection.per.client'),
+      revocationPerClient: r.intSetting('rate.limit.revocation.per.client'),
+    },
+    audit: {
+      retentionDays: r.intSetting('audit.retention.days'),
+      stdout: r.boolSetting('audit.stdout'),
+    },
     console: {
       dir: r.has('bridgekeeper.console.dir')
         ? resolve(sources.cwd, r.setting('console.dir'))

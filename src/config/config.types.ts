@@ -169,6 +169,16 @@ export interface AppConfig {
   admins: AdminIdentity[];
   oauth: OauthConfig;
   auth: AuthConfig;
+  /** Brakes on guessing (issue 13 §3): points per `windowSeconds`. */
+  rateLimits: {
+    windowSeconds: number;
+    tokenPerClient: number;
+    perAddress: number;
+    clientAuthFailures: number;
+    introspectionPerClient: number;
+    revocationPerClient: number;
+  };
+  audit: { retentionDays: number; stdout: boolean };
   /** The admin console's built files (`index.html`, `assets/`), served at `/console`. */
   console: { dir: string };
   /** Valid but risky choices, logged once at start (e.g. no public URL while listening on 0.0.0.0). */

@@ -30,6 +30,8 @@ export class McpController {
     try {
       this.access.assertOrigin(req.headers.origin);
       const caller = await this.access.authenticate(req.headers);
+      // The audit context reads the caller from the request, as for the guarded routes.
+      (req as FastifyRequest & { principal?: unknown }).principal = caller.principal;
       this.mcp.assertScopes(caller, req.body);
       const headers = new Headers();
       for (const name of FORWARDED_HEADERS) {

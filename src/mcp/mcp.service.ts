@@ -12,6 +12,7 @@ import {
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ActorsService } from 'src/actors/actors.service';
+import { AuditService } from 'src/audit/audit.service';
 import { ClientsService } from 'src/clients/clients.service';
 import { toKnownError } from 'src/common/errors/app-error';
 import { httpErrorResponse } from 'src/common/filters/http-error-response';
@@ -52,6 +53,7 @@ export class McpService {
     memberships: MembershipsService,
     projects: ProjectsService,
     sessions: ActorSessionsService,
+    private readonly auditLog: AuditService,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.deps = { actors, clients, invites, issuers, memberships, projects, sessions };
@@ -141,10 +143,20 @@ export class McpService {
 
   /**
    * Each call, attributable: actor, client, the member it acts for, tool and outcome (never a token or an
-   * argument value, which can be personal data).
+   * argument value, which can be personal data), in the audit log (`mcp.tool_call`, batched like other
+   * security events; the change a tool makes is audited by its domain service too) and the log.
    */
   private audit(caller: McpCaller, tool: string, outcome: Outcome, reason?: string): void {
     const p = caller.principal;
+    this.auditLog.security({
+      action: 'mcp.tool_call',
+      outcome: outcome === 'ok' ? 'SUCCESS' : 'FAILURE',
+      actorId: p.actor.id,
+      clientId: caller.clientId,
+      targetType: 'mcp_tool',
+      targetId: tool,
+      details: { result: outcome, ...(reason ? { reason } : {}) },
+    });
     this.logger.info(
       {
         audit: 'mcp.tool_call',

@@ -6,6 +6,8 @@ import {
 } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client as PgClient } from 'pg';
+import { AuditService } from 'src/audit/audit.service';
 import { type RunningBridgekeeper, startBridgekeeper } from '../support/bridgekeeper';
 import {
   PRACTITIONER,
@@ -197,7 +199,44 @@ describe('MCP endpoint', () => {
         expect.objectContaining({ tool: 'get_actor', outcome: 'invalid' }),
       ]),
     );
+    // ... and in the audit log, with the change the tool made (audited by its domain service).
+    await bk.app.get(AuditService).flush();
+    const rows = await auditRows(created.client.actorId);
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          action: 'mcp.tool_call',
+          outcome: 'SUCCESS',
+          client_id: created.client.clientId,
+          target_id: 'invite_member',
+        }),
+        expect.objectContaining({
+          action: 'mcp.tool_call',
+          outcome: 'FAILURE',
+          target_id: 'get_actor',
+          details: { result: 'invalid' },
+        }),
+      ]),
+    );
+    expect(rows.map((r) => r.action)).toEqual(
+      expect.arrayContaining(['membership.invite', 'membership.deactivate']),
+    );
   });
+
+  /** The audit events of an actor, straight from PostgreSQL. */
+  async function auditRows(actorId: string): Promise<Record<string, unknown>[]> {
+    const pg = new PgClient({ connectionString: bk.databaseUrl });
+    await pg.connect();
+    try {
+      const res = await pg.query(
+        'SELECT action, outcome, client_id, target_id, details FROM audit_events WHERE actor_id = $1',
+        [actorId],
+      );
+      return res.rows as Record<string, unknown>[];
+    } finally {
+      await pg.end();
+    }
+  }
 
   it('connects with private_key_jwt (the SDK signs the client assertion)', async () => {
     const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
