@@ -4,7 +4,7 @@
 // missing or older than src/cli, it compiles src/cli/*.ts with the project's swc (@swc/core, the
 // compiler behind its swc register) into node_modules/.cache/bridgekeeper-cli, once per change, so
 // that every later run starts as fast as built code (the register itself loads TypeScript: ~2 s).
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +31,10 @@ function compiledFromSource() {
       module: { type: 'commonjs' },
       sourceMaps: 'inline',
     });
-    writeFileSync(out, code);
+    // Atomically: a concurrent first run never reads a half-written file.
+    const tmp = `${out}.${process.pid}.tmp`;
+    writeFileSync(tmp, code);
+    renameSync(tmp, out);
   }
   return join(cache, 'main.js');
 }
