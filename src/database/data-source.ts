@@ -30,6 +30,8 @@ import { AddAuthorizationCodeFlow1796175000000 } from 'src/database/migrations/1
 import { CreateSsoProviders1796190000000 } from 'src/database/migrations/1796190000000-CreateSsoProviders';
 import { AddConsoleActivityAndSessionAgents1796183100000 } from 'src/database/migrations/1796183100000-AddConsoleActivityAndSessionAgents';
 import { AddResourceIndicators1796210000000 } from 'src/database/migrations/1796210000000-AddResourceIndicators';
+import { CreateDeviceCodes1796211000000 } from 'src/database/migrations/1796211000000-CreateDeviceCodes';
+import { DeviceCodeEntity } from 'src/oauth/grants/device-code.entity';
 
 /** Every entity and migration, listed explicitly so the same list works from TypeScript and from dist/. */
 export const ENTITIES = [
@@ -43,6 +45,7 @@ export const ENTITIES = [
   GrantEntity,
   RefreshTokenEntity,
   AuthorizationCodeEntity,
+  DeviceCodeEntity,
   RevocationEntity,
   LocalAccountEntity,
   OneTimeLinkEntity,
@@ -65,6 +68,7 @@ export const MIGRATIONS = [
   CreateSsoProviders1796190000000,
   AddConsoleActivityAndSessionAgents1796183100000,
   AddResourceIndicators1796210000000,
+  CreateDeviceCodes1796211000000,
 ];
 
 /** The one DataSource definition, shared by the Nest app and the migration scripts. */
