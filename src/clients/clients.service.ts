@@ -304,11 +304,17 @@ export class ClientsService implements OnApplicationBootstrap {
     }
     if (method === 'none' && grantTypes.some((g) => !PUBLIC_CLIENT_GRANTS.includes(g))) {
       throw ClientsErrors.invalid(
-        'grantTypes: a public (NONE) client may use only AUTHORIZATION_CODE and REFRESH_TOKEN',
+        'grantTypes: a public (NONE) client may use only AUTHORIZATION_CODE, DEVICE_CODE and REFRESH_TOKEN',
       );
     }
-    if (method === 'none' && !grantTypes.includes('authorization_code')) {
-      throw ClientsErrors.invalid('grantTypes: a public (NONE) client needs AUTHORIZATION_CODE');
+    if (
+      method === 'none' &&
+      !grantTypes.includes('authorization_code') &&
+      !grantTypes.includes('device_code')
+    ) {
+      throw ClientsErrors.invalid(
+        'grantTypes: a public (NONE) client needs AUTHORIZATION_CODE or DEVICE_CODE',
+      );
     }
     const redirectUris = checkedRedirectUris('redirectUris', input.redirectUris);
     const postLogoutRedirectUris = checkedRedirectUris(
@@ -404,8 +410,15 @@ function usesSecretMethod(method: TokenEndpointAuthMethod): boolean {
   return method === 'client_secret_basic' || method === 'client_secret_post';
 }
 
-/** What a public client may do: the browser flow and its refresh tokens, nothing on its own behalf. */
-const PUBLIC_CLIENT_GRANTS: readonly ClientGrantType[] = ['authorization_code', 'refresh_token'];
+/**
+ * What a public client may do: the browser flow, the device flow (a person approves) and their refresh
+ * tokens, nothing on its own behalf.
+ */
+const PUBLIC_CLIENT_GRANTS: readonly ClientGrantType[] = [
+  'authorization_code',
+  'device_code',
+  'refresh_token',
+];
 
 interface ClientPolicy {
   grantTypes: ClientGrantType[];

@@ -441,6 +441,26 @@ export const GLOBAL_SETTINGS: readonly SettingDefinition[] = [
     description: 'Lifetime of our ID tokens (60-86400).',
   },
   {
+    name: 'oauth.device.code.ttl.seconds',
+    type: 'integer',
+    default: '600',
+    min: 60,
+    max: 1800,
+    section: OAUTH,
+    description:
+      'Lifetime of a device authorization (RFC 8628, 60-1800; 600 by default): the user code must be approved and the device code redeemed within it, once.',
+  },
+  {
+    name: 'oauth.device.interval.seconds',
+    type: 'integer',
+    default: '5',
+    min: 1,
+    max: 60,
+    section: OAUTH,
+    description:
+      'Seconds a device must wait between polls of the token endpoint (1-60; 5 by default); polling faster is answered `slow_down` and adds 5 seconds.',
+  },
+  {
     name: 'auth.bootstrap.secret',
     type: 'string',
     example: '<openssl rand -hex 32>',

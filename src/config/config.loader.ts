@@ -355,6 +355,8 @@ function readOauth(
     refreshTokenTtlSeconds: r.intSetting('oauth.refresh.token.ttl.seconds'),
     codeTtlSeconds: r.intSetting('oauth.code.ttl.seconds'),
     idTokenTtlSeconds: r.intSetting('oauth.id.token.ttl.seconds'),
+    deviceCodeTtlSeconds: r.intSetting('oauth.device.code.ttl.seconds'),
+    deviceIntervalSeconds: r.intSetting('oauth.device.interval.seconds'),
   };
 }
 

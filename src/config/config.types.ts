@@ -127,6 +127,10 @@ export interface OauthConfig {
   /** Lifetime of an authorization code (single use). */
   codeTtlSeconds: number;
   idTokenTtlSeconds: number;
+  /** Lifetime of a device authorization (RFC 8628): its device and user codes. */
+  deviceCodeTtlSeconds: number;
+  /** Minimum seconds between a device's polls (`interval`; `slow_down` adds 5). */
+  deviceIntervalSeconds: number;
 }
 
 export interface AppConfig {

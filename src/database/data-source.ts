@@ -32,6 +32,8 @@ import { CreateSsoProviders1796190000000 } from 'src/database/migrations/1796190
 import { AddConsoleActivityAndSessionAgents1796183100000 } from 'src/database/migrations/1796183100000-AddConsoleActivityAndSessionAgents';
 import { CreateAuditEvents1796200000000 } from 'src/database/migrations/1796200000000-CreateAuditEvents';
 import { AddResourceIndicators1796210000000 } from 'src/database/migrations/1796210000000-AddResourceIndicators';
+import { CreateDeviceCodes1796211000000 } from 'src/database/migrations/1796211000000-CreateDeviceCodes';
+import { DeviceCodeEntity } from 'src/oauth/grants/device-code.entity';
 
 /** Every entity and migration, listed explicitly so the same list works from TypeScript and from dist/. */
 export const ENTITIES = [
@@ -45,6 +47,7 @@ export const ENTITIES = [
   GrantEntity,
   RefreshTokenEntity,
   AuthorizationCodeEntity,
+  DeviceCodeEntity,
   RevocationEntity,
   LocalAccountEntity,
   OneTimeLinkEntity,
@@ -69,6 +72,7 @@ export const MIGRATIONS = [
   AddConsoleActivityAndSessionAgents1796183100000,
   CreateAuditEvents1796200000000,
   AddResourceIndicators1796210000000,
+  CreateDeviceCodes1796211000000,
 ];
 
 /** The one DataSource definition, shared by the Nest app and the migration scripts. */

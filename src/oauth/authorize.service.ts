@@ -4,21 +4,14 @@ import {
   type BrowserSession,
   BrowserSessionsService,
 } from 'src/browser-sessions/browser-sessions.service';
-import type { ClientSnapshot } from 'src/clients/client-snapshot';
 import { ClientsService } from 'src/clients/clients.service';
 import { matchesRegisteredUri } from 'src/clients/redirect-uris';
 import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig } from 'src/config/config.types';
 import { GrantsService } from 'src/oauth/grants/grants.service';
 import { isS256Challenge, PKCE_METHOD } from 'src/oauth/pkce';
-import { scopesForResource } from 'src/oauth/resource-target';
-import { OFFLINE_ACCESS, OIDC_SCOPES } from 'src/oauth/scopes';
-import {
-  type ResourceKind,
-  allowedResourcesText,
-  requestedResource,
-  scopeOutsideResource,
-} from 'src/token-validation/oauth-resources';
+import { checkedPersonScope } from 'src/oauth/resource-target';
+import { allowedResourcesText, requestedResource } from 'src/token-validation/oauth-resources';
 
 export const AUTHORIZE_PATH = '/oauth2/authorize';
 export const LOGIN_PATH = '/login';
@@ -138,7 +131,7 @@ export class AuthorizeService {
         `resource must be one of ${allowedResourcesText(this.config)}`,
       );
     }
-    const scope = this.checkedScope(client, q.get('scope'), resource);
+    const scope = checkedPersonScope(client, q.get('scope'), resource);
     if (typeof scope === 'string') return toClient('invalid_scope', scope);
     const nonce = q.get('nonce');
     if (nonce !== undefined && nonce.length > MAX_NONCE) {
@@ -183,34 +176,6 @@ export class AuthorizeService {
       resource,
     });
     return this.response(redirectUri, { code, state });
-  }
-
-  /**
-   * The scopes asked for: `openid`, `profile`, `email`, the client's own scopes, and `offline_access`
-   * when the client may hold refresh tokens, and the MCP scopes for the MCP resource; or why they
-   * cannot be granted.
-   */
-  private checkedScope(
-    client: ClientSnapshot,
-    scopeParam: string | undefined,
-    resource: ResourceKind,
-  ): string[] | string {
-    if (scopeParam === undefined) return 'scope is required (openid for sign-in)';
-    const scopes = [...new Set(scopeParam.split(' ').filter((s) => s.length > 0))];
-    if (scopes.length === 0 || scopes.length > 50) return 'scope is not a list of scope tokens';
-    const outside = scopeOutsideResource(resource, scopes);
-    if (outside !== undefined) {
-      return `${outside} is a scope of the MCP resource: send resource=<public url>/mcp`;
-    }
-    const own = scopesForResource(resource, client.scopes);
-    for (const s of scopes) {
-      const allowed =
-        s === OFFLINE_ACCESS
-          ? client.grantTypes.includes('refresh_token') && client.scopes.includes(OFFLINE_ACCESS)
-          : OIDC_SCOPES.includes(s) || own.includes(s);
-      if (!allowed) return 'The requested scope exceeds what the client may be granted';
-    }
-    return scopes;
   }
 
   /**

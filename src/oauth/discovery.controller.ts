@@ -8,6 +8,7 @@ import { PKCE_METHOD } from 'src/oauth/pkce';
 import {
   GRANT_AUTHORIZATION_CODE,
   GRANT_CLIENT_CREDENTIALS,
+  GRANT_DEVICE_CODE,
   GRANT_REFRESH_TOKEN,
   GRANT_TOKEN_EXCHANGE,
 } from 'src/oauth/token.service';
@@ -46,11 +47,13 @@ export class DiscoveryController {
       revocation_endpoint: `${base}/oauth2/revoke`,
       introspection_endpoint: `${base}/oauth2/introspect`,
       end_session_endpoint: `${base}/oauth2/end_session`,
+      device_authorization_endpoint: `${base}/oauth2/device_authorization`,
       grant_types_supported: [
         GRANT_AUTHORIZATION_CODE,
         GRANT_CLIENT_CREDENTIALS,
         GRANT_REFRESH_TOKEN,
         GRANT_TOKEN_EXCHANGE,
+        GRANT_DEVICE_CODE,
       ],
       response_types_supported: ['code'],
       response_modes_supported: ['query'],

@@ -1,4 +1,6 @@
+import type { ClientSnapshot } from 'src/clients/client-snapshot';
 import type { AppConfig } from 'src/config/config.types';
+import { OFFLINE_ACCESS, OIDC_SCOPES } from 'src/oauth/scopes';
 import { OauthErrors } from 'src/oauth/oauth.errors';
 import {
   MCP_SCOPES,
@@ -47,4 +49,32 @@ export function assertScopeFitsResource(kind: ResourceKind, scopes: string[]): v
       `${outside} is a scope of the MCP resource: send resource=<public url>/mcp`,
     );
   }
+}
+
+/**
+ * The scopes a person is asked to grant a client (authorization and device requests): `openid`,
+ * `profile`, `email`, the client's own scopes, `offline_access` when the client may hold refresh
+ * tokens, and the MCP scopes for the MCP resource; or why they cannot be granted.
+ */
+export function checkedPersonScope(
+  client: ClientSnapshot,
+  scopeParam: string | undefined,
+  resource: ResourceKind,
+): string[] | string {
+  if (scopeParam === undefined) return 'scope is required (openid for sign-in)';
+  const scopes = [...new Set(scopeParam.split(' ').filter((s) => s.length > 0))];
+  if (scopes.length === 0 || scopes.length > 50) return 'scope is not a list of scope tokens';
+  const outside = scopeOutsideResource(resource, scopes);
+  if (outside !== undefined) {
+    return `${outside} is a scope of the MCP resource: send resource=<public url>/mcp`;
+  }
+  const own = scopesForResource(resource, client.scopes);
+  for (const s of scopes) {
+    const allowed =
+      s === OFFLINE_ACCESS
+        ? client.grantTypes.includes('refresh_token') && client.scopes.includes(OFFLINE_ACCESS)
+        : OIDC_SCOPES.includes(s) || own.includes(s);
+    if (!allowed) return 'The requested scope exceeds what the client may be granted';
+  }
+  return scopes;
 }

@@ -10,6 +10,7 @@ import { MembershipsService } from 'src/memberships/memberships.service';
 import { AccessTokensService } from 'src/oauth/access-tokens.service';
 import { GrantsService } from 'src/oauth/grants/grants.service';
 import { type OauthForm, parseScope } from 'src/oauth/oauth-form';
+import { DeviceCodesService } from 'src/oauth/device-codes.service';
 import { IdTokensService } from 'src/oauth/id-tokens.service';
 import { OFFLINE_ACCESS, OIDC_SCOPES, OPENID } from 'src/oauth/scopes';
 import { TokenExchangeService } from 'src/oauth/token-exchange.service';
@@ -26,6 +27,7 @@ export const GRANT_CLIENT_CREDENTIALS = 'client_credentials';
 export const GRANT_REFRESH_TOKEN = 'refresh_token';
 export const GRANT_TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const GRANT_AUTHORIZATION_CODE = 'authorization_code';
+export const GRANT_DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
 
 /** RFC 6749 §5.1 (and RFC 8693 §2.2.1 for `issued_token_type`). */
 export interface TokenResponse {
@@ -49,6 +51,7 @@ export class TokenService {
     private readonly memberships: MembershipsService,
     private readonly exchanges: TokenExchangeService,
     private readonly idTokens: IdTokensService,
+    private readonly devices: DeviceCodesService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -67,6 +70,9 @@ export class TokenService {
       case GRANT_AUTHORIZATION_CODE:
         this.assertAllowed(client, 'authorization_code');
         return this.authorizationCode(client, form);
+      case GRANT_DEVICE_CODE:
+        this.assertAllowed(client, 'device_code');
+        return this.deviceCode(client, form);
       default:
         throw OauthErrors.unsupportedGrantType();
     }
@@ -170,6 +176,48 @@ export class TokenService {
       });
     }
     return response;
+  }
+
+  /**
+   * RFC 8628 §3.4: the device code of a request the person approved, once. The grant it opens names the
+   * browser session it was approved in (signing out there ends it); a refresh token with
+   * `offline_access` (if the client may); the access token for the resource the request named.
+   */
+  private async deviceCode(client: ClientSnapshot, form: OauthForm): Promise<TokenResponse> {
+    const row = await this.devices.redeem(client.clientId, form.require('device_code'));
+    const actorId = row.actorId!;
+    const actor = await this.actors.snapshotById(actorId).catch((err: unknown) => {
+      if (err instanceof AppError && err.kind === 'INVALID_TOKEN') return undefined;
+      throw err;
+    });
+    if (actor?.status !== 'ACTIVE') throw OauthErrors.invalidGrant('actor_disabled');
+    const newGrant = {
+      clientId: client.clientId,
+      actorId,
+      scope: row.scope,
+      browserSessionId: row.browserSessionId ?? undefined,
+      resource: row.resource,
+    };
+    const withRefresh =
+      row.scope.includes(OFFLINE_ACCESS) && client.grantTypes.includes('refresh_token');
+    let refreshToken: string | undefined;
+    let grant;
+    if (withRefresh) ({ grant, refreshToken } = await this.grants.create(newGrant));
+    else grant = await this.grants.createWithoutRefresh(newGrant);
+    const at = await this.accessTokens.issue({
+      sub: actorId,
+      clientId: client.clientId,
+      scope: row.scope,
+      sid: grant.id,
+      resource: row.resource,
+    });
+    return {
+      access_token: at.token,
+      token_type: 'Bearer',
+      expires_in: at.expiresIn,
+      scope: at.scope.join(' '),
+      ...(refreshToken ? { refresh_token: refreshToken } : {}),
+    };
   }
 
   /**

@@ -12,6 +12,7 @@ import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig } from 'src/config/config.types';
 import { dbCall } from 'src/common/errors/db-errors';
 import { AuthorizationCodeEntity } from 'src/oauth/grants/authorization-code.entity';
+import { DeviceCodeEntity } from 'src/oauth/grants/device-code.entity';
 import { GrantEntity } from 'src/oauth/grants/grant.entity';
 import { RefreshTokenEntity } from 'src/oauth/grants/refresh-token.entity';
 import { OauthErrors } from 'src/oauth/oauth.errors';
@@ -112,6 +113,11 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
         return { grant, refreshToken };
       }),
     );
+  }
+
+  /** A grant without a refresh token (its access tokens name it, so ending it ends them). */
+  async createWithoutRefresh(g: NewGrant): Promise<GrantEntity> {
+    return dbCall(() => this.dataSource.transaction((m) => this.insertGrant(m, g)));
   }
 
   private insertGrant(m: EntityManager, g: NewGrant): Promise<GrantEntity> {
@@ -350,14 +356,17 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
         .execute(),
     );
     // Codes live a minute; a day later not even a replay of theirs needs them (their grant is purged).
-    await dbCall(() =>
-      this.dataSource
-        .createQueryBuilder()
-        .delete()
-        .from(AuthorizationCodeEntity)
-        .where("expires_at < now() - interval '1 day'")
-        .execute(),
-    );
+    // Device authorizations likewise (a replayed device code is then unknown: invalid_grant).
+    for (const entity of [AuthorizationCodeEntity, DeviceCodeEntity]) {
+      await dbCall(() =>
+        this.dataSource
+          .createQueryBuilder()
+          .delete()
+          .from(entity)
+          .where("expires_at < now() - interval '1 day'")
+          .execute(),
+      );
+    }
     return result.affected ?? 0;
   }
 
