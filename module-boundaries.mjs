@@ -4,7 +4,18 @@
 // To add an arrow, add it here and say why in the commit: the table is the architecture.
 
 /** Infrastructure: every module may import these; they import no domain module. */
-const INFRA = ['common', 'config', 'metrics', 'database', 'cache', 'outbound', 'secrets', 'mail'];
+const INFRA = [
+  'common',
+  'config',
+  'metrics',
+  'database',
+  'cache',
+  'outbound',
+  'secrets',
+  'mail',
+  'rate-limits',
+  'audit',
+];
 
 /** module → the src/ folders it may import besides itself (transitively acyclic). */
 export const ALLOWED = {
@@ -17,6 +28,10 @@ export const ALLOWED = {
   outbound: ['common', 'config', 'metrics'],
   secrets: ['common', 'config'],
   mail: ['common', 'config', 'metrics'],
+  // Shared rate limits over the cache (issue 13 §3).
+  'rate-limits': ['common', 'config', 'metrics', 'cache'],
+  // The audit log (issue 13 §4): written by every domain module in its own transactions.
+  audit: ['common', 'config', 'metrics', 'database'],
 
   actors: [...INFRA],
   projects: [...INFRA],
@@ -55,6 +70,23 @@ export const ALLOWED = {
   root: ['common', 'config'],
   // Health reports on infrastructure and on the trusted issuers' key sets; nothing imports it.
   health: [...INFRA, 'issuers'],
+  // `/mcp` (issue 11 §3): the MCP endpoint's tools call the domain services (never GraphQL); identity
+  // authenticates its callers; oauth ends an actor's sessions (revoke_sessions).
+  mcp: [
+    ...INFRA,
+    'actors',
+    'clients',
+    'identity',
+    'invites',
+    'issuers',
+    'memberships',
+    'oauth',
+    'projects',
+    'token-validation',
+  ],
+  // The `bridgekeeper` command line (issue 11 §2): a separate program over HTTP, importing no server code
+  // (it must start without Nest); its files import each other with './'.
+  cli: [],
   // The admin console (issue 10): its static files, and the GraphQL composed for it (viewer, my account,
   // activity statistics) over the domain modules; only schema-sdl.ts imports it.
   console: [

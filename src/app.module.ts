@@ -4,6 +4,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { Logger } from 'pino';
 import { ActorsModule } from 'src/actors/actors.module';
+import { AuditModule } from 'src/audit/audit.module';
 import { CacheModule } from 'src/cache/cache.module';
 import { HttpExceptionFilter } from 'src/common/filters/http-exception.filter';
 import { LoggingModule } from 'src/common/logging/logging.module';
@@ -17,8 +18,10 @@ import { AuthGuard } from 'src/identity/auth.guard';
 import { IdentityModule } from 'src/identity/identity.module';
 import { InvitesModule } from 'src/invites/invites.module';
 import { ProjectAccessModule } from 'src/memberships/project-access.module';
+import { McpModule } from 'src/mcp/mcp.module';
 import { MetricsModule } from 'src/metrics/metrics.module';
 import { OauthModule } from 'src/oauth/oauth.module';
+import { RateLimitsModule } from 'src/rate-limits/rate-limits.module';
 import { RootModule } from 'src/root/root.module';
 import { WebModule } from 'src/web/web.module';
 import { SecretsModule } from 'src/secrets/secrets.module';
@@ -37,6 +40,8 @@ export class AppModule {
         MetricsModule,
         DatabaseModule,
         CacheModule,
+        RateLimitsModule,
+        AuditModule,
         SecretsModule,
         HealthModule,
         ActorsModule,
@@ -45,6 +50,7 @@ export class AppModule {
         ProjectAccessModule,
         SigningKeysModule,
         OauthModule,
+        McpModule,
         SsoModule,
         RootModule,
         WebModule,

@@ -6,6 +6,7 @@ import { Brackets, type EntityManager, In, type Repository } from 'typeorm';
 import { ActorEntity, type ActorStatus } from 'src/actors/actor.entity';
 import { type ActorSnapshot, toSnapshot } from 'src/actors/actor-snapshot';
 import { ActorsErrors } from 'src/actors/actors.errors';
+import { AuditService } from 'src/audit/audit.service';
 import { CacheKeys } from 'src/cache/cache-keys';
 import { CacheService } from 'src/cache/cache.service';
 import type { ProfileClaims } from 'src/common/auth/profile-claims';
@@ -74,6 +75,7 @@ export class ActorsService {
     @InjectRepository(ActorEntity) private readonly repo: Repository<ActorEntity>,
     private readonly cache: CacheService,
     private readonly metrics: MetricsService,
+    private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
@@ -343,7 +345,11 @@ export class ActorsService {
    * revives an old session: the person signs in anew.
    */
   async setStatus(id: string, status: ActorStatus): Promise<ActorSnapshot> {
-    const actor = await this.updateAndInvalidate(id, { status });
+    const actor = await this.updateAndInvalidate(
+      id,
+      { status },
+      status === 'DISABLED' ? 'actor.disable' : 'actor.enable',
+    );
     if (status === 'DISABLED') for (const listener of this.disabledListeners) await listener(actor);
     return actor;
   }
@@ -357,24 +363,35 @@ export class ActorsService {
   }
 
   setRoles(id: string, roles: string[]): Promise<ActorSnapshot> {
-    return this.updateAndInvalidate(id, { roles: [...new Set(roles)].sort() });
+    const sorted = [...new Set(roles)].sort();
+    return this.updateAndInvalidate(id, { roles: sorted }, 'actor.roles.set', {
+      roles: sorted.join(' '),
+    });
   }
 
+  /** One admin change of an actor, audited in its transaction (`action`). */
   private async updateAndInvalidate(
     id: string,
     patch: Partial<ActorEntity>,
+    action: string,
+    details?: Record<string, string>,
   ): Promise<ActorSnapshot> {
     if (!UUID.test(id)) throw ActorsErrors.invalidId();
-    const result = await dbCall(() =>
-      this.repo
-        .createQueryBuilder()
-        .update(ActorEntity)
-        .set(patch)
-        .where('id = :id', { id })
-        .returning('*')
-        .execute(),
+    const row = await dbCall(() =>
+      this.repo.manager.transaction(async (m) => {
+        const result = await m
+          .createQueryBuilder()
+          .update(ActorEntity)
+          .set(patch)
+          .where('id = :id', { id })
+          .returning('*')
+          .execute();
+        const updated = (result.raw as Record<string, unknown>[])[0];
+        if (!updated) return undefined;
+        await this.audit.record(m, { action, targetType: 'actor', targetId: id, details });
+        return updated;
+      }),
     );
-    const row = (result.raw as Record<string, unknown>[])[0];
     if (!row) throw ActorsErrors.notFound();
     const entity = this.repo.create(rawToEntity(row));
     // After the commit: the next request on any node (shared Redis) or this node sees the change. A

@@ -39,6 +39,8 @@ export const CacheKeys = {
     `mship:id:${sha256Base64url([membershipId, generation].join('\u0000'))}`,
   /** A browser session, by the SHA-256 (base64url) of its cookie secret, never the secret itself. */
   browserSession: (secretSha256: string) => `bsess:${secretSha256}`,
+  /** Wrong user codes a person entered on the /device page lately (RFC 8628 §5.1 brute force). */
+  deviceCodeFailures: (actorId: string) => `devfail:${actorId}`,
 };
 
 export function namespaceOf(key: string): string {

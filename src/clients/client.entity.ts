@@ -21,6 +21,7 @@ export const CLIENT_GRANT_TYPES = [
   'token_exchange',
   'refresh_token',
   'authorization_code',
+  'device_code',
 ] as const;
 export type ClientGrantType = (typeof CLIENT_GRANT_TYPES)[number];
 export const TOKEN_ENDPOINT_AUTH_METHODS = [

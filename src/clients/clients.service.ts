@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common'
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type Repository } from 'typeorm';
 import { ActorsService } from 'src/actors/actors.service';
+import { AuditService } from 'src/audit/audit.service';
 import { CacheKeys } from 'src/cache/cache-keys';
 import { CacheService } from 'src/cache/cache.service';
 import {
@@ -61,6 +62,7 @@ export class ClientsService implements OnApplicationBootstrap {
     private readonly issuers: IssuersService,
     private readonly cache: CacheService,
     private readonly revocations: RevocationService,
+    private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -144,7 +146,7 @@ export class ClientsService implements OnApplicationBootstrap {
           input.roles ?? [],
         );
         const repo = manager.getRepository(ClientEntity);
-        return repo.save(
+        const created = await repo.save(
           repo.create({
             clientId,
             name,
@@ -158,6 +160,14 @@ export class ClientsService implements OnApplicationBootstrap {
             subjectResolution: input.subjectResolution ?? 'MEMBERSHIP',
           }),
         );
+        await this.audit.record(manager, {
+          action: 'client.create',
+          targetType: 'client',
+          targetId: created.id,
+          projectId: created.projectId,
+          details: { clientId, name, method },
+        });
+        return created;
       }),
     );
     const saved = await dbCall(() => this.repo.findOneByOrFail({ id: entity.id }));
@@ -224,8 +234,8 @@ export class ClientsService implements OnApplicationBootstrap {
       );
     }
     const secret = newClientSecret();
-    await dbCall(() =>
-      this.repo.update({ id }, { secretHash: hashSecret(secret), secretRotatedAt: new Date() }),
+    await this.write(current, 'client.secret.rotate', (repo) =>
+      repo.update({ id }, { secretHash: hashSecret(secret), secretRotatedAt: new Date() }),
     );
     await this.invalidate(current.clientId);
     return { client: await this.get(id), secret };
@@ -247,8 +257,8 @@ export class ClientsService implements OnApplicationBootstrap {
       redirectUris: input.redirectUris ?? current.redirectUris,
       postLogoutRedirectUris: input.postLogoutRedirectUris ?? current.postLogoutRedirectUris,
     });
-    await dbCall(() =>
-      this.repo.update(
+    await this.write(current, 'client.update', (repo) =>
+      repo.update(
         { id },
         {
           name,
@@ -264,7 +274,7 @@ export class ClientsService implements OnApplicationBootstrap {
   /** Lets a disabled client authenticate again; tokens issued before it was disabled stay revoked. */
   async enable(id: string): Promise<ClientSnapshot> {
     const current = await this.get(id);
-    await dbCall(() => this.repo.update({ id }, { status: 'ACTIVE' }));
+    await this.write(current, 'client.enable', (repo) => repo.update({ id }, { status: 'ACTIVE' }));
     await this.actors.setStatus(current.actorId, 'ACTIVE');
     await this.invalidate(current.clientId);
     return this.get(id);
@@ -294,11 +304,17 @@ export class ClientsService implements OnApplicationBootstrap {
     }
     if (method === 'none' && grantTypes.some((g) => !PUBLIC_CLIENT_GRANTS.includes(g))) {
       throw ClientsErrors.invalid(
-        'grantTypes: a public (NONE) client may use only AUTHORIZATION_CODE and REFRESH_TOKEN',
+        'grantTypes: a public (NONE) client may use only AUTHORIZATION_CODE, DEVICE_CODE and REFRESH_TOKEN',
       );
     }
-    if (method === 'none' && !grantTypes.includes('authorization_code')) {
-      throw ClientsErrors.invalid('grantTypes: a public (NONE) client needs AUTHORIZATION_CODE');
+    if (
+      method === 'none' &&
+      !grantTypes.includes('authorization_code') &&
+      !grantTypes.includes('device_code')
+    ) {
+      throw ClientsErrors.invalid(
+        'grantTypes: a public (NONE) client needs AUTHORIZATION_CODE or DEVICE_CODE',
+      );
     }
     const redirectUris = checkedRedirectUris('redirectUris', input.redirectUris);
     const postLogoutRedirectUris = checkedRedirectUris(
@@ -324,7 +340,7 @@ export class ClientsService implements OnApplicationBootstrap {
       throw ClientsErrors.invalid('jwks: only PRIVATE_KEY_JWT clients have keys');
     }
     const jwks = parseClientJwks(text);
-    await dbCall(() => this.repo.update({ id }, { jwks }));
+    await this.write(current, 'client.jwks.set', (repo) => repo.update({ id }, { jwks }));
     await this.invalidate(current.clientId);
     return this.get(id);
   }
@@ -336,13 +352,33 @@ export class ClientsService implements OnApplicationBootstrap {
    */
   async disable(id: string): Promise<ClientSnapshot> {
     const current = await this.changeable(id);
-    await dbCall(() =>
-      this.repo.update({ id }, { status: 'DISABLED', tokensRevokedAt: new Date() }),
+    await this.write(current, 'client.disable', (repo) =>
+      repo.update({ id }, { status: 'DISABLED', tokensRevokedAt: new Date() }),
     );
     await this.actors.setStatus(current.actorId, 'DISABLED');
     await this.revocations.revoke('client', current.clientId, this.tokensExpireBy());
     await this.invalidate(current.clientId);
     return this.get(id);
+  }
+
+  /** One admin change of a client and its audit event, in one transaction. */
+  private async write(
+    client: ClientSnapshot,
+    action: string,
+    change: (repo: Repository<ClientEntity>) => Promise<unknown>,
+  ): Promise<void> {
+    await dbCall(() =>
+      this.dataSource.transaction(async (m) => {
+        await change(m.getRepository(ClientEntity));
+        await this.audit.record(m, {
+          action,
+          targetType: 'client',
+          targetId: client.id,
+          projectId: client.projectId,
+          details: { clientId: client.clientId },
+        });
+      }),
+    );
   }
 
   /** The client, unless it is built in (the console's): Bridgekeeper alone manages that one. */
@@ -374,8 +410,15 @@ function usesSecretMethod(method: TokenEndpointAuthMethod): boolean {
   return method === 'client_secret_basic' || method === 'client_secret_post';
 }
 
-/** What a public client may do: the browser flow and its refresh tokens, nothing on its own behalf. */
-const PUBLIC_CLIENT_GRANTS: readonly ClientGrantType[] = ['authorization_code', 'refresh_token'];
+/**
+ * What a public client may do: the browser flow, the device flow (a person approves) and their refresh
+ * tokens, nothing on its own behalf.
+ */
+const PUBLIC_CLIENT_GRANTS: readonly ClientGrantType[] = [
+  'authorization_code',
+  'device_code',
+  'refresh_token',
+];
 
 interface ClientPolicy {
   grantTypes: ClientGrantType[];

@@ -35,6 +35,17 @@ export const PREFIX = 'bridgekeeper.';
 export const ISSUER_PREFIX = 'bridgekeeper.auth.jwt.trusted.issuer.';
 /** The only `BRIDGEKEEPER_*` variable that is not a setting: where the configuration file is. */
 export const CONFIG_FILE_ENV = 'BRIDGEKEEPER_CONFIG';
+/**
+ * The `bridgekeeper` command line's variables (issue 11 §2): not settings of the server, which ignores
+ * them, so a shell that exports them can still start it.
+ */
+export const CLI_ENV_VARS: readonly string[] = [
+  'BRIDGEKEEPER_SERVER',
+  'BRIDGEKEEPER_TOKEN',
+  'BRIDGEKEEPER_CLIENT_ID',
+  'BRIDGEKEEPER_CLIENT_SECRET',
+  'BRIDGEKEEPER_PRIVATE_KEY_FILE',
+];
 
 export const DEFAULT_INVITE_SUBJECT = 'You are invited to {{project}}';
 export const DEFAULT_INVITE_BODY =
@@ -52,6 +63,8 @@ const SIGNIN = 'Sign-in: local accounts, login pages and browser sessions';
 const SSO =
   'Sign-in through an external OpenID provider (unset authority: none from configuration)';
 const CONSOLE = 'Admin console';
+const LIMITS = 'Rate limits (shared through Redis when configured, per node otherwise)';
+const AUDIT = 'Audit log';
 
 export const DEFAULT_RESET_SUBJECT = 'Set a new password for {{product}}';
 export const DEFAULT_RESET_BODY =
@@ -428,6 +441,26 @@ export const GLOBAL_SETTINGS: readonly SettingDefinition[] = [
     description: 'Lifetime of our ID tokens (60-86400).',
   },
   {
+    name: 'oauth.device.code.ttl.seconds',
+    type: 'integer',
+    default: '600',
+    min: 60,
+    max: 1800,
+    section: OAUTH,
+    description:
+      'Lifetime of a device authorization (RFC 8628, 60-1800; 600 by default): the user code must be approved and the device code redeemed within it, once.',
+  },
+  {
+    name: 'oauth.device.interval.seconds',
+    type: 'integer',
+    default: '5',
+    min: 1,
+    max: 60,
+    section: OAUTH,
+    description:
+      'Seconds a device must wait between polls of the token endpoint (1-60; 5 by default); polling faster is answered `slow_down` and adds 5 seconds.',
+  },
+  {
     name: 'auth.bootstrap.secret',
     type: 'string',
     example: '<openssl rand -hex 32>',
@@ -494,6 +527,82 @@ export const GLOBAL_SETTINGS: readonly SettingDefinition[] = [
     section: SIGNIN,
     description:
       'The failure-counting window and the lockout duration of the two limits above (1-86400); the login page says when to try again.',
+  },
+  {
+    name: 'rate.limit.window.seconds',
+    type: 'integer',
+    default: '60',
+    min: 1,
+    max: 3600,
+    section: LIMITS,
+    description:
+      'The window of every `rate.limit.*` count below (1-3600): a caller over a limit is answered 429 with `Retry-After` until its window ends.',
+  },
+  {
+    name: 'rate.limit.token.per.client',
+    type: 'integer',
+    default: '6000',
+    min: 1,
+    max: 10000000,
+    section: LIMITS,
+    description:
+      "`POST /oauth2/token` requests per authenticated client id per window (counted after client authentication, so no one else can use up a client's allowance).",
+  },
+  {
+    name: 'rate.limit.token.per.address',
+    type: 'integer',
+    default: '6000',
+    min: 1,
+    max: 10000000,
+    section: LIMITS,
+    description:
+      'Requests to the token, introspection and revocation endpoints per client address per window (see `http.trusted.proxies` behind a balancer).',
+  },
+  {
+    name: 'rate.limit.client.auth.failures',
+    type: 'integer',
+    default: '20',
+    min: 1,
+    max: 100000,
+    section: LIMITS,
+    description:
+      'Failed client authentications (token, introspection, revocation) per client address per window before that address is answered 429 `slow_down`; counted the same whether or not the client exists.',
+  },
+  {
+    name: 'rate.limit.introspection.per.client',
+    type: 'integer',
+    default: '60000',
+    min: 1,
+    max: 10000000,
+    section: LIMITS,
+    description: '`POST /oauth2/introspect` requests per authenticated client per window.',
+  },
+  {
+    name: 'rate.limit.revocation.per.client',
+    type: 'integer',
+    default: '6000',
+    min: 1,
+    max: 10000000,
+    section: LIMITS,
+    description: '`POST /oauth2/revoke` requests per authenticated client per window.',
+  },
+  {
+    name: 'audit.retention.days',
+    type: 'integer',
+    default: '365',
+    min: 1,
+    max: 36500,
+    section: AUDIT,
+    description:
+      'Audit events older than this many days are deleted by a daily purge (one node purges, under a database advisory lock).',
+  },
+  {
+    name: 'audit.stdout',
+    type: 'boolean',
+    default: 'false',
+    section: AUDIT,
+    description:
+      'Also write every audit event as one JSON line on standard output (`{"audit":{…}}`) for log shippers.',
   },
   {
     name: 'auth.link.ttl.seconds',

@@ -120,7 +120,16 @@ describe('loadConfig trusted issuers', () => {
         refreshTokenTtlSeconds: 30 * 86400,
         codeTtlSeconds: 60,
         idTokenTtlSeconds: 300,
+        deviceCodeTtlSeconds: 600,
+        deviceIntervalSeconds: 5,
       });
+    });
+
+    it('refuses an API audience that is the MCP endpoint (tokens of one would pass at the other)', () => {
+      const env = { BRIDGEKEEPER_OAUTH_AUDIENCE: 'http://127.0.0.1:3000/mcp' };
+      expect(configError(() => loadConfig({ env, cwd: dir() })).message).toMatch(
+        /bridgekeeper\.oauth\.audience.*MCP endpoint/,
+      );
     });
 
     it('requires bridgekeeper.secrets.key in production mode', () => {

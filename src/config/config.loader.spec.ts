@@ -121,6 +121,21 @@ describe('loadConfig', () => {
     expect(message).toMatch(/Invalid configuration \(7 problems\)/);
   });
 
+  it('starts with the command line’s variables set (they are the CLI’s, not settings)', () => {
+    const cli = {
+      BRIDGEKEEPER_SERVER: 'https://bk.example.com',
+      BRIDGEKEEPER_TOKEN: 'x',
+      BRIDGEKEEPER_CLIENT_ID: 'ci',
+      BRIDGEKEEPER_CLIENT_SECRET: 's',
+      BRIDGEKEEPER_PRIVATE_KEY_FILE: '/k.pem',
+    };
+    expect(loadConfig({ env: cli, cwd: dir() }).publicUrl).toBe('http://127.0.0.1:3000');
+    // A typo of one is still an unknown setting.
+    expect(problems(() => loadConfig({ env: { BRIDGEKEEPER_TOKENS: 'x' }, cwd: dir() }))).toMatch(
+      /BRIDGEKEEPER_TOKENS: unknown setting/,
+    );
+  });
+
   it('requires audiences unless audiences.required=false is explicit (SECURITY rule 2)', () => {
     const { BRIDGEKEEPER_AUTH_JWT_TRUSTED_ISSUER_CORP_AUDIENCES: _omit, ...noAudience } = corp;
     expect(problems(() => loadConfig({ env: noAudience, cwd: dir() }))).toMatch(/has no audiences/);

@@ -13,6 +13,7 @@ import {
   type TrustedIssuerConfig,
 } from 'src/config/config.types';
 import {
+  CLI_ENV_VARS,
   CONFIG_FILE_ENV,
   envNameOf,
   GLOBAL_SETTINGS,
@@ -127,7 +128,12 @@ export function loadConfig(sources: ConfigSources): AppConfig {
   }
   const knownEnv = new Set([...knownKeys].map(envNameOf));
   for (const name of Object.keys(sources.env)) {
-    if (name.startsWith('BRIDGEKEEPER_') && name !== CONFIG_FILE_ENV && !knownEnv.has(name)) {
+    if (
+      name.startsWith('BRIDGEKEEPER_') &&
+      name !== CONFIG_FILE_ENV &&
+      !CLI_ENV_VARS.includes(name) &&
+      !knownEnv.has(name)
+    ) {
       problems.push(unknownSettingProblem(name, 'env', issuerNames));
     }
   }
@@ -207,6 +213,18 @@ export function loadConfig(sources: ConfigSources): AppConfig {
     },
     oauth: readOauth(r, mode, publicUrl, where, problems),
     auth: readAuth(r, mode, where, problems, issuers),
+    rateLimits: {
+      windowSeconds: r.intSetting('rate.limit.window.seconds'),
+      tokenPerClient: r.intSetting('rate.limit.token.per.client'),
+      perAddress: r.intSetting('rate.limit.token.per.address'),
+      clientAuthFailures: r.intSetting('rate.limit.client.auth.failures'),
+      introspectionPerClient: r.intSetting('rate.limit.introspection.per.client'),
+      revocationPerClient: r.intSetting('rate.limit.revocation.per.client'),
+    },
+    audit: {
+      retentionDays: r.intSetting('audit.retention.days'),
+      stdout: r.boolSetting('audit.stdout'),
+    },
     console: {
       dir: r.has('bridgekeeper.console.dir')
         ? resolve(sources.cwd, r.setting('console.dir'))
@@ -322,15 +340,23 @@ function readOauth(
       `${where(keyName)}: is required in production mode (it encrypts the signing keys at rest); generate one with \`openssl rand -base64 32\``,
     );
   }
+  const audience = r.str('bridgekeeper.oauth.audience', publicUrl);
+  if (audience === `${publicUrl}/mcp`) {
+    problems.push(
+      `${where('bridgekeeper.oauth.audience')}: ${audience} is the MCP endpoint's resource; the API needs its own audience`,
+    );
+  }
   return {
     ...(secretsKey !== undefined ? { secretsKey } : {}),
     signingAlgorithm: r.setting<SigningAlgorithm>('oauth.signing.algorithm'),
     signingRotationSeconds: r.intSetting('oauth.signing.rotation.seconds'),
-    audience: r.str('bridgekeeper.oauth.audience', publicUrl),
+    audience,
     accessTokenTtlSeconds: r.intSetting('oauth.access.token.ttl.seconds'),
     refreshTokenTtlSeconds: r.intSetting('oauth.refresh.token.ttl.seconds'),
     codeTtlSeconds: r.intSetting('oauth.code.ttl.seconds'),
     idTokenTtlSeconds: r.intSetting('oauth.id.token.ttl.seconds'),
+    deviceCodeTtlSeconds: r.intSetting('oauth.device.code.ttl.seconds'),
+    deviceIntervalSeconds: r.intSetting('oauth.device.interval.seconds'),
   };
 }
 

@@ -127,6 +127,10 @@ export interface OauthConfig {
   /** Lifetime of an authorization code (single use). */
   codeTtlSeconds: number;
   idTokenTtlSeconds: number;
+  /** Lifetime of a device authorization (RFC 8628): its device and user codes. */
+  deviceCodeTtlSeconds: number;
+  /** Minimum seconds between a device's polls (`interval`; `slow_down` adds 5). */
+  deviceIntervalSeconds: number;
 }
 
 export interface AppConfig {
@@ -169,6 +173,16 @@ export interface AppConfig {
   admins: AdminIdentity[];
   oauth: OauthConfig;
   auth: AuthConfig;
+  /** Brakes on guessing (issue 13 §3): points per `windowSeconds`. */
+  rateLimits: {
+    windowSeconds: number;
+    tokenPerClient: number;
+    perAddress: number;
+    clientAuthFailures: number;
+    introspectionPerClient: number;
+    revocationPerClient: number;
+  };
+  audit: { retentionDays: number; stdout: boolean };
   /** The admin console's built files (`index.html`, `assets/`), served at `/console`. */
   console: { dir: string };
   /** Valid but risky choices, logged once at start (e.g. no public URL while listening on 0.0.0.0). */

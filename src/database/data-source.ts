@@ -19,6 +19,7 @@ import { SsoPendingEntity } from 'src/sso/sso-pending.entity';
 import { SsoSessionEntity } from 'src/sso/sso-session.entity';
 import { ActorAttributesEntity } from 'src/sso/actor-attributes.entity';
 import { ConsoleActivityEntity } from 'src/console/console-activity.entity';
+import { AuditEventEntity } from 'src/audit/audit-event.entity';
 import { CreateActors1764000000000 } from 'src/database/migrations/1764000000000-CreateActors';
 import { CreateProjectsAndMemberships1795541668147 } from 'src/database/migrations/1795541668147-CreateProjectsAndMemberships';
 import { CreateSigningKeys1796153210656 } from 'src/database/migrations/1796153210656-CreateSigningKeys';
@@ -29,6 +30,10 @@ import { CreateLocalAccountsAndBrowserSessions1796170000000 } from 'src/database
 import { AddAuthorizationCodeFlow1796175000000 } from 'src/database/migrations/1796175000000-AddAuthorizationCodeFlow';
 import { CreateSsoProviders1796190000000 } from 'src/database/migrations/1796190000000-CreateSsoProviders';
 import { AddConsoleActivityAndSessionAgents1796183100000 } from 'src/database/migrations/1796183100000-AddConsoleActivityAndSessionAgents';
+import { CreateAuditEvents1796200000000 } from 'src/database/migrations/1796200000000-CreateAuditEvents';
+import { AddResourceIndicators1796210000000 } from 'src/database/migrations/1796210000000-AddResourceIndicators';
+import { CreateDeviceCodes1796211000000 } from 'src/database/migrations/1796211000000-CreateDeviceCodes';
+import { DeviceCodeEntity } from 'src/oauth/grants/device-code.entity';
 
 /** Every entity and migration, listed explicitly so the same list works from TypeScript and from dist/. */
 export const ENTITIES = [
@@ -42,6 +47,7 @@ export const ENTITIES = [
   GrantEntity,
   RefreshTokenEntity,
   AuthorizationCodeEntity,
+  DeviceCodeEntity,
   RevocationEntity,
   LocalAccountEntity,
   OneTimeLinkEntity,
@@ -51,6 +57,7 @@ export const ENTITIES = [
   SsoSessionEntity,
   ActorAttributesEntity,
   ConsoleActivityEntity,
+  AuditEventEntity,
 ];
 export const MIGRATIONS = [
   CreateActors1764000000000,
@@ -63,6 +70,9 @@ export const MIGRATIONS = [
   AddAuthorizationCodeFlow1796175000000,
   CreateSsoProviders1796190000000,
   AddConsoleActivityAndSessionAgents1796183100000,
+  CreateAuditEvents1796200000000,
+  AddResourceIndicators1796210000000,
+  CreateDeviceCodes1796211000000,
 ];
 
 /** The one DataSource definition, shared by the Nest app and the migration scripts. */

@@ -8,7 +8,11 @@ import { ADMIN_ROLE } from 'src/common/decorators/roles.decorator';
 import { LOGGER } from 'src/common/logging/logging.constants';
 import { toSnapshot as toMembershipSnapshot } from 'src/memberships/memberships.service';
 import { MembershipsErrors } from 'src/memberships/memberships.errors';
+import { APP_CONFIG } from 'src/config/config.constants';
+import type { AppConfig } from 'src/config/config.types';
+import { type ResourceKind, resourceKindOf } from 'src/token-validation/oauth-resources';
 import { OWN_ISSUER_NAME } from 'src/token-validation/own-tokens';
+import { TokenErrorCode, invalidToken } from 'src/token-validation/token-validation.errors';
 import type { OwnTokenClaims } from 'src/token-validation/token-claims';
 import { IdentityErrors } from 'src/identity/identity.errors';
 import { MembershipsService } from 'src/memberships/memberships.service';
@@ -63,15 +67,39 @@ export class IdentityService {
     private readonly actors: ActorsService,
     private readonly memberships: MembershipsService,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** The caller of an HTTP request (REST guard and GraphQL context alike), from its headers. */
-  async authenticateRequest(headers: Record<string, unknown> | undefined): Promise<Principal> {
+  /**
+   * The caller of an HTTP request, from its headers, for one protected resource (RFC 8707): `api` (the
+   * REST guard and the GraphQL context) accepts our API-audience tokens and trusted issuers' tokens;
+   * `mcp` (the MCP endpoint) accepts only our own MCP-audience tokens, never an external provider's
+   * token (no passthrough). A token for the other resource is an invalid token (401).
+   */
+  async authenticateRequest(
+    headers: Record<string, unknown> | undefined,
+    resource: ResourceKind = 'api',
+  ): Promise<Principal> {
     const validated = await this.tokens.validate(extractBearer(headerOf(headers, 'authorization')));
+    this.assertResource(validated, resource);
     return this.principalFor(validated, {
       projectId: headerOf(headers, PROJECT_HEADER),
       onBehalfOf: headerOf(headers, ON_BEHALF_OF_HEADER),
     });
+  }
+
+  /** Refuses a validated token that was not issued for `resource` (see `authenticateRequest`). */
+  assertResource(validated: ValidatedToken, resource: ResourceKind): void {
+    const own = validated.claims.own;
+    if (!own) {
+      if (resource === 'api') return;
+      throw invalidToken(TokenErrorCode.TOKEN_CLAIMS_INVALID, 'external_token_on_mcp');
+    }
+    // Tokens from before resource indicators carry the API audience.
+    const kind = resourceKindOf(this.config, own.aud ?? this.config.oauth.audience);
+    if (kind !== resource) {
+      throw invalidToken(TokenErrorCode.TOKEN_CLAIMS_INVALID, `audience_not_${resource}`);
+    }
   }
 
   /**

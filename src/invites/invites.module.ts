@@ -10,6 +10,7 @@ import { ProjectsModule } from 'src/projects/projects.module';
 
 @Module({
   controllers: [InvitesController],
+  exports: [InvitesService],
   imports: [AccountsModule, IssuersModule, MailModule, MembershipsModule, ProjectsModule],
   providers: [InvitesResolver, InvitesService],
 })

@@ -8,6 +8,7 @@ import {
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import type { Repository } from 'typeorm';
+import { type AuditDraft, AuditService } from 'src/audit/audit.service';
 import { ClusterBus, ClusterChannels } from 'src/cache/cluster-bus';
 import { ReplicatedSnapshot } from 'src/cache/replicated-snapshot';
 import { LOGGER } from 'src/common/logging/logging.constants';
@@ -98,6 +99,7 @@ export class IssuersService implements OnApplicationBootstrap, OnApplicationShut
     bus: ClusterBus,
     private readonly http: OutboundHttpService,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly audit: AuditService,
   ) {
     this.configIssuers = config.issuers;
     this.rules = { mode: config.mode, fieldName: (f) => f, ownIssuer: config.publicUrl };
@@ -160,7 +162,12 @@ export class IssuersService implements OnApplicationBootstrap, OnApplicationShut
     const checked = this.check(draft);
     this.assertNoConflict(checked, this.snapshot.all);
     if (options.checkReachability) await this.assertReachable(checked);
-    await dbCall(() => this.repo.insert(toRow(checked))).catch(mapUniqueViolation(checked));
+    await dbCall(() =>
+      this.repo.manager.transaction(async (m) => {
+        await m.getRepository(TrustedIssuerEntity).insert(toRow(checked));
+        await this.audit.record(m, issuerEvent('issuer.create', checked.name));
+      }),
+    ).catch(mapUniqueViolation(checked));
     return this.afterWrite(checked.name);
   }
 
@@ -195,6 +202,7 @@ export class IssuersService implements OnApplicationBootstrap, OnApplicationShut
         );
         Object.assign(row, toRow(checked), { revision: row.revision + 1 });
         await m.save(row).catch(mapUniqueViolation(checked));
+        await this.audit.record(m, issuerEvent('issuer.update', name));
       }),
     );
     return this.afterWrite(name);
@@ -202,8 +210,15 @@ export class IssuersService implements OnApplicationBootstrap, OnApplicationShut
 
   async delete(name: string): Promise<boolean> {
     this.assertEditable(name);
-    const res = await dbCall(() => this.repo.delete({ name }));
-    if (!res.affected) throw IssuersErrors.notFound();
+    const deleted = await dbCall(() =>
+      this.repo.manager.transaction(async (m) => {
+        const res = await m.getRepository(TrustedIssuerEntity).delete({ name });
+        if (!res.affected) return false;
+        await this.audit.record(m, issuerEvent('issuer.delete', name));
+        return true;
+      }),
+    );
+    if (!deleted) throw IssuersErrors.notFound();
     await this.afterWrite();
     return true;
   }
@@ -432,4 +447,8 @@ function mapUniqueViolation(candidate: CheckedIssuer) {
     if (field === 'opaque') throw IssuersErrors.opaqueTaken();
     throw err;
   };
+}
+
+function issuerEvent(action: string, name: string): AuditDraft {
+  return { action, targetType: 'issuer', targetId: name };
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, type FindOptionsWhere, In, type Repository } from 'typeorm';
+import { AuditService } from 'src/audit/audit.service';
 import { CacheKeys } from 'src/cache/cache-keys';
 import { CacheService } from 'src/cache/cache.service';
 import type { AuthenticatedCaller } from 'src/common/auth/caller';
@@ -83,6 +84,7 @@ export class MembershipsService implements ProjectAccess {
     @InjectRepository(ProfileEntity) private readonly profiles: Repository<ProfileEntity>,
     private readonly projects: ProjectsService,
     private readonly cache: CacheService,
+    private readonly audit: AuditService,
   ) {}
 
   /**
@@ -359,7 +361,17 @@ export class MembershipsService implements ProjectAccess {
   ): Promise<InvitedMember> {
     try {
       const result = await dbCall(() =>
-        this.repo.manager.transaction((tx) => this.writeInvite(tx, projectId, draft, options)),
+        this.repo.manager.transaction(async (tx) => {
+          const invited = await this.writeInvite(tx, projectId, draft, options);
+          await this.audit.record(tx, {
+            action: invited.created ? 'membership.invite' : 'membership.update',
+            targetType: 'membership',
+            targetId: invited.membership.id,
+            projectId,
+            details: { admin: invited.membership.admin },
+          });
+          return invited;
+        }),
       );
       await this.changed();
       return result;
@@ -464,7 +476,17 @@ export class MembershipsService implements ProjectAccess {
   ): Promise<MembershipEntity> {
     const m = await this.get(id);
     await this.assertCanManage(caller, m.projectId);
-    await dbCall(() => this.repo.update({ id }, { active }));
+    await dbCall(() =>
+      this.repo.manager.transaction(async (tx) => {
+        await tx.getRepository(MembershipEntity).update({ id }, { active });
+        await this.audit.record(tx, {
+          action: active ? 'membership.activate' : 'membership.deactivate',
+          targetType: 'membership',
+          targetId: id,
+          projectId: m.projectId,
+        });
+      }),
+    );
     await this.changed();
     return { ...m, active };
   }
@@ -473,7 +495,17 @@ export class MembershipsService implements ProjectAccess {
     const m = await this.get(id);
     await this.assertCanManage(caller, m.projectId);
     // The profile goes with it (memberships reference profiles with ON DELETE CASCADE).
-    await dbCall(() => this.profiles.delete({ id: m.profileId }));
+    await dbCall(() =>
+      this.repo.manager.transaction(async (tx) => {
+        await tx.getRepository(ProfileEntity).delete({ id: m.profileId });
+        await this.audit.record(tx, {
+          action: 'membership.remove',
+          targetType: 'membership',
+          targetId: id,
+          projectId: m.projectId,
+        });
+      }),
+    );
     await this.changed();
     return m;
   }

@@ -290,6 +290,20 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly rateLimited = counter({
+    name: 'bridgekeeper_rate_limited_total',
+    help: 'Requests refused with 429 by a rate limit (token, introspection, revocation, login...), by limit',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+
+  readonly auditEvents = counter({
+    name: 'bridgekeeper_audit_events_total',
+    help: 'Audit events recorded, by outcome (SUCCESS, FAILURE); dropped: security events lost to a database outage',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   /** route → method → status → children, made on first use (routes and methods are closed sets). */
   private readonly httpChildren = new Map<string, Map<string, Map<number, HttpChildren>>>();
 

@@ -3,7 +3,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig } from 'src/config/config.types';
 import { SigningKeysService } from 'src/signing-keys/signing-keys.service';
+import { type ResourceKind, resourceAudience } from 'src/token-validation/oauth-resources';
 import { ACCESS_TOKEN_TYP } from 'src/token-validation/own-tokens';
+import type { ActorClaim } from 'src/token-validation/token-claims';
 
 export interface AccessTokenRequest {
   /** Actor id (a person), or the client's own client_id (client credentials). */
@@ -16,6 +18,10 @@ export interface AccessTokenRequest {
   project?: string;
   /** The token must not outlive this (seconds since the epoch), e.g. the subject token of an exchange. */
   notAfter?: number;
+  /** RFC 8707: the resource the token is for, its `aud` (the API by default). */
+  resource?: ResourceKind;
+  /** RFC 8693 §4.1: who acts for `sub` (a delegated token). */
+  act?: ActorClaim;
 }
 
 export interface IssuedAccessToken {
@@ -45,7 +51,7 @@ export class AccessTokensService {
     const jti = randomBytes(16).toString('base64url');
     const payload: Record<string, unknown> = {
       iss: this.config.publicUrl,
-      aud: this.config.oauth.audience,
+      aud: resourceAudience(this.config, req.resource ?? 'api'),
       sub: req.sub,
       client_id: req.clientId,
       iat,
@@ -56,6 +62,7 @@ export class AccessTokensService {
     if (req.sid) payload.sid = req.sid;
     if (req.membership) payload.membership = req.membership;
     if (req.project) payload.project = req.project;
+    if (req.act) payload.act = req.act;
     const { token } = await this.keys.sign(payload, ACCESS_TOKEN_TYP);
     return { token, jti, exp, expiresIn: exp - iat, scope: req.scope };
   }

@@ -4,7 +4,6 @@ import {
   type BrowserSession,
   BrowserSessionsService,
 } from 'src/browser-sessions/browser-sessions.service';
-import type { ClientSnapshot } from 'src/clients/client-snapshot';
 import { ClientsService } from 'src/clients/clients.service';
 import { ActorsService } from 'src/actors/actors.service';
 import { AppError } from 'src/common/errors/app-error';
@@ -14,7 +13,8 @@ import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig } from 'src/config/config.types';
 import { GrantsService } from 'src/oauth/grants/grants.service';
 import { isS256Challenge, PKCE_METHOD } from 'src/oauth/pkce';
-import { OFFLINE_ACCESS, OIDC_SCOPES } from 'src/oauth/scopes';
+import { checkedPersonScope } from 'src/oauth/resource-target';
+import { allowedResourcesText, requestedResource } from 'src/token-validation/oauth-resources';
 
 export const AUTHORIZE_PATH = '/oauth2/authorize';
 export const LOGIN_PATH = '/login';
@@ -32,6 +32,7 @@ export type AuthorizeErrorCode =
   | 'unauthorized_client'
   | 'unsupported_response_type'
   | 'invalid_scope'
+  | 'invalid_target'
   | 'login_required'
   | 'request_not_supported'
   | 'request_uri_not_supported'
@@ -128,7 +129,15 @@ export class AuthorizeService {
     if (!isS256Challenge(challenge)) {
       return toClient('invalid_request', 'code_challenge is not an S256 challenge');
     }
-    const scope = this.checkedScope(client, q.get('scope'));
+    // RFC 8707 §2: the resource the tokens will be for (the API unless named), from the allow-list.
+    const resource = requestedResource(this.config, q.get('resource'));
+    if (resource === 'invalid') {
+      return toClient(
+        'invalid_target',
+        `resource must be one of ${allowedResourcesText(this.config)}`,
+      );
+    }
+    const scope = checkedPersonScope(client, q.get('scope'), resource);
     if (typeof scope === 'string') return toClient('invalid_scope', scope);
     const nonce = q.get('nonce');
     if (nonce !== undefined && nonce.length > MAX_NONCE) {
@@ -176,6 +185,7 @@ export class AuthorizeService {
       browserSessionId: session.id,
       authTime: session.authTime,
       amr: session.amr,
+      resource,
     });
     return this.response(redirectUri, { code, state });
   }
@@ -194,24 +204,6 @@ export class AuthorizeService {
         return false;
       throw err;
     }
-  }
-
-  /**
-   * The scopes asked for: `openid`, `profile`, `email`, the client's own scopes, and `offline_access`
-   * when the client may hold refresh tokens; or why they cannot be granted.
-   */
-  private checkedScope(client: ClientSnapshot, scopeParam: string | undefined): string[] | string {
-    if (scopeParam === undefined) return 'scope is required (openid for sign-in)';
-    const scopes = [...new Set(scopeParam.split(' ').filter((s) => s.length > 0))];
-    if (scopes.length === 0 || scopes.length > 50) return 'scope is not a list of scope tokens';
-    for (const s of scopes) {
-      const allowed =
-        s === OFFLINE_ACCESS
-          ? client.grantTypes.includes('refresh_token') && client.scopes.includes(OFFLINE_ACCESS)
-          : OIDC_SCOPES.includes(s) || client.scopes.includes(s);
-      if (!allowed) return 'The requested scope exceeds what the client may be granted';
-    }
-    return scopes;
   }
 
   /**

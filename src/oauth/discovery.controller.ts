@@ -8,10 +8,16 @@ import { PKCE_METHOD } from 'src/oauth/pkce';
 import {
   GRANT_AUTHORIZATION_CODE,
   GRANT_CLIENT_CREDENTIALS,
+  GRANT_DEVICE_CODE,
   GRANT_REFRESH_TOKEN,
   GRANT_TOKEN_EXCHANGE,
 } from 'src/oauth/token.service';
 import { OFFLINE_ACCESS, OIDC_SCOPES } from 'src/oauth/scopes';
+import {
+  MCP_SCOPES,
+  type ProtectedResourceMetadata,
+  protectedResourceMetadata,
+} from 'src/token-validation/oauth-resources';
 
 /** The metadata changes only with the configuration: clients may cache it for a few minutes. */
 const METADATA_CACHE_CONTROL = 'public, max-age=300';
@@ -25,8 +31,12 @@ const METADATA_CACHE_CONTROL = 'public, max-age=300';
 @Controller('.well-known')
 export class DiscoveryController {
   private readonly metadata: Record<string, unknown>;
+  private readonly apiResource: ProtectedResourceMetadata;
+  private readonly mcpResource: ProtectedResourceMetadata;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.apiResource = protectedResourceMetadata(config, 'api');
+    this.mcpResource = protectedResourceMetadata(config, 'mcp');
     const base = config.publicUrl;
     this.metadata = {
       issuer: base,
@@ -37,11 +47,13 @@ export class DiscoveryController {
       revocation_endpoint: `${base}/oauth2/revoke`,
       introspection_endpoint: `${base}/oauth2/introspect`,
       end_session_endpoint: `${base}/oauth2/end_session`,
+      device_authorization_endpoint: `${base}/oauth2/device_authorization`,
       grant_types_supported: [
         GRANT_AUTHORIZATION_CODE,
         GRANT_CLIENT_CREDENTIALS,
         GRANT_REFRESH_TOKEN,
         GRANT_TOKEN_EXCHANGE,
+        GRANT_DEVICE_CODE,
       ],
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
@@ -57,7 +69,7 @@ export class DiscoveryController {
       token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
       revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
       introspection_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
-      scopes_supported: [...OIDC_SCOPES, OFFLINE_ACCESS],
+      scopes_supported: [...OIDC_SCOPES, OFFLINE_ACCESS, ...MCP_SCOPES],
       claims_supported: [
         'sub',
         'iss',
@@ -94,5 +106,21 @@ export class DiscoveryController {
   @Header('Cache-Control', METADATA_CACHE_CONTROL)
   oauth(): Record<string, unknown> {
     return this.metadata;
+  }
+
+  /** RFC 9728 §3: the API as a protected resource (its tokens' `aud` is `resource`). */
+  @Get('oauth-protected-resource')
+  @Public()
+  @Header('Cache-Control', METADATA_CACHE_CONTROL)
+  apiResourceMetadata(): ProtectedResourceMetadata {
+    return this.apiResource;
+  }
+
+  /** RFC 9728 §3.1: the MCP endpoint's metadata, at the well-known path with the resource's path. */
+  @Get('oauth-protected-resource/mcp')
+  @Public()
+  @Header('Cache-Control', METADATA_CACHE_CONTROL)
+  mcpResourceMetadata(): ProtectedResourceMetadata {
+    return this.mcpResource;
   }
 }

@@ -10,7 +10,12 @@ export type OauthErrorCode =
   | 'unsupported_grant_type'
   | 'invalid_scope'
   | 'invalid_target'
-  | 'unsupported_token_type';
+  | 'unsupported_token_type'
+  // RFC 8628 §3.5 (device authorization grant polling).
+  | 'authorization_pending'
+  | 'slow_down'
+  | 'access_denied'
+  | 'expired_token';
 
 export class OauthError extends Error {
   constructor(

@@ -11,7 +11,11 @@ import { AuthorizeController } from 'src/oauth/authorize.controller';
 import { AuthorizeService } from 'src/oauth/authorize.service';
 import { ClientAssertionService } from 'src/oauth/client-assertion.service';
 import { ClientAuthService } from 'src/oauth/client-auth.service';
+import { DeviceAuthorizationController } from 'src/oauth/device-authorization.controller';
+import { DeviceCodesService } from 'src/oauth/device-codes.service';
+import { DevicePageController } from 'src/oauth/device-page.controller';
 import { DiscoveryController } from 'src/oauth/discovery.controller';
+import { DeviceCodeEntity } from 'src/oauth/grants/device-code.entity';
 import { EndSessionController } from 'src/oauth/end-session.controller';
 import { EndSessionService } from 'src/oauth/end-session.service';
 import { GrantEntity } from 'src/oauth/grants/grant.entity';
@@ -35,13 +39,15 @@ import { TokenValidationModule } from 'src/token-validation/token-validation.mod
 @Module({
   controllers: [
     AuthorizeController,
+    DeviceAuthorizationController,
+    DevicePageController,
     DiscoveryController,
     EndSessionController,
     SessionController,
     TokenController,
     UserinfoController,
   ],
-  exports: [GrantsService],
+  exports: [ActorSessionsService, GrantsService],
   imports: [
     ActorsModule,
     BrowserSessionsModule,
@@ -52,7 +58,12 @@ import { TokenValidationModule } from 'src/token-validation/token-validation.mod
     SigningKeysModule,
     SsoModule,
     TokenValidationModule,
-    TypeOrmModule.forFeature([GrantEntity, RefreshTokenEntity, AuthorizationCodeEntity]),
+    TypeOrmModule.forFeature([
+      GrantEntity,
+      RefreshTokenEntity,
+      AuthorizationCodeEntity,
+      DeviceCodeEntity,
+    ]),
   ],
   providers: [
     AccessTokensService,
@@ -60,6 +71,7 @@ import { TokenValidationModule } from 'src/token-validation/token-validation.mod
     AuthorizeService,
     ClientAssertionService,
     ClientAuthService,
+    DeviceCodesService,
     EndSessionService,
     GrantsService,
     IdTokensService,

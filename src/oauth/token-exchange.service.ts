@@ -15,6 +15,13 @@ import { GrantsService } from 'src/oauth/grants/grants.service';
 import { type OauthForm, parseScope } from 'src/oauth/oauth-form';
 import { OauthErrors } from 'src/oauth/oauth.errors';
 import {
+  assertScopeFitsResource,
+  defaultScopeFor,
+  scopesForResource,
+  targetResource,
+} from 'src/oauth/resource-target';
+import type { ResourceKind } from 'src/token-validation/oauth-resources';
+import {
   TokenValidationService,
   type ValidatedToken,
 } from 'src/token-validation/token-validation.service';
@@ -73,21 +80,16 @@ export class TokenExchangeService {
     if (form.get('actor_token') !== undefined || form.get('actor_token_type') !== undefined) {
       throw OauthErrors.invalidRequest('actor_token is not supported');
     }
-    for (const target of ['audience', 'resource']) {
-      const value = form.get(target);
-      if (value !== undefined && value !== this.config.oauth.audience) {
-        throw OauthErrors.invalidTarget(
-          `Tokens can only be issued for ${this.config.oauth.audience}`,
-        );
-      }
-    }
+    const resource = this.exchangeTarget(form);
     const requested = parseScope(form.get('scope'));
     const refreshAllowed = client.grantTypes.includes('refresh_token');
     if (requested?.includes(OFFLINE_ACCESS) && !refreshAllowed) {
       throw OauthErrors.invalidScope('offline_access needs the refresh_token grant');
     }
-    let scope = requested ?? [...client.scopes];
-    if (scope.some((s) => !client.scopes.includes(s))) throw OauthErrors.invalidScope();
+    if (requested) assertScopeFitsResource(resource, requested);
+    const allowed = scopesForResource(resource, client.scopes);
+    let scope = requested ?? defaultScopeFor(resource, allowed);
+    if (scope.some((s) => !allowed.includes(s))) throw OauthErrors.invalidScope();
     if (!refreshAllowed) scope = scope.filter((s) => s !== OFFLINE_ACCESS);
 
     if (subjectToken.length > MAX_SUBJECT_TOKEN || /\s/.test(subjectToken)) {
@@ -123,6 +125,7 @@ export class TokenExchangeService {
         scope,
         membershipId: subject.membership?.id,
         notAfter,
+        resource,
       });
       refreshToken = created.refreshToken;
       sid = created.grant.id;
@@ -135,6 +138,7 @@ export class TokenExchangeService {
       membership: subject.membership?.id,
       project: subject.membership?.projectId,
       notAfter,
+      resource,
     });
     this.logger.info(
       {
@@ -156,6 +160,22 @@ export class TokenExchangeService {
       issued_token_type: TOKEN_TYPE_ACCESS_TOKEN,
       ...(refreshToken ? { refresh_token: refreshToken } : {}),
     };
+  }
+
+  /**
+   * RFC 8693 §2.1 `resource` and `audience` (RFC 8707): either names a resource of the allow-list (the
+   * API by default); when both are given they must name the same one.
+   */
+  private exchangeTarget(form: OauthForm): ResourceKind {
+    const byResource = form.get('resource');
+    const byAudience = form.get('audience');
+    const kind = targetResource(this.config, byResource ?? byAudience);
+    if (byResource !== undefined && byAudience !== undefined) {
+      if (targetResource(this.config, byAudience) !== kind) {
+        throw OauthErrors.invalidTarget('resource and audience name different resources');
+      }
+    }
+    return kind;
   }
 
   private async resolveSubject(

@@ -9,6 +9,7 @@ import { OauthError } from 'src/oauth/oauth.errors';
 import {
   GRANT_AUTHORIZATION_CODE,
   GRANT_CLIENT_CREDENTIALS,
+  GRANT_DEVICE_CODE,
   GRANT_REFRESH_TOKEN,
   GRANT_TOKEN_EXCHANGE,
   TokenService,
@@ -19,6 +20,7 @@ import { MetricsService } from 'src/metrics/metrics.service';
 const KNOWN_GRANTS = new Set([
   GRANT_AUTHORIZATION_CODE,
   GRANT_CLIENT_CREDENTIALS,
+  GRANT_DEVICE_CODE,
   GRANT_REFRESH_TOKEN,
   GRANT_TOKEN_EXCHANGE,
 ]);

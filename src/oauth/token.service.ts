@@ -1,22 +1,33 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ActorsService } from 'src/actors/actors.service';
 import type { ClientSnapshot } from 'src/clients/client-snapshot';
 import type { ClientGrantType } from 'src/clients/client.entity';
 import { AppError } from 'src/common/errors/app-error';
+import { APP_CONFIG } from 'src/config/config.constants';
+import type { AppConfig } from 'src/config/config.types';
 import type { MembershipSnapshot } from 'src/memberships/membership-snapshot';
 import { MembershipsService } from 'src/memberships/memberships.service';
 import { AccessTokensService } from 'src/oauth/access-tokens.service';
 import { GrantsService } from 'src/oauth/grants/grants.service';
 import { type OauthForm, parseScope } from 'src/oauth/oauth-form';
+import { DeviceCodesService } from 'src/oauth/device-codes.service';
 import { IdTokensService } from 'src/oauth/id-tokens.service';
 import { OFFLINE_ACCESS, OIDC_SCOPES, OPENID } from 'src/oauth/scopes';
 import { TokenExchangeService } from 'src/oauth/token-exchange.service';
 import { OauthErrors } from 'src/oauth/oauth.errors';
+import {
+  assertScopeFitsResource,
+  defaultScopeFor,
+  scopesForResource,
+  targetResource,
+} from 'src/oauth/resource-target';
+import type { ResourceKind } from 'src/token-validation/oauth-resources';
 
 export const GRANT_CLIENT_CREDENTIALS = 'client_credentials';
 export const GRANT_REFRESH_TOKEN = 'refresh_token';
 export const GRANT_TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const GRANT_AUTHORIZATION_CODE = 'authorization_code';
+export const GRANT_DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
 
 /** RFC 6749 §5.1 (and RFC 8693 §2.2.1 for `issued_token_type`). */
 export interface TokenResponse {
@@ -40,6 +51,8 @@ export class TokenService {
     private readonly memberships: MembershipsService,
     private readonly exchanges: TokenExchangeService,
     private readonly idTokens: IdTokensService,
+    private readonly devices: DeviceCodesService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async grant(client: ClientSnapshot, form: OauthForm): Promise<TokenResponse> {
@@ -57,6 +70,9 @@ export class TokenService {
       case GRANT_AUTHORIZATION_CODE:
         this.assertAllowed(client, 'authorization_code');
         return this.authorizationCode(client, form);
+      case GRANT_DEVICE_CODE:
+        this.assertAllowed(client, 'device_code');
+        return this.deviceCode(client, form);
       default:
         throw OauthErrors.unsupportedGrantType();
     }
@@ -70,19 +86,26 @@ export class TokenService {
 
   /**
    * RFC 6749 §4.4: a token for the client's own principal (`sub` = `client_id`, RFC 9068 §2.2), with the
-   * requested scopes (all the client's scopes when none are asked for), never a refresh token.
+   * requested scopes (all the client's scopes when none are asked for), never a refresh token. With
+   * `resource` (RFC 8707) the token is for that resource: the MCP endpoint's carries the MCP scopes.
    */
   private async clientCredentials(client: ClientSnapshot, form: OauthForm): Promise<TokenResponse> {
+    const resource = targetResource(this.config, form.get('resource'));
     const requested = parseScope(form.get('scope'));
     if (requested?.includes(OFFLINE_ACCESS)) {
       throw OauthErrors.invalidScope('offline_access is not available with client credentials');
     }
-    const scope = grantedScope(requested, client.scopes).filter((s) => s !== OFFLINE_ACCESS);
+    if (requested) assertScopeFitsResource(resource, requested);
+    const allowed = scopesForResource(resource, client.scopes).filter((s) => s !== OFFLINE_ACCESS);
+    const scope = requested
+      ? grantedScope(requested, allowed)
+      : defaultScopeFor(resource, allowed).filter((s) => s !== OFFLINE_ACCESS);
     const at = await this.accessTokens.issue({
       sub: client.clientId,
       clientId: client.clientId,
       scope,
       project: client.projectId ?? undefined,
+      resource,
     });
     return {
       access_token: at.token,
@@ -101,6 +124,10 @@ export class TokenService {
     const code = form.require('code');
     const redirectUri = form.require('redirect_uri');
     const codeVerifier = form.require('code_verifier');
+    // RFC 8707 §2.2: the resource, if named again here, must be the one the code was asked for.
+    const resourceParam = form.get('resource');
+    const resource =
+      resourceParam === undefined ? undefined : targetResource(this.config, resourceParam);
     const {
       code: row,
       grant,
@@ -110,6 +137,7 @@ export class TokenService {
       code,
       redirectUri,
       codeVerifier,
+      resource,
       withRefresh: (scope) =>
         scope.includes(OFFLINE_ACCESS) && client.grantTypes.includes('refresh_token'),
     });
@@ -146,6 +174,7 @@ export class TokenService {
       sid: grant.id,
       membership: membership?.id,
       project: membership?.projectId,
+      resource: grant.resource,
     });
     const response: TokenResponse = {
       access_token: at.token,
@@ -168,23 +197,74 @@ export class TokenService {
     return response;
   }
 
-  /** RFC 6749 §6 with rotation: a new refresh token every time; the scope can only narrow. */
+  /**
+   * RFC 8628 §3.4: the device code of a request the person approved, once. The grant it opens names the
+   * browser session it was approved in (signing out there ends it); a refresh token with
+   * `offline_access` (if the client may); the access token for the resource the request named.
+   */
+  private async deviceCode(client: ClientSnapshot, form: OauthForm): Promise<TokenResponse> {
+    const row = await this.devices.redeem(client.clientId, form.require('device_code'));
+    const actorId = row.actorId!;
+    const actor = await this.actors.snapshotById(actorId).catch((err: unknown) => {
+      if (err instanceof AppError && err.kind === 'INVALID_TOKEN') return undefined;
+      throw err;
+    });
+    if (actor?.status !== 'ACTIVE') throw OauthErrors.invalidGrant('actor_disabled');
+    const newGrant = {
+      clientId: client.clientId,
+      actorId,
+      scope: row.scope,
+      browserSessionId: row.browserSessionId ?? undefined,
+      resource: row.resource,
+    };
+    const withRefresh =
+      row.scope.includes(OFFLINE_ACCESS) && client.grantTypes.includes('refresh_token');
+    let refreshToken: string | undefined;
+    let grant;
+    if (withRefresh) ({ grant, refreshToken } = await this.grants.create(newGrant));
+    else grant = await this.grants.createWithoutRefresh(newGrant);
+    const at = await this.accessTokens.issue({
+      sub: actorId,
+      clientId: client.clientId,
+      scope: row.scope,
+      sid: grant.id,
+      resource: row.resource,
+    });
+    return {
+      access_token: at.token,
+      token_type: 'Bearer',
+      expires_in: at.expiresIn,
+      scope: at.scope.join(' '),
+      ...(refreshToken ? { refresh_token: refreshToken } : {}),
+    };
+  }
+
+  /**
+   * RFC 6749 §6 with rotation: a new refresh token every time; the scope can only narrow, and the
+   * resource stays the one the grant was made for (RFC 8707 §2.2: another is `invalid_target`).
+   */
   private async refresh(client: ClientSnapshot, form: OauthForm): Promise<TokenResponse> {
     const presented = form.require('refresh_token');
     const requested = parseScope(form.get('scope'));
-    if (requested !== undefined) {
-      // A wider scope is refused before the refresh token is used up (so the client can retry with it);
-      // a used one still goes to rotate, whose reuse detection must not be bypassed.
+    const resourceParam = form.get('resource');
+    const resource =
+      resourceParam === undefined ? undefined : targetResource(this.config, resourceParam);
+    if (requested !== undefined || resource !== undefined) {
+      // A wider scope or another resource is refused before the refresh token is used up (so the client
+      // can retry with it); a used one still goes to rotate, whose reuse detection must not be bypassed.
       const found = await this.grants.findRefresh(presented);
-      if (found && found.grant.clientId === client.clientId && !found.row.usedAt)
-        grantedScope(requested, stillAllowed(found.grant.scope, client));
+      if (found && found.grant.clientId === client.clientId && !found.row.usedAt) {
+        assertSameResource(found.grant.resource, resource);
+        if (requested !== undefined) grantedScope(requested, stillAllowed(found.grant, client));
+      }
     }
     const { grant, refreshToken } = await this.grants.rotate(
       client.clientId,
       presented,
       client.tokensRevokedAt ? new Date(client.tokensRevokedAt) : undefined,
     );
-    const scope = grantedScope(requested, stillAllowed(grant.scope, client));
+    assertSameResource(grant.resource, resource);
+    const scope = grantedScope(requested, stillAllowed(grant, client));
     // The person behind the grant must still be allowed in, and so must the membership, whose project
     // the new token names as the first one did.
     let membership: MembershipSnapshot | undefined;
@@ -208,6 +288,7 @@ export class TokenService {
       membership: membership?.id,
       project: membership?.projectId,
       notAfter: Math.floor(grant.expiresAt.getTime() / 1000),
+      resource: grant.resource,
     });
     return {
       access_token: at.token,
@@ -223,9 +304,20 @@ export class TokenService {
  * A grant's scopes that its client may still be granted (an admin may have narrowed the client since);
  * the OpenID scopes of a sign-in grant are every code-flow client's.
  */
-function stillAllowed(grantScope: string[], client: ClientSnapshot): string[] {
+function stillAllowed(
+  grant: { scope: string[]; resource: ResourceKind },
+  client: ClientSnapshot,
+): string[] {
   const oidc = client.grantTypes.includes('authorization_code') ? OIDC_SCOPES : [];
-  return grantScope.filter((s) => client.scopes.includes(s) || oidc.includes(s));
+  const own = scopesForResource(grant.resource, client.scopes);
+  return grant.scope.filter((s) => own.includes(s) || oidc.includes(s));
+}
+
+/** RFC 8707 §2.2: a refresh names no resource, or the grant's own. */
+function assertSameResource(granted: ResourceKind, requested: ResourceKind | undefined): void {
+  if (requested !== undefined && requested !== granted) {
+    throw OauthErrors.invalidTarget('The grant was made for another resource');
+  }
 }
 
 /** The requested scopes if all are allowed (else `invalid_scope`: never widened), or all allowed. */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, type Repository } from 'typeorm';
+import { AuditService } from 'src/audit/audit.service';
 import { isUuid } from 'src/common/validation/uuid';
 import { dbCall } from 'src/common/errors/db-errors';
 import { ProjectEntity } from 'src/projects/project.entity';
@@ -8,12 +9,28 @@ import { ProjectsErrors } from 'src/projects/projects.errors';
 
 @Injectable()
 export class ProjectsService {
-  constructor(@InjectRepository(ProjectEntity) private readonly repo: Repository<ProjectEntity>) {}
+  constructor(
+    @InjectRepository(ProjectEntity) private readonly repo: Repository<ProjectEntity>,
+    private readonly audit: AuditService,
+  ) {}
 
   create(name: string): Promise<ProjectEntity> {
     const trimmed = name.trim();
     if (trimmed.length === 0 || trimmed.length > 200) throw ProjectsErrors.invalidName();
-    return dbCall(() => this.repo.save(this.repo.create({ name: trimmed })));
+    return dbCall(() =>
+      this.repo.manager.transaction(async (m) => {
+        const repo = m.getRepository(ProjectEntity);
+        const project = await repo.save(repo.create({ name: trimmed }));
+        await this.audit.record(m, {
+          action: 'project.create',
+          targetType: 'project',
+          targetId: project.id,
+          projectId: project.id,
+          details: { name: trimmed },
+        });
+        return project;
+      }),
+    );
   }
 
   /** The project, or a 404; a malformed id is a 400. */

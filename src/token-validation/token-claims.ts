@@ -37,6 +37,18 @@ export interface OwnTokenClaims {
   membership?: string;
   /** The project the token is limited to (a project-scoped client's tokens, or the membership's). */
   project?: string;
+  /** The token's audience: the API's or the MCP endpoint's (RFC 8707, see oauth-resources.ts). */
+  aud?: string;
+  /** RFC 8693 §4.1: who acts for `sub` (a delegated token), the most recent actor outermost. */
+  act?: ActorClaim;
+}
+
+/** RFC 8693 §4.1 `act`: the acting party (an actor id, or a client's own `client_id`) and its client. */
+export interface ActorClaim {
+  sub: string;
+  client_id: string;
+  /** The party that acted before (a token delegated again). */
+  act?: ActorClaim;
 }
 
 /** The identity and profile claims kept from a validated token (or userinfo answer), bounded. */

@@ -1,10 +1,12 @@
 import { redirectTargetOf, safeReturnTo } from 'src/web/form';
 
 describe('safeReturnTo (no open redirect after sign-in)', () => {
-  it('accepts our authorization endpoint only', () => {
+  it('accepts our authorization endpoint and device page only', () => {
     expect(safeReturnTo('/oauth2/authorize?client_id=a&state=b')).toBe(
       '/oauth2/authorize?client_id=a&state=b',
     );
+    expect(safeReturnTo('/device?user_code=BCDF-GHJK')).toBe('/device?user_code=BCDF-GHJK');
+    expect(safeReturnTo('/device')).toBe('/device');
     expect(safeReturnTo('/oauth2/authorize')).toBe('/oauth2/authorize');
     expect(safeReturnTo(undefined)).toBeUndefined();
     expect(safeReturnTo('')).toBeUndefined();
@@ -20,6 +22,9 @@ describe('safeReturnTo (no open redirect after sign-in)', () => {
     '/oauth2/authorize?x#frag',
     '/login',
     'oauth2/authorize?x',
+    '/devices',
+    '/device/../admin',
+    '//device?x',
   ])('refuses %j', (value) => {
     expect(safeReturnTo(value)).toBeNull();
   });

@@ -16,6 +16,9 @@ button{margin-top:1.25rem;width:100%;padding:.7rem;font-size:1rem;font-weight:60
 a{color:var(--accent)}
 a.button{display:block;text-align:center;padding:.65rem;font-weight:600;border:1px solid var(--accent);border-radius:.4rem;text-decoration:none}
 a.button:focus{outline:2px solid var(--accent);outline-offset:2px}
+button.secondary{background:transparent;color:var(--accent);border:1px solid var(--accent)}
+.code{font:700 1.4rem/1.2 ui-monospace,monospace;letter-spacing:.1em}
+ul.scopes{padding-left:1.2rem}
 `;
 
 /** The product icon: a bridge arch over a gate, in the accent colour. */

@@ -230,7 +230,14 @@ describe('authorization code flow (OpenID provider)', () => {
     expect(meta.grant_types_supported).toContain('authorization_code');
     expect(meta.token_endpoint_auth_methods_supported).toContain('none');
     expect(meta.introspection_endpoint_auth_methods_supported).not.toContain('none');
-    expect(meta.scopes_supported).toEqual(['openid', 'profile', 'email', 'offline_access']);
+    expect(meta.scopes_supported).toEqual([
+      'openid',
+      'profile',
+      'email',
+      'offline_access',
+      'mcp:read',
+      'mcp:write',
+    ]);
   });
 
   it('completes code + PKCE with openid-client, which validates the ID token', async () => {

@@ -25,6 +25,8 @@ export enum GrantTypeEnum {
   TOKEN_EXCHANGE = 'token_exchange',
   REFRESH_TOKEN = 'refresh_token',
   AUTHORIZATION_CODE = 'authorization_code',
+  /** RFC 8628: command lines and devices without a browser; a person approves at /device. */
+  DEVICE_CODE = 'device_code',
 }
 registerEnumType(GrantTypeEnum, {
   name: 'GrantType',

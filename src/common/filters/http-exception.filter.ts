@@ -27,6 +27,8 @@ export function sendHttpError(
   request: FastifyRequest,
   reply: FastifyReply,
   exception: unknown,
+  /** Headers that replace the mapping's own (an endpoint's `WWW-Authenticate` challenge). */
+  headers: (res: { status: number }) => Record<string, string> = () => ({}),
 ): void {
   const res = httpErrorResponse(exception);
   if (res.errorId) {
@@ -39,7 +41,7 @@ export function sendHttpError(
   }
   void reply
     .code(res.status)
-    .headers(res.headers)
+    .headers({ ...res.headers, ...headers(res) })
     .header('cache-control', 'no-store')
     .send(res.body);
 }

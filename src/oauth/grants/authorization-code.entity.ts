@@ -1,4 +1,6 @@
+import type { ResourceKind } from 'src/token-validation/oauth-resources';
 import {
+  Check,
   Column,
   CreateDateColumn,
   Entity,
@@ -18,6 +20,7 @@ import { GrantEntity } from 'src/oauth/grants/grant.entity';
  * session. Once redeemed it names the grant it produced, which a replay of the code revokes.
  */
 @Entity({ name: 'oauth_authorization_codes' })
+@Check('ck_oauth_authorization_codes_resource', `"resource" IN ('api', 'mcp')`)
 @Unique('uq_oauth_authorization_codes_hash', ['codeHash'])
 @Index('idx_oauth_authorization_codes_expires_at', ['expiresAt'])
 export class AuthorizationCodeEntity {
@@ -73,6 +76,10 @@ export class AuthorizationCodeEntity {
 
   @Column({ type: 'text', array: true, default: () => "'{}'" })
   amr: string[];
+
+  /** RFC 8707: the resource its tokens are for (their `aud`): `api` or `mcp`. */
+  @Column({ type: 'text', default: 'api' })
+  resource: ResourceKind;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

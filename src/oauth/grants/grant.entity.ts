@@ -1,4 +1,6 @@
+import type { ResourceKind } from 'src/token-validation/oauth-resources';
 import {
+  Check,
   Column,
   CreateDateColumn,
   Entity,
@@ -16,6 +18,7 @@ import { MembershipEntity } from 'src/memberships/membership.entity';
  * tokens are issued. Revoking it ends all of them (issue 4 §2-3).
  */
 @Entity({ name: 'oauth_grants' })
+@Check('ck_oauth_grants_resource', `"resource" IN ('api', 'mcp')`)
 @Index('idx_oauth_grants_actor', ['actorId'])
 @Index('idx_oauth_grants_expires_at', ['expiresAt'])
 @Index('idx_oauth_grants_browser_session', ['browserSessionId'])
@@ -43,6 +46,10 @@ export class GrantEntity {
 
   @Column({ type: 'text', array: true, default: () => "'{}'" })
   scope: string[];
+
+  /** RFC 8707: the resource its tokens are for (their `aud`): `api` or `mcp`. */
+  @Column({ type: 'text', default: 'api' })
+  resource: ResourceKind;
 
   @Column({ name: 'membership_id', type: 'uuid', nullable: true })
   membershipId: string | null;

@@ -12,11 +12,13 @@ import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig } from 'src/config/config.types';
 import { dbCall } from 'src/common/errors/db-errors';
 import { AuthorizationCodeEntity } from 'src/oauth/grants/authorization-code.entity';
+import { DeviceCodeEntity } from 'src/oauth/grants/device-code.entity';
 import { GrantEntity } from 'src/oauth/grants/grant.entity';
 import { RefreshTokenEntity } from 'src/oauth/grants/refresh-token.entity';
 import { OauthErrors } from 'src/oauth/oauth.errors';
 import { verifierMatches } from 'src/oauth/pkce';
 import { RevocationService } from 'src/revocation/revocation.service';
+import type { ResourceKind } from 'src/token-validation/oauth-resources';
 
 /** Refresh tokens are opaque: `bkr_` + 256 random bits; only their SHA-256 is stored. */
 const REFRESH_PREFIX = 'bkr_';
@@ -34,6 +36,8 @@ export interface NewGrant {
   notAfter?: number;
   /** The browser session (public id) a grant of the code flow was made in. */
   browserSessionId?: string;
+  /** RFC 8707: the resource the grant's tokens are for (the API by default); refreshes keep it. */
+  resource?: ResourceKind;
 }
 
 export interface GrantWithRefresh {
@@ -52,6 +56,7 @@ export interface NewAuthorizationCode {
   browserSessionId: string;
   authTime: number;
   amr: string[];
+  resource: ResourceKind;
 }
 
 export interface CodeRedemption {
@@ -59,6 +64,8 @@ export interface CodeRedemption {
   code: string;
   redirectUri: string;
   codeVerifier: string;
+  /** RFC 8707 §2.2: the resource named at the token endpoint, which must be the code's. */
+  resource?: ResourceKind;
   /** Issue a refresh token with the grant (the code's scope has offline_access). */
   withRefresh: (scope: string[]) => boolean;
 }
@@ -108,6 +115,11 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
     );
   }
 
+  /** A grant without a refresh token (its access tokens name it, so ending it ends them). */
+  async createWithoutRefresh(g: NewGrant): Promise<GrantEntity> {
+    return dbCall(() => this.dataSource.transaction((m) => this.insertGrant(m, g)));
+  }
+
   private insertGrant(m: EntityManager, g: NewGrant): Promise<GrantEntity> {
     let expiresAt = Date.now() + this.config.oauth.refreshTokenTtlSeconds * 1000;
     if (g.notAfter !== undefined) expiresAt = Math.min(expiresAt, g.notAfter * 1000);
@@ -119,6 +131,7 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
         scope: g.scope,
         membershipId: g.membershipId ?? null,
         browserSessionId: g.browserSessionId ?? null,
+        resource: g.resource ?? 'api',
         expiresAt: new Date(expiresAt),
       }),
     );
@@ -139,6 +152,7 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
         browserSessionId: c.browserSessionId,
         authTime: c.authTime,
         amr: c.amr,
+        resource: c.resource,
         expiresAt: new Date(Date.now() + this.config.oauth.codeTtlSeconds * 1000),
       }),
     );
@@ -175,11 +189,15 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
         if (!verifierMatches(r.codeVerifier, row.codeChallenge)) {
           return { refused: 'pkce_mismatch' };
         }
+        if (r.resource !== undefined && r.resource !== row.resource) {
+          return { refused: 'resource_mismatch' };
+        }
         const grant = await this.insertGrant(m, {
           clientId: row.clientId,
           actorId: row.actorId,
           scope: row.scope,
           browserSessionId: row.browserSessionId,
+          resource: row.resource,
         });
         await codes.update({ id: row.id }, { grantId: grant.id });
         const refreshToken = r.withRefresh(row.scope)
@@ -191,6 +209,9 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
     if ('redeemed' in outcome) return outcome.redeemed;
     if (outcome.refused === 'code_reuse' && outcome.grantId) {
       await this.revoke(outcome.grantId, 'code_reuse');
+    }
+    if (outcome.refused === 'resource_mismatch') {
+      throw OauthErrors.invalidTarget('The code was issued for another resource');
     }
     throw OauthErrors.invalidGrant(outcome.refused);
   }
@@ -342,14 +363,17 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
         .execute(),
     );
     // Codes live a minute; a day later not even a replay of theirs needs them (their grant is purged).
-    await dbCall(() =>
-      this.dataSource
-        .createQueryBuilder()
-        .delete()
-        .from(AuthorizationCodeEntity)
-        .where("expires_at < now() - interval '1 day'")
-        .execute(),
-    );
+    // Device authorizations likewise (a replayed device code is then unknown: invalid_grant).
+    for (const entity of [AuthorizationCodeEntity, DeviceCodeEntity]) {
+      await dbCall(() =>
+        this.dataSource
+          .createQueryBuilder()
+          .delete()
+          .from(entity)
+          .where("expires_at < now() - interval '1 day'")
+          .execute(),
+      );
+    }
     return result.affected ?? 0;
   }
 
