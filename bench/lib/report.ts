@@ -30,6 +30,8 @@ export interface Row {
   target?: Target;
   actorsCreated?: number;
   actorsPerSecond?: number;
+  /** Password logins per second run meanwhile (scenario 10). */
+  loginsPerSecond?: number;
   /** Why this scenario's numbers cannot be trusted (too many failures, actors not created…). */
   problem?: string;
   /** A remark printed under the table (e.g. "ran out of tokens: a lower bound"). */

@@ -102,7 +102,7 @@ export async function countActors(bk: Bridgekeeper): Promise<number> {
  * Stores `count` authorization codes `<prefix><i>` for one actor and public client, as
  * `GET /oauth2/authorize` would after a sign-in (SHA-256 of the code, PKCE challenge, one browser
  * session), valid for an hour: the benchmark measures the exchange at the token endpoint, each code
- * once, not the browser step. The actor is the oldest one (the bench admin).
+ * once, not the browser step. The actor is the oldest one of the bench issuer.
  */
 export async function seedAuthorizationCodes(
   bk: Bridgekeeper,
@@ -110,7 +110,7 @@ export async function seedAuthorizationCodes(
 ): Promise<void> {
   await withDatabase(bk, async (client) => {
     const { rows } = await client.query<{ id: string }>(
-      'SELECT id FROM actors ORDER BY created_at LIMIT 1',
+      "SELECT id FROM actors WHERE issuer_name = 'bench' ORDER BY created_at LIMIT 1",
     );
     await client.query(
       `INSERT INTO oauth_authorization_codes
@@ -125,7 +125,10 @@ export async function seedAuthorizationCodes(
   });
 }
 
-async function withDatabase<T>(bk: Bridgekeeper, fn: (client: Client) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(
+  bk: Bridgekeeper,
+  fn: (client: Client) => Promise<T>,
+): Promise<T> {
   // The embedded database keeps its password next to its data, and its port in postmaster.pid (line 4).
   const password = readFileSync(join(bk.dataDir, 'postgres.password'), 'utf8').trim();
   const pid = readFileSync(join(bk.dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n');
