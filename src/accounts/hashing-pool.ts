@@ -137,8 +137,8 @@ export class HashingPool {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: { argon2: this.argon2, nice: this.nice },
-      // argon2 works in native memory; the thread's own JavaScript needs little.
-      resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
+      // Nothing of the parent's `node -r …` preloads (profilers, TypeScript loaders) in the thread.
+      execArgv: [],
     });
     worker.unref();
     const slot: Slot = { worker };
