@@ -13,7 +13,9 @@ const PASSWORD = `bench-${randomBytes(12).toString('base64url')}`;
  * server's own parameters (the server verifies it on every login).
  */
 export async function seedLocalAccounts(bk: Bridgekeeper, count: number): Promise<string[]> {
-  const hash = await new PasswordHasher().hash(PASSWORD);
+  const hasher = new PasswordHasher();
+  const hash = await hasher.hash(PASSWORD);
+  await hasher.close();
   const usernames = Array.from({ length: count }, (_, i) => `bench-login-${i}`);
   await withDatabase(bk, async (client) => {
     for (const username of usernames) {

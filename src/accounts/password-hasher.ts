@@ -10,9 +10,6 @@ const OPTIONS = {
   parallelism: 1,
 } as const;
 
-/** One pool per process: every hasher shares its threads and its bound. */
-let shared: HashingPool | undefined;
-
 /**
  * argon2id through `@node-rs/argon2`, on the dedicated low-priority hashing threads of `HashingPool`:
  * hashing never runs on the event loop, and never takes the core from it (token validation keeps its
@@ -22,7 +19,12 @@ export class PasswordHasher {
   /** A hash of a random password, verified for unknown users so they take as long as known ones. */
   private dummy?: Promise<string>;
 
-  constructor(private readonly pool: HashingPool = (shared ??= new HashingPool())) {}
+  constructor(private readonly pool: HashingPool = new HashingPool()) {}
+
+  /** Ends the hashing threads (application shutdown); a later hash would start new ones. */
+  close(): Promise<void> {
+    return this.pool.close();
+  }
 
   hash(password: string): Promise<string> {
     return this.pool.hash(password, OPTIONS);

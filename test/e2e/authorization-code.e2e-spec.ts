@@ -444,6 +444,35 @@ describe('authorization code flow (OpenID provider)', () => {
       expect(await refresh.json()).toMatchObject({ error: 'invalid_grant' });
     });
 
+    it('of concurrent redemptions of one code on two nodes, exactly one succeeds, and its tokens are revoked', async () => {
+      const { path, verifier } = await spaRequest();
+      const code = new URL((await browser.get(path)).headers.get('location')!).searchParams.get(
+        'code',
+      )!;
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => redeem(i % 2 ? b : a, code, verifier)),
+      );
+      const ok = answers.filter((r) => r.status === 200);
+      expect(ok).toHaveLength(1);
+      expect(answers.filter((r) => r.status === 400)).toHaveLength(5);
+      const tokens = (await ok[0].json()) as Record<string, string>;
+      expect(tokens.refresh_token).toMatch(/^bkr_/);
+      // The replays revoked the grant the winner got: its access and refresh tokens are dead.
+      await waitFor(
+        'both nodes refusing the revoked token',
+        async () =>
+          (await userinfoStatus(a, tokens.access_token)) === 401 &&
+          (await userinfoStatus(b, tokens.access_token)) === 401,
+        2000,
+      );
+      const refresh = await token(a, {
+        grant_type: 'refresh_token',
+        client_id: spa.client.clientId,
+        refresh_token: tokens.refresh_token,
+      });
+      expect(await refresh.json()).toMatchObject({ error: 'invalid_grant' });
+    });
+
     it('refuses a wrong verifier, another redirect URI or another client, and the code is then used up', async () => {
       for (const extra of [
         { code_verifier: oidc.randomPKCECodeVerifier() },
