@@ -486,7 +486,7 @@ class Bench {
         console.log(
           `  ${s.variant} / ${s.name}: ${Math.round(rate)}${slice.created !== undefined ? ' actors' : ''}/s ` +
             `(ceiling ${Math.round(slice.ceiling.rps)}/s, ${(slice.run.rps / slice.ceiling.rps).toFixed(2)}×, ` +
-            `${Math.round(slice.run.cpuPerRequestUs)} µs/req)`,
+            `${Math.round(slice.run.cpuPerRequestUs)} µs/req, of which Node ${Math.round(slice.run.mainCpuPerRequestUs)})`,
         );
       }
       for (const [name, pid] of Object.entries(servers)) {
@@ -537,6 +537,7 @@ class Bench {
         ratio: median(slices.map((x) => x.run.rps / x.ceiling.rps)),
         cpuUs: median(runs.map((r) => r.cpuPerRequestUs)),
         cpuUsMin: Math.min(...runs.map((r) => r.cpuPerRequestUs)),
+        nodeCpuUs: median(runs.map((r) => r.mainCpuPerRequestUs)),
         total,
         failed,
         serverCpu: median(runs.map((r) => r.serverCpu)),
@@ -599,6 +600,7 @@ class Bench {
       ratio: 1,
       cpuUs: median(runs.map((r) => r.cpuPerRequestUs)),
       cpuUsMin: Math.min(...runs.map((r) => r.cpuPerRequestUs)),
+      nodeCpuUs: median(runs.map((r) => r.mainCpuPerRequestUs)),
       total: runs.reduce((n, r) => n + r.total, 0),
       failed: runs.reduce((n, r) => n + r.failed, 0),
       serverCpu: median(runs.map((r) => r.serverCpu)),
