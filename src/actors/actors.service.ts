@@ -67,6 +67,10 @@ export class ActorsService {
   );
   /** When this node last recorded activity per actor (bounded), so a busy actor is written rarely. */
   private readonly activity: ActivityMarks;
+  private readonly identityKeys = new WeakMap<
+    object,
+    { issuerName: string; subject: string; key: string }
+  >();
   private readonly disabledListeners: ((actor: ActorSnapshot) => Promise<void>)[] = [];
 
   constructor(
@@ -93,7 +97,7 @@ export class ActorsService {
     provisioning: Provisioning,
     freshToken: boolean,
   ): Promise<ActorSnapshot> {
-    const key = CacheKeys.actorByIdentity(issuerName, subject);
+    const key = this.identityKey(issuerName, subject, profile);
     const cached = await this.cache.get<ActorSnapshot>(key);
     if (cached && (!freshToken || sameProfile(cached, profile))) return cached;
     return this.cache.singleFlight(key, async () => {
@@ -107,6 +111,19 @@ export class ActorsService {
       await this.cache.set(key, snapshot, SNAPSHOT_TTL_MS);
       return snapshot;
     });
+  }
+
+  /**
+   * The cache key of an identity, remembered per claims object: a token verified before brings the same
+   * (cached) claims object on every request, so its subject is hashed once, not per request. A WeakMap:
+   * an entry lives only as long as the claims it belongs to.
+   */
+  private identityKey(issuerName: string, subject: string, profile: object): string {
+    const known = this.identityKeys.get(profile);
+    if (known && known.issuerName === issuerName && known.subject === subject) return known.key;
+    const key = CacheKeys.actorByIdentity(issuerName, subject);
+    this.identityKeys.set(profile, { issuerName, subject, key });
+    return key;
   }
 
   /** Roles from the database plus ADMIN for identities listed in `bridgekeeper.auth.admins`. */
