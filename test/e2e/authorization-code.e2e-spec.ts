@@ -140,6 +140,16 @@ describe('authorization code flow (OpenID provider)', () => {
   const userinfoStatus = async (node: RunningBridgekeeper, accessToken: string) =>
     (await node.get('/oauth2/userinfo', accessToken)).status;
 
+  /** The SPA's refresh token of a revoked grant is refused. */
+  async function expectRefreshRefused(refreshToken: string): Promise<void> {
+    const refresh = await token(a, {
+      grant_type: 'refresh_token',
+      client_id: spa.client.clientId,
+      refresh_token: refreshToken,
+    });
+    expect(await refresh.json()).toMatchObject({ error: 'invalid_grant' });
+  }
+
   /** Signs in through code + PKCE with offline_access; the tokens of the grant made. */
   async function signedInWithTokens(
     browser: TestBrowser,
@@ -436,12 +446,7 @@ describe('authorization code flow (OpenID provider)', () => {
         async () => (await userinfoStatus(b, tokens.access_token)) === 401,
         2000,
       );
-      const refresh = await token(a, {
-        grant_type: 'refresh_token',
-        client_id: spa.client.clientId,
-        refresh_token: tokens.refresh_token,
-      });
-      expect(await refresh.json()).toMatchObject({ error: 'invalid_grant' });
+      await expectRefreshRefused(tokens.refresh_token);
     });
 
     it('of concurrent redemptions of one code on two nodes, exactly one succeeds, and its tokens are revoked', async () => {
@@ -465,12 +470,7 @@ describe('authorization code flow (OpenID provider)', () => {
           (await userinfoStatus(b, tokens.access_token)) === 401,
         2000,
       );
-      const refresh = await token(a, {
-        grant_type: 'refresh_token',
-        client_id: spa.client.clientId,
-        refresh_token: tokens.refresh_token,
-      });
-      expect(await refresh.json()).toMatchObject({ error: 'invalid_grant' });
+      await expectRefreshRefused(tokens.refresh_token);
     });
 
     it('refuses a wrong verifier, another redirect URI or another client, and the code is then used up', async () => {
