@@ -50,7 +50,10 @@ export interface LoginTally {
  * `concurrency` loops, each signing one account in again and again (`POST /login` with its CSRF
  * cookie and token, from our own origin) until `stop()`; every answer must be the 303 of a success.
  */
-export function startLogins(url: string, usernames: string[]): { stop(): Promise<LoginTally> } {
+export function startLogins(
+  url: string,
+  usernames: string[],
+): { stop(): Promise<LoginTally>; progress(): LoginTally } {
   // The CSRF token of the login form without `return_to`: SHA-256 over the browser's secret, the
   // purpose and the (empty) binding, as src/common/html/csrf.ts computes it.
   const secret = randomBytes(32).toString('base64url');
@@ -89,6 +92,7 @@ export function startLogins(url: string, usernames: string[]): { stop(): Promise
   };
   const loops = usernames.map(loop);
   return {
+    progress: () => ({ ...tally }),
     async stop() {
       running = false;
       tally.seconds = (performance.now() - started) / 1000;
