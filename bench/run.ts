@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import {
   pinSelf,
   rssMiB,
   runWithCleanup,
+  threadCpuSeconds,
   stop,
 } from './lib/processes';
 import { formatGroups, formatProfile, type ProfileSummary, summarizeProfile } from './lib/profile';
@@ -20,10 +22,12 @@ import {
   type Bridgekeeper,
   countActors,
   hasRedis,
+  seedAuthorizationCodes,
   PROFILE_HOOK,
   startBridgekeeper,
   startRedis,
 } from './lib/services';
+import { type LoginTally, seedLocalAccounts, startLogins } from './lib/logins';
 import { startStaticJson } from './lib/static-server';
 import { startUserinfoIdp, type UserinfoIdp } from './lib/userinfo-idp';
 
@@ -47,8 +51,15 @@ const PROFILE_SECONDS = num('BENCH_PROFILE_SECONDS', 5, 3);
 const FIRST_LOGIN_SECONDS = num('BENCH_FIRST_LOGIN_SECONDS', 3, 2);
 const FIRST_LOGIN_MAX_RATE = num('BENCH_FIRST_LOGIN_MAX_RATE', 6000, 5000);
 const DISTINCT_TOKENS = 1000;
+/** Authorization codes prepared per slice: enough for this many exchanges per second. */
+const CODE_MAX_RATE = num('BENCH_CODE_MAX_RATE', 3000, 3000);
+/** Concurrent password logins while userinfo is measured (issue 9 §5). */
+const LOGINS = num('BENCH_LOGINS', 50, 50);
 /** More than this share of failed answers makes the run fail: a benchmark of 401s is worthless. */
 const MAX_FAILED_SHARE = 0.01;
+/** BENCH_ONLY=<regular expression>: only the scenarios whose name matches (the ceiling always runs). */
+const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
+const selected = (name: string) => !ONLY || ONLY.test(name);
 const REDIS = ARGS.has('--redis') ? true : ARGS.has('--no-redis') ? false : !QUICK;
 
 const TARGETS = {
@@ -90,12 +101,17 @@ interface Scenario {
   firstLogins?: { bk: Bridgekeeper; tokensPerSlice: number };
   /** The server's main process, for RSS. */
   mainPid: number;
+  /** Load started right before each slice and stopped right after it (password logins). */
+  during?: () => { stop(): Promise<LoginTally>; progress(): LoginTally };
+  /** One-time values (authorization codes) prepared per slice: more answers than this is a wrap-around. */
+  usesUp?: { perSlice: number; what: string };
 }
 
 interface Slice {
   run: LoadRun;
   ceiling: LoadRun;
   created?: number;
+  logins?: LoginTally;
 }
 
 /** A fixed spec: its wrk script is generated once. */
@@ -136,6 +152,7 @@ class Bench {
     const mainPid = bk.child.pid;
     const added: Scenario[] = [];
     const add = (s: Scenario) => {
+      if (!selected(s.name)) return;
       added.push(s);
       this.scenarios.push(s);
     };
@@ -204,7 +221,7 @@ class Bench {
 
     // 4. First logins: every request a never-seen subject; tokens for every round signed up front
     //    (signing is the benchmark's work, not the server's), plus a warm-up.
-    add(await this.firstLoginScenario(variant, bk, serverPids));
+    if (selected('4 first logins')) add(await this.firstLoginScenario(variant, bk, serverPids));
 
     // 5. The userinfo-validated issuer (issue 3): a cached opaque token.
     const opaque = `opaque-${variant}-${Date.now()}`;
@@ -215,7 +232,106 @@ class Bench {
 
     // 7-8. Bridgekeeper as an OAuth provider (issue 4).
     for (const s of await this.oauthScenarios(variant, bk, serverPids, tokens)) add(s);
+
+    // 9. Authorization-code exchanges (issue 9 §5), each code once.
+    if (selected('9 authorization-code exchanges'))
+      add(await this.codeScenario(variant, bk, serverPids));
+
+    // 10. Userinfo (the token of scenario 1) while LOGINS password logins run (issue 9 §5): argon2 must
+    //     not stall the hot path. Compare its p99 and req/s with scenario 1's.
+    const loginsName = `10 userinfo, one token, during ${LOGINS} logins`;
+    if (!selected(loginsName)) return added;
+    const usernames = await seedLocalAccounts(bk, LOGINS);
+    const during = () => startLogins(bk.url, usernames);
+    // Every loop must sign in at least once (the first hashes also start the hashing threads).
+    const check = during();
+    for (let i = 0; i < 600 && check.progress().ok + check.progress().failed < LOGINS; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    const tally = await check.stop();
+    if (tally.ok === 0 || tally.failed > 0)
+      throw new Error(
+        `password logins: ${tally.ok} ok, ${tally.failed} failed: ${tally.firstProblem}`,
+      );
+    add({
+      ...fixedScenario({
+        variant,
+        name: loginsName,
+        spec: repeated,
+        mainPid,
+      }),
+      during,
+    });
     return added;
+  }
+
+  /**
+   * 9: `POST /oauth2/token` `grant_type=authorization_code` by a public client with PKCE, a new code on
+   * every request (wrk Lua rotating bodies). The codes are stored beforehand, as `/oauth2/authorize`
+   * stores them after a sign-in (seedAuthorizationCodes): the browser step is not what is measured.
+   */
+  private async codeScenario(
+    variant: string,
+    bk: Bridgekeeper,
+    serverPids: number[],
+  ): Promise<Scenario> {
+    const admin = await this.issuer.sign(BENCH_ADMIN);
+    const redirectUri = 'http://127.0.0.1/bench/callback';
+    const { clientId } = await registerClient(bk.url, admin, {
+      name: `bench-code-${variant}`,
+      grantTypes: ['AUTHORIZATION_CODE'],
+      scopes: ['openid'],
+      redirectUris: [redirectUri],
+      tokenEndpointAuthMethod: 'NONE',
+    });
+    const verifier = randomBytes(32).toString('base64url');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const perSlice = SLICE_SECONDS * CODE_MAX_RATE;
+    const bodiesOf = (prefix: string, count: number) =>
+      Array.from({ length: count }, (_, i) =>
+        new URLSearchParams({
+          grant_type: 'authorization_code',
+          code: `${prefix}${i}`,
+          redirect_uri: redirectUri,
+          code_verifier: verifier,
+          client_id: clientId,
+        }).toString(),
+      );
+    const stamp = randomBytes(6).toString('hex');
+    const seed = async (prefix: string, count: number) => {
+      await seedAuthorizationCodes(bk, { clientId, redirectUri, challenge, prefix, count });
+      return bodiesOf(prefix, count);
+    };
+    const base: LoadSpec = {
+      url: bk.url,
+      method: 'POST',
+      path: '/oauth2/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      serverPids,
+    };
+    await probe(
+      { ...base, body: (await seed(`bka_${stamp}probe`, 1))[0] },
+      (b) => isTokenResponse(b) && typeof (b as { id_token?: unknown }).id_token === 'string',
+    );
+    const slices = PROFILE ? 2 : ROUNDS + 1; // + warm-up
+    process.stdout.write(`  storing ${perSlice * slices} authorization codes… `);
+    const specs: { spec: LoadSpec; script: string }[] = [];
+    for (let r = 0; r < slices; r++) {
+      const spec: LoadSpec = { ...base, rotateBody: await seed(`bka_${stamp}s${r}x`, perSlice) };
+      specs.push({ spec, script: wrkScript(spec) });
+    }
+    process.stdout.write('done\n');
+    let i = 0;
+    return {
+      variant,
+      name: '9 authorization-code exchanges',
+      next: () => {
+        const next = specs[i++];
+        if (!next) throw new Error('authorization codes: more slices than prepared');
+        return next;
+      },
+      usesUp: { perSlice, what: 'authorization codes' },
+      mainPid: bk.child.pid,
+    };
   }
 
   readonly opaqueTokens = new Map<string, string>();
@@ -329,14 +445,24 @@ class Bench {
     const ceiling = await this.ceilingSlice();
     const { spec, script } = s.next();
     const before = s.firstLogins ? await countActors(s.firstLogins.bk) : 0;
+    const background = s.during?.();
+    const t0 = s.during ? threadCpuSeconds(s.mainPid) : undefined;
     const run = await runLoad(spec, s.firstLogins ? FIRST_LOGIN_SECONDS : seconds, script);
+    const t1 = s.during ? threadCpuSeconds(s.mainPid) : undefined;
+    const logins = await background?.stop();
+    if (logins && t0 && t1) {
+      logins.mainThreadCpu = ((t1.main - t0.main) / run.seconds) * 100;
+      logins.otherThreadsCpu = ((t1.others - t0.others) / run.seconds) * 100;
+    }
     const created = s.firstLogins ? (await countActors(s.firstLogins.bk)) - before : undefined;
-    return { run, ceiling, created };
+    return { run, ceiling, created, logins };
   }
 
   async warmUp(s: Scenario): Promise<void> {
     const { spec, script } = s.next();
+    const background = s.during?.();
     await runLoad(spec, s.firstLogins ? FIRST_LOGIN_SECONDS : WARMUP_SECONDS, script);
+    await background?.stop();
   }
 
   /** ROUNDS rounds; in each, every scenario right after a ceiling slice. */
@@ -362,7 +488,7 @@ class Bench {
         console.log(
           `  ${s.variant} / ${s.name}: ${Math.round(rate)}${slice.created !== undefined ? ' actors' : ''}/s ` +
             `(ceiling ${Math.round(slice.ceiling.rps)}/s, ${(slice.run.rps / slice.ceiling.rps).toFixed(2)}×, ` +
-            `${Math.round(slice.run.cpuPerRequestUs)} µs/req)`,
+            `${Math.round(slice.run.cpuPerRequestUs)} µs/req, of which Node ${Math.round(slice.run.mainCpuPerRequestUs)})`,
         );
       }
       for (const [name, pid] of Object.entries(servers)) {
@@ -379,7 +505,9 @@ class Bench {
     process.kill(pid, 'SIGUSR2');
     await new Promise((r) => setTimeout(r, 200));
     const { spec, script } = s.next();
+    const background = s.during?.();
     const run = await runLoad(spec, PROFILE_SECONDS, script);
+    await background?.stop();
     process.kill(pid, 'SIGUSR2');
     const done = join(dir, `${n}.done`);
     for (let i = 0; i < 100 && !existsSync(done); i++) await new Promise((r) => setTimeout(r, 100));
@@ -411,6 +539,7 @@ class Bench {
         ratio: median(slices.map((x) => x.run.rps / x.ceiling.rps)),
         cpuUs: median(runs.map((r) => r.cpuPerRequestUs)),
         cpuUsMin: Math.min(...runs.map((r) => r.cpuPerRequestUs)),
+        nodeCpuUs: median(runs.map((r) => r.mainCpuPerRequestUs)),
         total,
         failed,
         serverCpu: median(runs.map((r) => r.serverCpu)),
@@ -433,6 +562,25 @@ class Bench {
           row.problem = `${ok} answers were 200 but ${row.actorsCreated} actors were created`;
         }
       }
+      const logins = slices.flatMap((x) => (x.logins ? [x.logins] : []));
+      if (logins.length > 0) {
+        const ok = logins.reduce((n, l) => n + l.ok, 0);
+        const bad = logins.reduce((n, l) => n + l.failed, 0);
+        const perSecond = median(logins.map((l) => l.ok / l.seconds));
+        row.loginsPerSecond = perSecond;
+        const cpu = (pick: (l: LoginTally) => number | undefined) =>
+          fixed(median(logins.map((l) => pick(l) ?? NaN)));
+        row.note =
+          `${LOGINS} concurrent password logins: ${fixed(perSecond)} logins/s (median slice), ` +
+          `${ok} signed in, ${bad} failed; server's main thread ${cpu((l) => l.mainThreadCpu)} % ` +
+          `of a core, its other threads (hashing) ${cpu((l) => l.otherThreadsCpu)} %`;
+        if (ok === 0 || bad > ok * MAX_FAILED_SHARE) {
+          row.problem = `password logins: ${bad} of ${ok + bad} failed (${logins.find((l) => l.firstProblem)?.firstProblem})`;
+        }
+      }
+      if (s.usesUp && runs.some((r) => r.total >= s.usesUp!.perSlice - CONNECTIONS)) {
+        row.note = `a slice used up its ${s.usesUp.perSlice} ${s.usesUp.what}: raise BENCH_CODE_MAX_RATE`;
+      }
       if (total === 0 || failed > total * MAX_FAILED_SHARE) {
         row.problem ??= `${failed} of ${total} answers failed`;
       }
@@ -454,6 +602,7 @@ class Bench {
       ratio: 1,
       cpuUs: median(runs.map((r) => r.cpuPerRequestUs)),
       cpuUsMin: Math.min(...runs.map((r) => r.cpuPerRequestUs)),
+      nodeCpuUs: median(runs.map((r) => r.mainCpuPerRequestUs)),
       total: runs.reduce((n, r) => n + r.total, 0),
       failed: runs.reduce((n, r) => n + r.failed, 0),
       serverCpu: median(runs.map((r) => r.serverCpu)),
@@ -640,7 +789,7 @@ async function main(): Promise<number> {
     mainPid: bareNest.child.pid,
   });
   await probe(bareGraphql.next().spec, isGraphqlMe);
-  bench.scenarios.push(bare, bareGraphql);
+  bench.scenarios.push(...[bare, bareGraphql].filter((x) => selected(`bare ${x.name}`)));
 
   const variants: { name: string; redis: boolean; mainJs?: string }[] = [
     { name: 'embedded', redis: false },
@@ -675,8 +824,8 @@ async function main(): Promise<number> {
   if (PROFILE) {
     await bench.ceilingSlice(WARMUP_SECONDS);
     for (const s of bench.scenarios) await bench.warmUp(s);
-    await bench.profile(bare, nestProfile!, bareNest.child.pid);
-    await bench.profile(bareGraphql, nestProfile!, bareNest.child.pid);
+    for (const b of bench.scenarios.filter((x) => x.variant === 'bare'))
+      await bench.profile(b, nestProfile!, bareNest.child.pid);
     for (const r of running)
       for (const s of bench.scenarios.filter((x) => x.variant === r.name))
         await bench.profile(s, r.dir!, r.bk.child.pid);

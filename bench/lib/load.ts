@@ -45,6 +45,8 @@ export interface LoadRun {
   loadCpu: number;
   /** Server CPU time per answered request, µs. */
   cpuPerRequestUs: number;
+  /** Of which the server's own process (all its threads; not PostgreSQL or Redis), µs. */
+  mainCpuPerRequestUs: number;
   /** CPU used by everything else on the machine meanwhile (other jobs skew the numbers), % of one core. */
   otherCpu: number;
 }
@@ -157,8 +159,10 @@ export async function runLoad(
 ): Promise<LoadRun> {
   const busy0 = machineBusySeconds();
   const cpu0 = treeCpuSeconds(spec.serverPids);
+  const main0 = cpuSecondsOf(spec.serverPids[0]);
   const w = await wrk(spec.url + spec.path, script, seconds);
   const cpu1 = treeCpuSeconds(spec.serverPids);
+  const main1 = cpuSecondsOf(spec.serverPids[0]);
   const busy1 = machineBusySeconds();
   const wall = w.duration / 1e6;
   const serverSeconds = cpu0 === undefined || cpu1 === undefined ? NaN : cpu1 - cpu0;
@@ -176,6 +180,10 @@ export async function runLoad(
     serverCpu: percent(serverSeconds),
     loadCpu: percent(w.cpuSeconds),
     cpuPerRequestUs: (serverSeconds * 1e6) / Math.max(1, w.requests),
+    mainCpuPerRequestUs:
+      main0 === undefined || main1 === undefined
+        ? NaN
+        : ((main1 - main0) * 1e6) / Math.max(1, w.requests),
     otherCpu:
       busy0 === undefined || busy1 === undefined
         ? NaN

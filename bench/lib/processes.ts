@@ -312,3 +312,24 @@ export function machineBusySeconds(): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * CPU seconds of one Node process split by thread: its main thread (the event loop: tid = pid) and all
+ * its other threads (the libuv worker pool, V8's GC and compiler threads, worker_threads).
+ */
+export function threadCpuSeconds(pid: number): { main: number; others: number } | undefined {
+  try {
+    let main = 0;
+    let others = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const s = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      const seconds = (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+      if (Number(tid) === pid) main = seconds;
+      else others += seconds;
+    }
+    return { main, others };
+  } catch {
+    return undefined;
+  }
+}

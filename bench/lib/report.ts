@@ -20,6 +20,8 @@ export interface Row {
    * preemption), so on a busy machine this is the better estimate of the cost of a request.
    */
   cpuUsMin: number;
+  /** Of `cpuUs`, the server's own process (median round): the rest is PostgreSQL / Redis. */
+  nodeCpuUs?: number;
   total: number;
   /** Answers >= 400, socket errors, timeouts. */
   failed: number;
@@ -30,6 +32,8 @@ export interface Row {
   target?: Target;
   actorsCreated?: number;
   actorsPerSecond?: number;
+  /** Password logins per second run meanwhile (scenario 10). */
+  loginsPerSecond?: number;
   /** Why this scenario's numbers cannot be trusted (too many failures, actors not created…). */
   problem?: string;
   /** A remark printed under the table (e.g. "ran out of tokens: a lower bound"). */
@@ -70,6 +74,7 @@ export function formatTable(rows: Row[]): string {
     'per round',
     'server CPU µs/req',
     'min µs/req',
+    'of which Node µs',
     'p50 ms',
     'p99 ms',
     'failed',
@@ -85,6 +90,7 @@ export function formatTable(rows: Row[]): string {
     r.ratios.map((x) => fixed(x, 2)).join(' '),
     fixed(r.cpuUs),
     fixed(r.cpuUsMin),
+    fixed(r.nodeCpuUs),
     fixed(r.p50, 1),
     fixed(r.p99, 1),
     String(r.failed),
@@ -92,7 +98,7 @@ export function formatTable(rows: Row[]): string {
     r.verdict,
     `${fixed(r.serverCpu)}/${fixed(r.loadCpu)}/${fixed(r.otherCpu)}`,
   ]);
-  const right = new Set([2, 3, 5, 6, 7, 8, 9, 12]);
+  const right = new Set([2, 3, 5, 6, 7, 8, 9, 10, 13]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) =>
     `| ${cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;

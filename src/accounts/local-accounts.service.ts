@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type Repository } from 'typeorm';
 import { AccountsErrors } from 'src/accounts/accounts.errors';
@@ -35,7 +35,7 @@ const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
  * `verify` that answers an unknown login exactly like a wrong password, after the same work.
  */
 @Injectable()
-export class LocalAccountsService {
+export class LocalAccountsService implements OnApplicationShutdown {
   private readonly hasher = new PasswordHasher();
 
   constructor(
@@ -44,6 +44,10 @@ export class LocalAccountsService {
     private readonly actors: ActorsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.hasher.close();
+  }
 
   /**
    * The account for a username or email and password, or null, whichever of "no such login", "no

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
-import { LRUCache } from 'lru-cache';
 import { Brackets, type EntityManager, In, type Repository } from 'typeorm';
+import { ActivityMarks } from 'src/actors/activity-marks';
 import { ActorEntity, type ActorStatus } from 'src/actors/actor.entity';
 import { type ActorSnapshot, toSnapshot } from 'src/actors/actor-snapshot';
 import { ActorsErrors } from 'src/actors/actors.errors';
@@ -61,14 +61,17 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 @Injectable()
 export class ActorsService {
   private readonly bootstrapAdmins: Set<string>;
-  private readonly touching = new Set<string>();
   private readonly upserts = new MicroBatcher<UpsertItem, ActorEntity>(
     (items) => this.upsertMany(items),
     UPSERT_CONCURRENCY,
     UPSERT_MAX_BATCH,
   );
-  /** When this node last recorded activity per actor id (bounded), so a busy actor is written rarely. */
-  private readonly touched = new LRUCache<string, number>({ max: 100_000 });
+  /** When this node last recorded activity per actor (bounded), so a busy actor is written rarely. */
+  private readonly activity: ActivityMarks;
+  private readonly identityKeys = new WeakMap<
+    object,
+    { issuerName: string; subject: string; key: string }
+  >();
   private readonly disabledListeners: ((actor: ActorSnapshot) => Promise<void>)[] = [];
 
   constructor(
@@ -80,6 +83,7 @@ export class ActorsService {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.bootstrapAdmins = new Set(config.admins.map((a) => `${a.issuer}\u0000${a.subject}`));
+    this.activity = new ActivityMarks(config.actors.lastSeenIntervalSeconds * 1000);
   }
 
   /**
@@ -95,7 +99,7 @@ export class ActorsService {
     provisioning: Provisioning,
     freshToken: boolean,
   ): Promise<ActorSnapshot> {
-    const key = CacheKeys.actorByIdentity(issuerName, subject);
+    const key = this.identityKey(issuerName, subject, profile);
     const cached = await this.cache.get<ActorSnapshot>(key);
     if (cached && (!freshToken || sameProfile(cached, profile))) return cached;
     return this.cache.singleFlight(key, async () => {
@@ -111,6 +115,19 @@ export class ActorsService {
     });
   }
 
+  /**
+   * The cache key of an identity, remembered per claims object: a token verified before brings the same
+   * (cached) claims object on every request, so its subject is hashed once, not per request. A WeakMap:
+   * an entry lives only as long as the claims it belongs to.
+   */
+  private identityKey(issuerName: string, subject: string, profile: object): string {
+    const known = this.identityKeys.get(profile);
+    if (known && known.issuerName === issuerName && known.subject === subject) return known.key;
+    const key = CacheKeys.actorByIdentity(issuerName, subject);
+    this.identityKeys.set(profile, { issuerName, subject, key });
+    return key;
+  }
+
   /** Roles from the database plus ADMIN for identities listed in `bridgekeeper.auth.admins`. */
   effectiveRoles(actor: Pick<ActorSnapshot, 'issuerName' | 'subject' | 'roles'>): string[] {
     if (!this.bootstrapAdmins.has(`${actor.issuerName}\u0000${actor.subject}`)) return actor.roles;
@@ -121,33 +138,36 @@ export class ActorsService {
    * Records activity at most once per `actors.last.seen.interval.seconds` per actor, off the request path.
    */
   touch(actor: ActorSnapshot): void {
+    const now = Date.now();
+    if (
+      !this.activity.shouldWrite(
+        actor.id,
+        () => (actor.lastSeenAt ? Date.parse(actor.lastSeenAt) : 0),
+        now,
+      )
+    )
+      return;
     const intervalMs = this.config.actors.lastSeenIntervalSeconds * 1000;
-    const last = Math.max(
-      actor.lastSeenAt ? Date.parse(actor.lastSeenAt) : 0,
-      this.touched.get(actor.id) ?? 0,
-    );
-    if (Date.now() - last < intervalMs || this.touching.has(actor.id)) return;
-    this.touching.add(actor.id);
-    const seenAt = new Date();
+    const seenAt = new Date(now);
     this.repo
       .createQueryBuilder()
       .update(ActorEntity)
       .set({ lastSeenAt: seenAt, updatedAt: () => '"updated_at"' })
       .where('id = :id', { id: actor.id })
       .andWhere('(last_seen_at IS NULL OR last_seen_at < :threshold)', {
-        threshold: new Date(seenAt.getTime() - intervalMs),
+        threshold: new Date(now - intervalMs),
       })
       .execute()
       // Remembered locally, never written back to the shared cache: a snapshot written here could
       // resurrect a status an admin changed meanwhile.
-      .then(() => void this.touched.set(actor.id, seenAt.getTime()))
-      .catch((err: unknown) =>
+      .then(() => this.activity.written(actor.id, now))
+      .catch((err: unknown) => {
+        this.activity.failed(actor.id);
         this.logger.warn(
           { err: { message: (err as Error).message } },
           'could not record last seen',
-        ),
-      )
-      .finally(() => this.touching.delete(actor.id));
+        );
+      });
   }
 
   /**

@@ -284,8 +284,10 @@ export class IdentityService {
  * header, or another scheme, means "no credentials"; a Bearer header without a usable token is invalid.
  */
 export function extractBearer(authorization: string | undefined): string {
-  if (!authorization || !/^bearer(\s|$)/i.test(authorization)) throw IdentityErrors.missing();
+  if (!authorization) throw IdentityErrors.missing();
+  // One regular expression for a well-formed header; the scheme is looked at only to tell refusals apart.
   const m = BEARER.exec(authorization);
-  if (!m) throw IdentityErrors.malformedHeader();
-  return m[1];
+  if (m) return m[1];
+  if (!/^bearer(\s|$)/i.test(authorization)) throw IdentityErrors.missing();
+  throw IdentityErrors.malformedHeader();
 }

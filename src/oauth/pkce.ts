@@ -11,6 +11,10 @@ export function isS256Challenge(challenge: string): boolean {
   return S256_CHALLENGE.test(challenge);
 }
 
+export function isWellFormedVerifier(verifier: string): boolean {
+  return VERIFIER.test(verifier);
+}
+
 export function s256(verifier: string): string {
   return createHash('sha256').update(verifier, 'ascii').digest('base64url');
 }

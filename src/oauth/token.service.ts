@@ -138,8 +138,7 @@ export class TokenService {
       redirectUri,
       codeVerifier,
       resource,
-      withRefresh: (scope) =>
-        scope.includes(OFFLINE_ACCESS) && client.grantTypes.includes('refresh_token'),
+      mayRefresh: client.grantTypes.includes('refresh_token'),
     });
     // The person may have been disabled between the login and the redemption.
     const actor = await this.actors.snapshotById(grant.actorId).catch((err: unknown) => {

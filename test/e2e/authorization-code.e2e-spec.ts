@@ -148,6 +148,16 @@ describe('authorization code flow (OpenID provider)', () => {
   const userinfoStatus = async (node: RunningBridgekeeper, accessToken: string) =>
     (await node.get('/oauth2/userinfo', accessToken)).status;
 
+  /** The SPA's refresh token of a revoked grant is refused. */
+  async function expectRefreshRefused(refreshToken: string): Promise<void> {
+    const refresh = await token(a, {
+      grant_type: 'refresh_token',
+      client_id: spa.client.clientId,
+      refresh_token: refreshToken,
+    });
+    expect(await refresh.json()).toMatchObject({ error: 'invalid_grant' });
+  }
+
   /** Signs in through code + PKCE with offline_access; the tokens of the grant made. */
   async function signedInWithTokens(
     browser: TestBrowser,
@@ -451,12 +461,31 @@ describe('authorization code flow (OpenID provider)', () => {
         async () => (await userinfoStatus(b, tokens.access_token)) === 401,
         2000,
       );
-      const refresh = await token(a, {
-        grant_type: 'refresh_token',
-        client_id: spa.client.clientId,
-        refresh_token: tokens.refresh_token,
-      });
-      expect(await refresh.json()).toMatchObject({ error: 'invalid_grant' });
+      await expectRefreshRefused(tokens.refresh_token);
+    });
+
+    it('of concurrent redemptions of one code on two nodes, exactly one succeeds, and its tokens are revoked', async () => {
+      const { path, verifier } = await spaRequest();
+      const code = new URL((await browser.get(path)).headers.get('location')!).searchParams.get(
+        'code',
+      )!;
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => redeem(i % 2 ? b : a, code, verifier)),
+      );
+      const ok = answers.filter((r) => r.status === 200);
+      expect(ok).toHaveLength(1);
+      expect(answers.filter((r) => r.status === 400)).toHaveLength(5);
+      const tokens = (await ok[0].json()) as Record<string, string>;
+      expect(tokens.refresh_token).toMatch(/^bkr_/);
+      // The replays revoked the grant the winner got: its access and refresh tokens are dead.
+      await waitFor(
+        'both nodes refusing the revoked token',
+        async () =>
+          (await userinfoStatus(a, tokens.access_token)) === 401 &&
+          (await userinfoStatus(b, tokens.access_token)) === 401,
+        2000,
+      );
+      await expectRefreshRefused(tokens.refresh_token);
     });
 
     it('refuses a wrong verifier, another redirect URI or another client, and the code is then used up', async () => {

@@ -16,7 +16,7 @@ import { DeviceCodeEntity } from 'src/oauth/grants/device-code.entity';
 import { GrantEntity } from 'src/oauth/grants/grant.entity';
 import { RefreshTokenEntity } from 'src/oauth/grants/refresh-token.entity';
 import { OauthErrors } from 'src/oauth/oauth.errors';
-import { verifierMatches } from 'src/oauth/pkce';
+import { isWellFormedVerifier, s256, verifierMatches } from 'src/oauth/pkce';
 import { RevocationService } from 'src/revocation/revocation.service';
 import type { ResourceKind } from 'src/token-validation/oauth-resources';
 
@@ -66,14 +66,81 @@ export interface CodeRedemption {
   codeVerifier: string;
   /** RFC 8707 §2.2: the resource named at the token endpoint, which must be the code's. */
   resource?: ResourceKind;
-  /** Issue a refresh token with the grant (the code's scope has offline_access). */
-  withRefresh: (scope: string[]) => boolean;
+  /** The client may hold refresh tokens: one is issued when the code's scope has offline_access. */
+  mayRefresh: boolean;
 }
 
 export interface RedeemedCode {
-  code: AuthorizationCodeEntity;
-  grant: GrantEntity;
+  code: Pick<AuthorizationCodeEntity, 'browserSessionId' | 'authTime' | 'amr' | 'nonce'>;
+  grant: Pick<GrantEntity, 'id' | 'actorId' | 'scope' | 'resource'>;
   refreshToken?: string;
+}
+
+/** One row of REDEEM_CODE: the code as it was before this redemption, and what it produced. */
+interface RedeemRow {
+  used_at: Date | null;
+  grant_id: string | null;
+  actor_id: string;
+  redirect_uri: string;
+  code_challenge: string;
+  scope: string[];
+  nonce: string | null;
+  browser_session_id: string;
+  auth_time: string;
+  amr: string[];
+  expired: boolean;
+  resource: ResourceKind;
+  new_grant_id: string | null;
+  refresh_issued: boolean;
+}
+
+/**
+ * Redeems a code in ONE statement (one round trip, no explicit transaction; a statement is atomic):
+ * - `prev` locks the client's code row (`FOR UPDATE`): of two concurrent redemptions the second waits,
+ *   then sees the first's `used_at` and `grant_id` (a replay, which revokes that grant);
+ * - `ok` keeps it only if unused, unexpired, with the same redirect URI and the PKCE S256 challenge of
+ *   the presented verifier ($4, computed by the caller; NULL for a malformed verifier);
+ * - `g` opens the grant, `r` its refresh token (with offline_access, when the client may: $6 not NULL);
+ * - `claim` uses the code up in every case (a code presented with a wrong redirect URI or verifier can
+ *   never be redeemed afterwards) and records the grant it produced.
+ * Another client's code matches nothing: refused and left alone.
+ */
+const REDEEM_CODE = `
+WITH prev AS (
+  SELECT id, used_at, grant_id, actor_id, redirect_uri, code_challenge, scope, nonce,
+         browser_session_id, auth_time, amr, resource, expires_at <= now() AS expired
+    FROM oauth_authorization_codes
+   WHERE code_hash = $1 AND client_id = $2
+     FOR UPDATE
+), ok AS (
+  SELECT * FROM prev
+   WHERE used_at IS NULL AND NOT expired AND redirect_uri = $3 AND code_challenge = $4
+     AND ($7::text IS NULL OR resource = $7)
+), g AS (
+  INSERT INTO oauth_grants (client_id, actor_id, scope, browser_session_id, expires_at, resource)
+  SELECT $2, actor_id, scope, browser_session_id, $5, resource FROM ok
+  RETURNING id
+), r AS (
+  INSERT INTO oauth_refresh_tokens (grant_id, token_hash, expires_at)
+  SELECT g.id, $6, $5 FROM g, ok
+   WHERE $6::text IS NOT NULL AND 'offline_access' = ANY (ok.scope)
+  RETURNING id
+), claim AS (
+  UPDATE oauth_authorization_codes c
+     SET used_at = COALESCE(prev.used_at, now()),
+         grant_id = COALESCE(prev.grant_id, (SELECT id FROM g))
+    FROM prev
+   WHERE c.id = prev.id
+  RETURNING c.id
+)
+SELECT prev.used_at, prev.grant_id, prev.actor_id, prev.redirect_uri, prev.code_challenge, prev.scope,
+       prev.nonce, prev.browser_session_id, prev.auth_time, prev.amr, prev.expired, prev.resource,
+       (SELECT id FROM g) AS new_grant_id, EXISTS (SELECT 1 FROM r) AS refresh_issued
+  FROM prev`;
+
+/** The S256 challenge a verifier answers, or null for a malformed verifier (it answers none). */
+function challengeOf(verifier: string): string | null {
+  return isWellFormedVerifier(verifier) ? s256(verifier) : null;
 }
 
 export function looksLikeRefreshToken(token: string): boolean {
@@ -169,51 +236,59 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
     if (!r.code.startsWith(CODE_PREFIX) || r.code.length > 200) {
       throw OauthErrors.invalidGrant('code_unknown');
     }
-    type Outcome = { redeemed: RedeemedCode } | { refused: string; grantId?: string | null };
-    const outcome = await dbCall(() =>
-      this.dataSource.transaction(async (m): Promise<Outcome> => {
-        const codes = m.getRepository(AuthorizationCodeEntity);
-        const row = await codes
-          .createQueryBuilder('c')
-          .setLock('pessimistic_write')
-          .where('c.code_hash = :h', { h: hashSecret(r.code) })
-          .getOne();
-        if (!row) return { refused: 'code_unknown' };
-        // Another client's code: refused and left alone (that client did nothing wrong).
-        if (row.clientId !== r.clientId) return { refused: 'code_other_client' };
-        if (row.usedAt) return { refused: 'code_reuse', grantId: row.grantId };
-        const now = new Date();
-        await codes.update({ id: row.id }, { usedAt: now });
-        if (row.expiresAt <= now) return { refused: 'code_expired' };
-        if (row.redirectUri !== r.redirectUri) return { refused: 'redirect_uri_mismatch' };
-        if (!verifierMatches(r.codeVerifier, row.codeChallenge)) {
-          return { refused: 'pkce_mismatch' };
-        }
-        if (r.resource !== undefined && r.resource !== row.resource) {
-          return { refused: 'resource_mismatch' };
-        }
-        const grant = await this.insertGrant(m, {
-          clientId: row.clientId,
-          actorId: row.actorId,
-          scope: row.scope,
-          browserSessionId: row.browserSessionId,
-          resource: row.resource,
-        });
-        await codes.update({ id: row.id }, { grantId: grant.id });
-        const refreshToken = r.withRefresh(row.scope)
-          ? await this.insertRefresh(m.getRepository(RefreshTokenEntity), grant)
-          : undefined;
-        return { redeemed: { code: row, grant, refreshToken } };
-      }),
+    const codeHash = hashSecret(r.code);
+    const refreshToken = r.mayRefresh
+      ? `${REFRESH_PREFIX}${randomBytes(32).toString('base64url')}`
+      : undefined;
+    // A grant of the code flow and its refresh token live as long as refresh tokens do.
+    const expiresAt = new Date(Date.now() + this.config.oauth.refreshTokenTtlSeconds * 1000);
+    const rows = await dbCall(
+      () =>
+        this.dataSource.query(REDEEM_CODE, [
+          codeHash,
+          r.clientId,
+          r.redirectUri,
+          challengeOf(r.codeVerifier),
+          expiresAt,
+          refreshToken === undefined ? null : hashSecret(refreshToken),
+          r.resource ?? null,
+        ]) as Promise<RedeemRow[]>,
     );
-    if ('redeemed' in outcome) return outcome.redeemed;
-    if (outcome.refused === 'code_reuse' && outcome.grantId) {
-      await this.revoke(outcome.grantId, 'code_reuse');
+    const row = rows[0];
+    if (!row) {
+      // Unknown, or another client's (refused and left alone: that client did nothing wrong).
+      const other = await dbCall(() =>
+        this.dataSource.getRepository(AuthorizationCodeEntity).exists({ where: { codeHash } }),
+      );
+      throw OauthErrors.invalidGrant(other ? 'code_other_client' : 'code_unknown');
     }
-    if (outcome.refused === 'resource_mismatch') {
+    if (row.new_grant_id) {
+      return {
+        code: {
+          browserSessionId: row.browser_session_id,
+          authTime: Number(row.auth_time),
+          amr: row.amr,
+          nonce: row.nonce,
+        },
+        grant: {
+          id: row.new_grant_id,
+          actorId: row.actor_id,
+          scope: row.scope,
+          resource: row.resource,
+        },
+        refreshToken: row.refresh_issued ? refreshToken : undefined,
+      };
+    }
+    let refused: string;
+    if (row.used_at) refused = 'code_reuse';
+    else if (row.expired) refused = 'code_expired';
+    else if (row.redirect_uri !== r.redirectUri) refused = 'redirect_uri_mismatch';
+    else if (!verifierMatches(r.codeVerifier, row.code_challenge)) refused = 'pkce_mismatch';
+    else if (r.resource !== undefined && r.resource !== row.resource) {
       throw OauthErrors.invalidTarget('The code was issued for another resource');
-    }
-    throw OauthErrors.invalidGrant(outcome.refused);
+    } else refused = 'code_unknown'; // not reached: every check above passed, so a grant was made
+    if (refused === 'code_reuse' && row.grant_id) await this.revoke(row.grant_id, 'code_reuse');
+    throw OauthErrors.invalidGrant(refused);
   }
 
   /**
