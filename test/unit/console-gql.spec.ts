@@ -26,6 +26,9 @@ describe('the console’s typed GraphQL (console/src/api/generated.ts)', () => {
        mutation Paint($id: ID!, $paint: Paint!) { paint(id: $id, paint: $paint) { id } }`,
     );
     expect(out).toContain("export type Color = 'RED' | 'GREEN';");
+    expect(out).toContain(
+      'export type BitsFragment = {\n  color: Color | null;\n  tags: Array<string>;\n};',
+    );
     expect(out).toContain('export interface Paint {\n  color: Color;\n  note?: string | null;\n}');
     expect(out).toContain(
       'export type OneQuery = {\n  thing: {\n    id: string;\n    at: string | null;',

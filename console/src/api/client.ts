@@ -39,17 +39,32 @@ interface GraphqlError {
   extensions?: { code?: string; errorCode?: string };
 }
 
-/** `field: message` → { field: message } (only for names of the input; the rest stays a message). */
+/** `field: message` → { field: message } (`input.` dropped: `input.name` is the form's `name`). */
 export function fieldErrorsOf(errors: GraphqlError[]): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const e of errors) {
     const m = /^([A-Za-z][A-Za-z0-9_.[\]]*): (.+)$/s.exec(e.message);
-    if (m && (e.extensions?.code === 'BAD_USER_INPUT' || e.extensions?.code === undefined)) {
-      const name = m[1].replace(/^input\./, '');
-      fields[name] ??= m[2];
-    }
+    if (m) fields[m[1].replace(/^input\./, '')] ??= m[2];
   }
   return fields;
+}
+
+export interface FormErrors {
+  /** Messages shown next to the form's own fields. */
+  fields: Record<string, string>;
+  /** Everything else, shown above the form's buttons. */
+  form?: string;
+}
+
+/** Splits an error for a form: the API's messages about `known` fields go next to them. */
+export function formErrors(err: unknown, known: readonly string[]): FormErrors {
+  if (!(err instanceof ApiError))
+    return { fields: {}, form: 'Something went wrong. Please retry.' };
+  const fields: Record<string, string> = {};
+  for (const [name, message] of Object.entries(err.fields)) {
+    if (known.includes(name)) fields[name] = message;
+  }
+  return { fields, form: Object.keys(fields).length > 0 ? undefined : err.message };
 }
 
 async function post(query: string, variables: unknown): Promise<Response> {

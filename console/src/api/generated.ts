@@ -9,11 +9,217 @@ export interface Operation<TResult, TVariables> {
   readonly __types?: { result: TResult; variables: TVariables };
 }
 
+export type ActorStatus = 'ACTIVE' | 'DISABLED';
+
 export type KeySetState = 'FAILING' | 'OK' | 'PENDING' | 'STALE';
+
+export type ProfileResourceType = 'Patient' | 'Practitioner' | 'RelatedPerson';
 
 export type TokenOutcome = 'ACCEPTED' | 'REFUSED';
 
 export type TrustedIssuerSource = 'CONFIG' | 'DATABASE';
+
+export interface ActorFilter {
+  email?: string | null;
+  issuer?: string | null;
+  name?: string | null;
+  search?: string | null;
+  status?: ActorStatus | null;
+  subject?: string | null;
+}
+
+export type ActorRowFragment = {
+  id: string;
+  issuer: string;
+  subject: string;
+  email: string | null;
+  name: string | null;
+  preferredUsername: string | null;
+  status: ActorStatus;
+  roles: Array<string>;
+  createdAt: string;
+  lastSeenAt: string | null;
+};
+
+export type ActorDetailQuery = {
+  actor: {
+    id: string;
+    issuer: string;
+    subject: string;
+    email: string | null;
+    name: string | null;
+    preferredUsername: string | null;
+    status: ActorStatus;
+    roles: Array<string>;
+    createdAt: string;
+    lastSeenAt: string | null;
+    givenName: string | null;
+    familyName: string | null;
+    emailVerified: boolean | null;
+    attributes: Array<{
+      name: string;
+      value: string;
+    }>;
+    memberships: Array<{
+      id: string;
+      projectId: string;
+      active: boolean;
+      admin: boolean;
+      issuer: string | null;
+      externalId: string | null;
+      profile: {
+        givenName: string;
+        familyName: string;
+        resourceType: ProfileResourceType;
+        reference: string;
+      };
+    }>;
+  } | null;
+  projects: Array<{
+    id: string;
+    name: string;
+  }>;
+};
+export type ActorDetailQueryVariables = {
+  id: string;
+};
+export const ActorDetail: Operation<ActorDetailQuery, ActorDetailQueryVariables> = {
+  name: 'ActorDetail',
+  query: "query ActorDetail($id:ID!){actor(id:$id){...ActorRow givenName familyName emailVerified attributes{name value}memberships{id projectId active admin issuer externalId profile{givenName familyName resourceType reference}}}projects{id name}} fragment ActorRow on Actor{id issuer subject email name preferredUsername status roles createdAt lastSeenAt}",
+};
+
+export type ActorsPageQuery = {
+  actors: {
+    totalCount: number;
+    edges: Array<{
+      cursor: string;
+      node: {
+        id: string;
+        issuer: string;
+        subject: string;
+        email: string | null;
+        name: string | null;
+        preferredUsername: string | null;
+        status: ActorStatus;
+        roles: Array<string>;
+        createdAt: string;
+        lastSeenAt: string | null;
+      };
+    }>;
+    pageInfo: {
+      endCursor: string | null;
+      hasNextPage: boolean;
+    };
+  };
+  trustedIssuers: Array<{
+    name: string;
+  }>;
+};
+export type ActorsPageQueryVariables = {
+  first: number;
+  after?: string | null;
+  filter?: ActorFilter | null;
+};
+export const ActorsPage: Operation<ActorsPageQuery, ActorsPageQueryVariables> = {
+  name: 'ActorsPage',
+  query: "query ActorsPage($first:Int!$after:String$filter:ActorFilter){actors(first:$first after:$after filter:$filter){totalCount edges{cursor node{...ActorRow}}pageInfo{endCursor hasNextPage}}trustedIssuers{name}} fragment ActorRow on Actor{id issuer subject email name preferredUsername status roles createdAt lastSeenAt}",
+};
+
+export type ChangePasswordMutation = {
+  changePassword: boolean;
+};
+export type ChangePasswordMutationVariables = {
+  currentPassword: string;
+  newPassword: string;
+};
+export const ChangePassword: Operation<ChangePasswordMutation, ChangePasswordMutationVariables> = {
+  name: 'ChangePassword',
+  query: "mutation ChangePassword($currentPassword:String!$newPassword:String!){changePassword(currentPassword:$currentPassword newPassword:$newPassword)}",
+};
+
+export type DisableActorMutation = {
+  disableActor: {
+    id: string;
+    issuer: string;
+    subject: string;
+    email: string | null;
+    name: string | null;
+    preferredUsername: string | null;
+    status: ActorStatus;
+    roles: Array<string>;
+    createdAt: string;
+    lastSeenAt: string | null;
+  };
+};
+export type DisableActorMutationVariables = {
+  id: string;
+};
+export const DisableActor: Operation<DisableActorMutation, DisableActorMutationVariables> = {
+  name: 'DisableActor',
+  query: "mutation DisableActor($id:ID!){disableActor(id:$id){...ActorRow}} fragment ActorRow on Actor{id issuer subject email name preferredUsername status roles createdAt lastSeenAt}",
+};
+
+export type EnableActorMutation = {
+  enableActor: {
+    id: string;
+    issuer: string;
+    subject: string;
+    email: string | null;
+    name: string | null;
+    preferredUsername: string | null;
+    status: ActorStatus;
+    roles: Array<string>;
+    createdAt: string;
+    lastSeenAt: string | null;
+  };
+};
+export type EnableActorMutationVariables = {
+  id: string;
+};
+export const EnableActor: Operation<EnableActorMutation, EnableActorMutationVariables> = {
+  name: 'EnableActor',
+  query: "mutation EnableActor($id:ID!){enableActor(id:$id){...ActorRow}} fragment ActorRow on Actor{id issuer subject email name preferredUsername status roles createdAt lastSeenAt}",
+};
+
+export type EndMyBrowserSessionMutation = {
+  endMyBrowserSession: boolean;
+};
+export type EndMyBrowserSessionMutationVariables = {
+  id: string;
+};
+export const EndMyBrowserSession: Operation<EndMyBrowserSessionMutation, EndMyBrowserSessionMutationVariables> = {
+  name: 'EndMyBrowserSession',
+  query: "mutation EndMyBrowserSession($id:ID!){endMyBrowserSession(id:$id)}",
+};
+
+export type MyAccountQuery = {
+  me: {
+    id: string;
+    issuer: string;
+    subject: string;
+    email: string | null;
+    emailVerified: boolean | null;
+    name: string | null;
+    givenName: string | null;
+    familyName: string | null;
+    preferredUsername: string | null;
+    roles: Array<string>;
+    createdAt: string;
+    lastSeenAt: string | null;
+  };
+  myBrowserSessions: Array<{
+    id: string;
+    createdAt: string;
+    lastSeenAt: string;
+    userAgent: string | null;
+    current: boolean;
+  }>;
+};
+export type MyAccountQueryVariables = Record<string, never>;
+export const MyAccount: Operation<MyAccountQuery, MyAccountQueryVariables> = {
+  name: 'MyAccount',
+  query: "query MyAccount{me{id issuer subject email emailVerified name givenName familyName preferredUsername roles createdAt lastSeenAt}myBrowserSessions{id createdAt lastSeenAt userAgent current}}",
+};
 
 export type OverviewPageQuery = {
   overview: {
@@ -55,6 +261,49 @@ export type OverviewPageQueryVariables = {
 export const OverviewPage: Operation<OverviewPageQuery, OverviewPageQueryVariables> = {
   name: 'OverviewPage',
   query: "query OverviewPage($lastMinutes:Int!){overview{actorsCreatedToday failedLoginsLastHour activeBrowserSessions}trustedIssuers{name issuer source jwksUrl keySet{state keyCount lastSuccessAt lastAttemptAt lastError{at message httpStatus networkError}}}tokenStats(lastMinutes:$lastMinutes){buckets{minute issuer outcome reason count}}}",
+};
+
+export type RevokeSessionsMutation = {
+  revokeSessions: number;
+};
+export type RevokeSessionsMutationVariables = {
+  actorId: string;
+};
+export const RevokeSessions: Operation<RevokeSessionsMutation, RevokeSessionsMutationVariables> = {
+  name: 'RevokeSessions',
+  query: "mutation RevokeSessions($actorId:ID!){revokeSessions(actorId:$actorId)}",
+};
+
+export type SetActorRolesMutation = {
+  setActorRoles: {
+    id: string;
+    issuer: string;
+    subject: string;
+    email: string | null;
+    name: string | null;
+    preferredUsername: string | null;
+    status: ActorStatus;
+    roles: Array<string>;
+    createdAt: string;
+    lastSeenAt: string | null;
+  };
+};
+export type SetActorRolesMutationVariables = {
+  id: string;
+  roles: Array<string>;
+};
+export const SetActorRoles: Operation<SetActorRolesMutation, SetActorRolesMutationVariables> = {
+  name: 'SetActorRoles',
+  query: "mutation SetActorRoles($id:ID!$roles:[String!]!){setActorRoles(id:$id roles:$roles){...ActorRow}} fragment ActorRow on Actor{id issuer subject email name preferredUsername status roles createdAt lastSeenAt}",
+};
+
+export type SignOutEverywhereMutation = {
+  signOutEverywhere: number;
+};
+export type SignOutEverywhereMutationVariables = Record<string, never>;
+export const SignOutEverywhere: Operation<SignOutEverywhereMutation, SignOutEverywhereMutationVariables> = {
+  name: 'SignOutEverywhere',
+  query: "mutation SignOutEverywhere{signOutEverywhere}",
 };
 
 export type ViewerQuery = {

@@ -2,6 +2,7 @@ import { OverviewPage as OverviewQuery, type OverviewPageQuery } from '../api/ge
 import { Empty, ErrorState, Loading } from '../components/states';
 import { useQuery } from '../components/use-query';
 import { Link, useTitle } from '../router';
+import { ago } from '../format';
 import { TokenChart, totalsByReason } from './token-chart';
 
 const MINUTES = 60;
@@ -138,13 +139,4 @@ function IssuerHealth({ issuer, now }: { issuer: Issuer; now: number }) {
       )}
     </li>
   );
-}
-
-/** "42 s ago", "5 min ago", "3 h ago", "2 d ago". */
-export function ago(iso: string, now: number): string {
-  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
-  if (s < 60) return `${s} s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
-  return `${Math.floor(s / 86400)} d ago`;
 }

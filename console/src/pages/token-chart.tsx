@@ -26,14 +26,12 @@ export function totalsByReason(buckets: Bucket[]): Total[] {
   );
 }
 
-const W = 600;
-const ROW = 56;
-const LABEL = 16;
+const H = 40;
 
 /**
  * One row per issuer: a bar per minute of the last `minutes` (empty minutes included), accepted
- * stacked under refused, scaled to the busiest minute of all issuers. Plain SVG; the table next to it
- * carries the same numbers for screen readers.
+ * stacked under refused, scaled to the busiest minute of all issuers. Plain SVG (no chart library);
+ * the table next to it carries the same numbers for screen readers.
  */
 export function TokenChart({
   buckets,
@@ -58,79 +56,65 @@ export function TokenChart({
     cells.set(key, c);
   }
   const max = Math.max(1, ...[...cells.values()].map((c) => c.accepted + c.refused));
-  const barW = W / minutes;
-  const barH = ROW - LABEL - 4;
-  const height = issuers.length * ROW + 14;
-  const accepted = buckets.filter((b) => b.outcome === 'ACCEPTED').reduce((n, b) => n + b.count, 0);
-  const refused = buckets.filter((b) => b.outcome === 'REFUSED').reduce((n, b) => n + b.count, 0);
   return (
     <figure className="chart">
-      <svg
-        viewBox={`0 0 ${W} ${height}`}
-        role="img"
-        aria-label={`Token validations per minute over the last ${minutes} minutes: ${accepted} accepted, ${refused} refused`}
-        preserveAspectRatio="none"
-      >
-        {issuers.map((issuer, row) => {
-          const top = row * ROW;
-          const bars = [];
-          for (let m = start; m <= end; m++) {
-            const c = cells.get(`${issuer}\u0000${m}`);
-            if (!c) continue;
-            const x = (m - start) * barW;
-            const hA = (c.accepted / max) * barH;
-            const hR = (c.refused / max) * barH;
-            const base = top + LABEL + barH;
-            if (hA > 0)
-              bars.push(
-                <rect
-                  key={`a${m}`}
-                  className="bar-ok"
-                  x={x}
-                  y={base - hA}
-                  width={barW - 1}
-                  height={hA}
-                >
-                  <title>{`${c.accepted} accepted`}</title>
-                </rect>,
-              );
-            if (hR > 0)
-              bars.push(
-                <rect
-                  key={`r${m}`}
-                  className="bar-bad"
-                  x={x}
-                  y={base - hA - hR}
-                  width={barW - 1}
-                  height={hR}
-                >
-                  <title>{`${c.refused} refused`}</title>
-                </rect>,
-              );
-          }
-          return (
-            <g key={issuer}>
-              <text className="chart-label" x={0} y={top + 12}>
-                {issuer}
-              </text>
-              <line
-                className="chart-axis"
-                x1={0}
-                x2={W}
-                y1={top + LABEL + barH}
-                y2={top + LABEL + barH}
-              />
+      {issuers.map((issuer) => {
+        let accepted = 0;
+        let refused = 0;
+        const bars = [];
+        for (let m = start; m <= end; m++) {
+          const c = cells.get(`${issuer}\u0000${m}`);
+          if (!c) continue;
+          accepted += c.accepted;
+          refused += c.refused;
+          const x = m - start;
+          const hA = (c.accepted / max) * H;
+          const hR = (c.refused / max) * H;
+          const when = new Date(m * 60000).toISOString().slice(11, 16);
+          if (hA > 0)
+            bars.push(
+              <rect key={`a${m}`} className="bar-ok" x={x + 0.1} y={H - hA} width={0.8} height={hA}>
+                <title>{`${when} UTC: ${c.accepted} accepted`}</title>
+              </rect>,
+            );
+          if (hR > 0)
+            bars.push(
+              <rect
+                key={`r${m}`}
+                className="bar-bad"
+                x={x + 0.1}
+                y={H - hA - hR}
+                width={0.8}
+                height={hR}
+              >
+                <title>{`${when} UTC: ${c.refused} refused`}</title>
+              </rect>,
+            );
+        }
+        return (
+          <div className="chart-row" key={issuer}>
+            <p className="chart-label">
+              {issuer}{' '}
+              <span className="small">
+                {accepted} accepted, {refused} refused
+              </span>
+            </p>
+            <svg
+              viewBox={`0 0 ${minutes} ${H}`}
+              preserveAspectRatio="none"
+              role="img"
+              aria-label={`${issuer}: ${accepted} tokens accepted and ${refused} refused in the last ${minutes} minutes`}
+            >
+              <line className="chart-axis" x1={0} x2={minutes} y1={H} y2={H} />
               {bars}
-            </g>
-          );
-        })}
-        <text className="chart-tick" x={0} y={height - 2}>
-          {minutes} min ago
-        </text>
-        <text className="chart-tick" x={W} y={height - 2} textAnchor="end">
-          now
-        </text>
-      </svg>
+            </svg>
+          </div>
+        );
+      })}
+      <div className="chart-ticks" aria-hidden="true">
+        <span>{minutes} min ago</span>
+        <span>now</span>
+      </div>
       <figcaption>
         <span className="key key-ok" aria-hidden="true" /> accepted{' '}
         <span className="key key-bad" aria-hidden="true" /> refused · busiest minute: {max}
