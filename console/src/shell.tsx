@@ -1,5 +1,5 @@
-import { useEffect, useState } from 'react';
-import { onAvailability } from './api/client';
+import { useEffect, useRef, useState } from 'react';
+import { onAvailability, retryAll } from './api/client';
 import { Viewer } from './api/generated';
 import { signOut } from './auth';
 import { ErrorState, Loading } from './components/states';
@@ -40,7 +40,13 @@ function Layout({ viewer }: { viewer: ViewerInfo }) {
   useEffect(() => {
     if (path === '/') navigate(home.path, true);
   }, [path, home]);
-  useEffect(() => setMenuOpen(false), [path]);
+  // After a navigation inside the console, the focus moves to the new page (not on the first load).
+  const first = useRef(true);
+  useEffect(() => {
+    setMenuOpen(false);
+    if (first.current) first.current = false;
+    else document.getElementById('main')?.focus();
+  }, [path]);
   const allowed = PAGES.filter((p) => mayOpen(viewer, p));
   return (
     <>
@@ -113,7 +119,7 @@ function ReadOnlyBanner() {
         <strong>Read-only:</strong> the server is temporarily unavailable. What is shown may be out
         of date and changes are paused.
       </p>
-      <button type="button" onClick={() => location.reload()}>
+      <button type="button" onClick={retryAll}>
         Retry
       </button>
     </div>

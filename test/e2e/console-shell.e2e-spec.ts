@@ -9,32 +9,51 @@ import {
   storageOf,
 } from '../support/console-ui';
 import { OidcIdp } from '../support/oidc-provider';
+import { waitFor } from '../support/ports';
+import { query, RestartablePostgres } from '../support/postgres';
+import { ActorsService } from 'src/actors/actors.service';
 
 // Issue 10 in a real headless Chromium against a real node (PostgreSQL, a real IdP as trusted issuer,
 // the real login page): the console's shell (sign-in with code + PKCE, navigation by role, sign-out,
 // the read-only banner while the API answers 503, 360 px) and its Overview page.
 const ADMIN_PASSWORD = 'console admin passphrase 1';
 const PERSON_PASSWORD = 'plain person passphrase 2';
+const MIA_PASSWORD = 'mia first passphrase 3';
+const MIA_NEW_PASSWORD = 'mia second passphrase 4';
+jest.setTimeout(120_000);
 
 describe('the admin console in a browser', () => {
   let idp: OidcIdp;
   let bk: RunningBridgekeeper;
   let chromium: TestChromium;
+  let pg: RestartablePostgres;
+  let patId: string;
 
   beforeAll(async () => {
-    [idp, chromium] = await Promise.all([OidcIdp.start(), launchChromium()]);
-    bk = await startBridgekeeper({ issuers: [idp.trustedIssuer()], admins: ['idp:root'] });
+    // Its own PostgreSQL, stopped by the read-only test.
+    [idp, chromium, pg] = await Promise.all([
+      OidcIdp.start(),
+      launchChromium(),
+      RestartablePostgres.start(),
+    ]);
+    bk = await startBridgekeeper({
+      issuers: [idp.trustedIssuer()],
+      admins: ['idp:root'],
+      databaseUrl: pg.url,
+    });
     await createPerson(bk, 'ada', ADMIN_PASSWORD, {
       email: 'ada@example.com',
       displayName: 'Ada Admin',
       roles: ['ADMIN'],
     });
-    await createPerson(bk, 'pat', PERSON_PASSWORD, { email: 'pat@example.com' });
+    patId = await createPerson(bk, 'pat', PERSON_PASSWORD, { email: 'pat@example.com' });
+    await createPerson(bk, 'mia', MIA_PASSWORD, { displayName: 'Mia Member' });
   });
 
   afterAll(async () => {
     await chromium?.close();
     await bk?.close();
+    await pg?.destroy();
     await idp?.stop();
   });
 
@@ -108,6 +127,213 @@ describe('the admin console in a browser', () => {
       await page.getByRole('heading', { name: 'My account', level: 1 }).waitFor();
       expect(new URL(page.url()).pathname).toBe('/console/account');
       t.assertNoErrors();
+    });
+  });
+
+  it('finds an actor, disables and enables it after a confirmation naming it, never oneself', async () => {
+    const t = await newConsolePage();
+    await run(t, 'console-actors', async (page) => {
+      await openConsole(page, bk, 'ada', ADMIN_PASSWORD, '/console/actors');
+      await page.getByRole('heading', { name: 'Actors', level: 1 }).waitFor();
+      await page.getByRole('cell', { name: /Ada Admin/ }).waitFor();
+      await consoleScreenshot(page, 'actors');
+      // Search (kept in the address).
+      await page.getByLabel('Search').fill('pat@EXAMPLE');
+      await page.getByRole('button', { name: 'Search' }).click();
+      await page.getByText('1 actor match').waitFor();
+      expect(new URL(page.url()).search).toBe('?search=pat%40EXAMPLE');
+      await page.getByRole('link', { name: 'pat', exact: true }).click();
+      await page.getByRole('heading', { name: /^pat/, level: 1 }).waitFor();
+      expect(new URL(page.url()).pathname).toBe(`/console/actors/${patId}`);
+
+      await page.getByRole('button', { name: 'Disable' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Disable pat?' });
+      await dialog.waitFor();
+      // Cancel first: nothing changes.
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      expect((await bk.app.get(ActorsService).findById(patId))?.status).toBe('ACTIVE');
+      await page.getByRole('button', { name: 'Disable' }).click();
+      await consoleScreenshot(page, 'actor-disable-confirmation');
+      await dialog.getByRole('button', { name: 'Disable' }).click();
+      await page.getByText('pat is disabled.').waitFor();
+      await page.getByRole('button', { name: 'Enable' }).waitFor();
+      expect((await bk.app.get(ActorsService).findById(patId))?.status).toBe('DISABLED');
+      await consoleScreenshot(page, 'actor');
+
+      await page.getByRole('button', { name: 'Enable' }).click();
+      await page
+        .getByRole('dialog', { name: 'Enable pat?' })
+        .getByRole('button', { name: 'Enable' })
+        .click();
+      await page.getByText('pat is enabled.').waitFor();
+      expect((await bk.app.get(ActorsService).findById(patId))?.status).toBe('ACTIVE');
+
+      // Roles: a wrong name is refused before sending; a right one is saved.
+      await page.getByRole('textbox', { name: 'Roles' }).fill('auditor, bad-name');
+      await page.getByRole('button', { name: 'Save roles' }).click();
+      await page.getByText('"BAD-NAME" is not a role name').waitFor();
+      await page.getByRole('textbox', { name: 'Roles' }).fill('auditor');
+      await page.getByRole('button', { name: 'Save roles' }).click();
+      await page.getByText('Roles saved.').waitFor();
+      expect((await bk.app.get(ActorsService).findById(patId))?.roles).toEqual(['AUDITOR']);
+
+      // Revoke sessions asks first, naming the actor.
+      await page.getByRole('button', { name: 'Revoke sessions' }).click();
+      await page
+        .getByRole('dialog', { name: 'Revoke every session of pat?' })
+        .getByRole('button', { name: 'Revoke sessions' })
+        .click();
+      await page.getByText('Every session of pat was ended').waitFor();
+
+      // Oneself: the actions are off.
+      const self = (await bk.app
+        .get(ActorsService)
+        .findByIdentity('bridgekeeper', await accountSubject('ada')))!;
+      await page.goto(`${bk.url}/console/actors/${self.id}`);
+      await page.getByText('This is you').waitFor();
+      expect(await page.getByRole('button', { name: 'Disable' }).isDisabled()).toBe(true);
+      expect(await page.getByRole('button', { name: 'Revoke sessions' }).isDisabled()).toBe(true);
+      t.assertNoErrors();
+    });
+  });
+
+  /** The subject of a local account's actor (its account id). */
+  async function accountSubject(username: string): Promise<string> {
+    const [row] = await query<{ id: string }>(
+      bk.databaseUrl,
+      'SELECT id FROM local_accounts WHERE username = $1',
+      [username],
+    );
+    return row.id;
+  }
+
+  it('changes the password on My account: the API’s field error first, then success; nothing kept', async () => {
+    const t = await newConsolePage();
+    await run(t, 'console-account', async (page) => {
+      await openConsole(page, bk, 'mia', MIA_PASSWORD, '/console/account');
+      await page.getByRole('heading', { name: 'My account', level: 1 }).waitFor();
+      await page.getByRole('cell', { name: /this browser/ }).waitFor();
+      await consoleScreenshot(page, 'my-account');
+      // Checked before sending.
+      await page.getByLabel('New password', { exact: true }).fill('short');
+      await page.getByRole('button', { name: 'Change password' }).click();
+      await page.getByText('The password must be at least 8 characters long.').waitFor();
+      // The API's error, next to its field.
+      await page.getByLabel('Current password').fill('not my password at all');
+      await page.getByLabel('New password', { exact: true }).fill(MIA_NEW_PASSWORD);
+      await page.getByLabel('Repeat the new password').fill(MIA_NEW_PASSWORD);
+      await page.getByRole('button', { name: 'Change password' }).click();
+      const current = page.getByLabel('Current password');
+      await page.getByText('this is not your current password').waitFor();
+      expect(await current.getAttribute('aria-invalid')).toBe('true');
+      await current.fill(MIA_PASSWORD);
+      await page.getByLabel('New password', { exact: true }).fill(MIA_NEW_PASSWORD);
+      await page.getByLabel('Repeat the new password').fill(MIA_NEW_PASSWORD);
+      await page.getByRole('button', { name: 'Change password' }).click();
+      await page.getByText('Your password was changed.').waitFor();
+      expect(await current.inputValue()).toBe('');
+      await expectNothingSecret(
+        page,
+        bk,
+        [...t.tokens, MIA_PASSWORD, MIA_NEW_PASSWORD, 'not my password at all'],
+        'my account',
+      );
+      t.assertNoErrors(['the server responded with a status of 400']);
+
+      // The new password signs in; the old one no longer does.
+      const again = await newConsolePage();
+      await run(again, 'console-account-new-password', async (p2) => {
+        await openConsole(p2, bk, 'mia', MIA_NEW_PASSWORD, '/console/account');
+        await p2.getByRole('heading', { name: 'My account', level: 1 }).waitFor();
+      });
+    });
+  });
+
+  it('signs out through end_session and shows the signed-out page', async () => {
+    const t = await newConsolePage();
+    await run(t, 'console-sign-out', async (page) => {
+      await openConsole(page, bk, 'pat', PERSON_PASSWORD, '/console/account');
+      await page.getByRole('button', { name: 'Sign out', exact: true }).first().click();
+      await page.getByRole('heading', { name: 'You are signed out' }).waitFor();
+      const cookies = await t.context.cookies(bk.url);
+      expect(cookies.find((c) => c.name === 'bk_session')).toBeUndefined();
+      // Signing in again asks for the password.
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByLabel('Username or email').waitFor();
+      t.assertNoErrors();
+    });
+  });
+
+  it('is usable 360 px wide: the menu opens the navigation, nothing overflows', async () => {
+    const t = await newConsolePage(360);
+    await run(t, 'console-360', async (page) => {
+      await openConsole(page, bk, 'ada', ADMIN_PASSWORD, '/console/overview');
+      // The navigation hides behind the menu at this width.
+      expect(await page.getByRole('navigation', { name: 'Console' }).isVisible()).toBe(false);
+      await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+      const overflow = await page.evaluate<number>(
+        'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+      );
+      expect(overflow).toBeLessThanOrEqual(0);
+      await consoleScreenshot(page, 'overview-360');
+      await page.getByRole('button', { name: 'Menu' }).click();
+      await page
+        .getByRole('navigation', { name: 'Console' })
+        .getByRole('link', { name: 'Actors' })
+        .click();
+      await page.getByRole('heading', { name: 'Actors', level: 1 }).waitFor();
+      await page.getByRole('cell', { name: /Ada Admin/ }).waitFor();
+      expect(
+        await page.evaluate<number>(
+          'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+        ),
+      ).toBeLessThanOrEqual(0);
+      // After a navigation the focus is on the page's content (screen readers read it next).
+      expect(await page.evaluate<string>('document.activeElement.id')).toBe('main');
+      // Keyboard: on a fresh load the first Tab reaches the skip link, visibly focused.
+      await page.reload();
+      await page.getByRole('cell', { name: /Ada Admin/ }).waitFor();
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate<string>('document.activeElement.textContent')).toBe(
+        'Skip to content',
+      );
+      expect(
+        await page.evaluate<string>('getComputedStyle(document.activeElement).outlineStyle'),
+      ).toBe('solid');
+      t.assertNoErrors();
+    });
+  });
+
+  it('keeps the page shown with a read-only banner while the API answers 503, and retries', async () => {
+    const t = await newConsolePage();
+    await run(t, 'console-read-only', async (page) => {
+      await openConsole(page, bk, 'ada', ADMIN_PASSWORD, '/console/overview');
+      await page.getByText('actors created today').waitFor();
+      await pg.down();
+      try {
+        await page.getByRole('button', { name: 'Refresh' }).click();
+        const banner = page.getByRole('alert').filter({ hasText: 'Read-only' });
+        await banner.waitFor();
+        // What was loaded stays on screen.
+        expect(await page.getByText('actors created today').isVisible()).toBe(true);
+        await consoleScreenshot(page, 'read-only-banner');
+      } finally {
+        await pg.up();
+      }
+      await waitFor(
+        'database recovery',
+        async () => (await bk.get('/health/ready')).status === 200,
+        30_000,
+        200,
+      );
+      await page
+        .getByRole('alert')
+        .filter({ hasText: 'Read-only' })
+        .getByRole('button', { name: 'Retry' })
+        .click();
+      await page.getByRole('alert').filter({ hasText: 'Read-only' }).waitFor({ state: 'hidden' });
+      t.assertNoErrors(['503']);
     });
   });
 });

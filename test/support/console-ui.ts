@@ -31,7 +31,7 @@ export async function createPerson(
 
 /**
  * Opens `path` under /console in `page` and signs in on the login page it leads to (when the browser
- * has no session yet); resolves once the console's shell shows (its navigation).
+ * has no session yet); resolves once the console's shell shows (its header).
  */
 export async function openConsole(
   page: Page,
@@ -42,14 +42,15 @@ export async function openConsole(
 ): Promise<void> {
   await page.goto(`${bk.url}${path}`);
   const login = page.getByLabel('Username or email');
-  const nav = page.getByRole('navigation', { name: 'Console' });
-  await login.or(nav).first().waitFor();
+  // The header's sign-out button shows at every width (the navigation hides behind Menu at 360 px).
+  const shell = page.getByRole('banner').getByRole('button', { name: 'Sign out' });
+  await login.or(shell).first().waitFor();
   if (await login.isVisible()) {
     await login.fill(username);
     await page.getByLabel('Password').fill(password);
     await page.getByRole('button', { name: 'Sign in' }).click();
   }
-  await page.getByRole('navigation', { name: 'Console' }).waitFor();
+  await shell.waitFor();
 }
 
 /** The README's screenshot of a console page: docs/console/<name>.png. */

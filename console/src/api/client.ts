@@ -28,6 +28,18 @@ export function onAvailability(listener: Listener): () => void {
   return () => listeners.delete(listener);
 }
 
+const retryListeners = new Set<() => void>();
+
+/** Every query on screen listens here: the banner's Retry loads them all again. */
+export function onRetry(listener: () => void): () => void {
+  retryListeners.add(listener);
+  return () => retryListeners.delete(listener);
+}
+
+export function retryAll(): void {
+  for (const l of retryListeners) l();
+}
+
 function setUnavailable(value: boolean): void {
   if (value === unavailable) return;
   unavailable = value;

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { gql } from '../api/client';
+import { gql, onRetry } from '../api/client';
 import type { Operation } from '../api/generated';
 
 export interface QueryState<R> {
@@ -41,5 +41,6 @@ export function useQuery<R, V>(op: Operation<R, V>, variables?: V): QueryState<R
   }, [op, key, generation]);
 
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
+  useEffect(() => onRetry(reload), [reload]);
   return { data, error, loading, reload };
 }
