@@ -55,8 +55,11 @@ interface GraphqlError {
 export function fieldErrorsOf(errors: GraphqlError[]): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const e of errors) {
-    const m = /^([A-Za-z][A-Za-z0-9_.[\]]*): (.+)$/s.exec(e.message);
-    if (m) fields[m[1].replace(/^input\./, '')] ??= m[2];
+    // Several problems come joined: "name: …; jwksUrl: …".
+    for (const part of e.message.split(/; (?=[A-Za-z][A-Za-z0-9_.[\]]*: )/)) {
+      const m = /^([A-Za-z][A-Za-z0-9_.[\]]*): (.+)$/s.exec(part);
+      if (m) fields[m[1].replace(/^input\./, '')] ??= m[2];
+    }
   }
   return fields;
 }
@@ -76,7 +79,11 @@ export function formErrors(err: unknown, known: readonly string[]): FormErrors {
   for (const [name, message] of Object.entries(err.fields)) {
     if (known.includes(name)) fields[name] = message;
   }
-  return { fields, form: Object.keys(fields).length > 0 ? undefined : err.message };
+  if (Object.keys(fields).length === 0) return { fields, form: err.message };
+  const rest = Object.entries(err.fields)
+    .filter(([name]) => !known.includes(name))
+    .map(([name, message]) => `${name}: ${message}`);
+  return { fields, form: rest.length > 0 ? rest.join(' ') : undefined };
 }
 
 async function post(query: string, variables: unknown): Promise<Response> {

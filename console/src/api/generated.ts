@@ -11,11 +11,15 @@ export interface Operation<TResult, TVariables> {
 
 export type ActorStatus = 'ACTIVE' | 'DISABLED';
 
+export type ExplainOutcome = 'FAIL' | 'PASS' | 'SKIPPED';
+
 export type KeySetState = 'FAILING' | 'OK' | 'PENDING' | 'STALE';
 
 export type ProfileResourceType = 'Patient' | 'Practitioner' | 'RelatedPerson';
 
 export type TokenOutcome = 'ACCEPTED' | 'REFUSED';
+
+export type TrustedIssuerProvisioning = 'EXISTING' | 'JIT';
 
 export type TrustedIssuerSource = 'CONFIG' | 'DATABASE';
 
@@ -26,6 +30,41 @@ export interface ActorFilter {
   search?: string | null;
   status?: ActorStatus | null;
   subject?: string | null;
+}
+
+export interface CreateTrustedIssuerInput {
+  algorithms?: Array<string> | null;
+  audiences?: Array<string> | null;
+  audiencesRequired?: boolean | null;
+  clockToleranceSeconds?: number | null;
+  emailMatching?: boolean | null;
+  fhirBase?: string | null;
+  issuer: string;
+  jwksUrl?: string | null;
+  maxTokenAgeSeconds?: number | null;
+  name: string;
+  opaque?: boolean | null;
+  provisioning?: TrustedIssuerProvisioning | null;
+  skipReachabilityCheck?: boolean | null;
+  userinfoCredentials?: boolean | null;
+  userinfoUrl?: string | null;
+}
+
+export interface UpdateTrustedIssuerInput {
+  algorithms?: Array<string> | null;
+  audiences?: Array<string> | null;
+  audiencesRequired?: boolean | null;
+  clockToleranceSeconds?: number | null;
+  emailMatching?: boolean | null;
+  fhirBase?: string | null;
+  issuer?: string | null;
+  jwksUrl?: string | null;
+  maxTokenAgeSeconds?: number | null;
+  opaque?: boolean | null;
+  provisioning?: TrustedIssuerProvisioning | null;
+  skipReachabilityCheck?: boolean | null;
+  userinfoCredentials?: boolean | null;
+  userinfoUrl?: string | null;
 }
 
 export type ActorRowFragment = {
@@ -39,6 +78,36 @@ export type ActorRowFragment = {
   roles: Array<string>;
   createdAt: string;
   lastSeenAt: string | null;
+};
+
+export type IssuerFieldsFragment = {
+  name: string;
+  issuer: string;
+  source: TrustedIssuerSource;
+  editable: boolean;
+  jwksUrl: string | null;
+  userinfoUrl: string | null;
+  opaque: boolean;
+  userinfoCredentials: boolean;
+  audiences: Array<string>;
+  audiencesRequired: boolean;
+  algorithms: Array<string>;
+  clockToleranceSeconds: number;
+  maxTokenAgeSeconds: number | null;
+  provisioning: TrustedIssuerProvisioning;
+  emailMatching: boolean;
+  fhirBase: string | null;
+  createdAt: string | null;
+  updatedAt: string | null;
+  keySet: {
+    state: KeySetState;
+    keyCount: number;
+    lastSuccessAt: string | null;
+    lastError: {
+      at: string;
+      message: string;
+    } | null;
+  } | null;
 };
 
 export type ActorDetailQuery = {
@@ -137,6 +206,56 @@ export const ChangePassword: Operation<ChangePasswordMutation, ChangePasswordMut
   query: "mutation ChangePassword($currentPassword:String!$newPassword:String!){changePassword(currentPassword:$currentPassword newPassword:$newPassword)}",
 };
 
+export type CreateTrustedIssuerMutation = {
+  createTrustedIssuer: {
+    name: string;
+    issuer: string;
+    source: TrustedIssuerSource;
+    editable: boolean;
+    jwksUrl: string | null;
+    userinfoUrl: string | null;
+    opaque: boolean;
+    userinfoCredentials: boolean;
+    audiences: Array<string>;
+    audiencesRequired: boolean;
+    algorithms: Array<string>;
+    clockToleranceSeconds: number;
+    maxTokenAgeSeconds: number | null;
+    provisioning: TrustedIssuerProvisioning;
+    emailMatching: boolean;
+    fhirBase: string | null;
+    createdAt: string | null;
+    updatedAt: string | null;
+    keySet: {
+      state: KeySetState;
+      keyCount: number;
+      lastSuccessAt: string | null;
+      lastError: {
+        at: string;
+        message: string;
+      } | null;
+    } | null;
+  };
+};
+export type CreateTrustedIssuerMutationVariables = {
+  input: CreateTrustedIssuerInput;
+};
+export const CreateTrustedIssuer: Operation<CreateTrustedIssuerMutation, CreateTrustedIssuerMutationVariables> = {
+  name: 'CreateTrustedIssuer',
+  query: "mutation CreateTrustedIssuer($input:CreateTrustedIssuerInput!){createTrustedIssuer(input:$input){...IssuerFields}} fragment IssuerFields on TrustedIssuer{name issuer source editable jwksUrl userinfoUrl opaque userinfoCredentials audiences audiencesRequired algorithms clockToleranceSeconds maxTokenAgeSeconds provisioning emailMatching fhirBase createdAt updatedAt keySet{state keyCount lastSuccessAt lastError{at message}}}",
+};
+
+export type DeleteTrustedIssuerMutation = {
+  deleteTrustedIssuer: boolean;
+};
+export type DeleteTrustedIssuerMutationVariables = {
+  name: string;
+};
+export const DeleteTrustedIssuer: Operation<DeleteTrustedIssuerMutation, DeleteTrustedIssuerMutationVariables> = {
+  name: 'DeleteTrustedIssuer',
+  query: "mutation DeleteTrustedIssuer($name:String!){deleteTrustedIssuer(name:$name)}",
+};
+
 export type DisableActorMutation = {
   disableActor: {
     id: string;
@@ -190,6 +309,27 @@ export type EndMyBrowserSessionMutationVariables = {
 export const EndMyBrowserSession: Operation<EndMyBrowserSessionMutation, EndMyBrowserSessionMutationVariables> = {
   name: 'EndMyBrowserSession',
   query: "mutation EndMyBrowserSession($id:ID!){endMyBrowserSession(id:$id)}",
+};
+
+export type ExplainTokenQuery = {
+  explainToken: {
+    valid: boolean;
+    issuer: string | null;
+    subject: string | null;
+    expiresAt: string | null;
+    steps: Array<{
+      name: string;
+      outcome: ExplainOutcome;
+      detail: string | null;
+    }>;
+  };
+};
+export type ExplainTokenQueryVariables = {
+  token: string;
+};
+export const ExplainToken: Operation<ExplainTokenQuery, ExplainTokenQueryVariables> = {
+  name: 'ExplainToken',
+  query: "query ExplainToken($token:String!){explainToken(token:$token){valid issuer subject expiresAt steps{name outcome detail}}}",
 };
 
 export type MyAccountQuery = {
@@ -304,6 +444,83 @@ export type SignOutEverywhereMutationVariables = Record<string, never>;
 export const SignOutEverywhere: Operation<SignOutEverywhereMutation, SignOutEverywhereMutationVariables> = {
   name: 'SignOutEverywhere',
   query: "mutation SignOutEverywhere{signOutEverywhere}",
+};
+
+export type TrustedIssuersQuery = {
+  trustedIssuers: Array<{
+    name: string;
+    issuer: string;
+    source: TrustedIssuerSource;
+    editable: boolean;
+    jwksUrl: string | null;
+    userinfoUrl: string | null;
+    opaque: boolean;
+    userinfoCredentials: boolean;
+    audiences: Array<string>;
+    audiencesRequired: boolean;
+    algorithms: Array<string>;
+    clockToleranceSeconds: number;
+    maxTokenAgeSeconds: number | null;
+    provisioning: TrustedIssuerProvisioning;
+    emailMatching: boolean;
+    fhirBase: string | null;
+    createdAt: string | null;
+    updatedAt: string | null;
+    keySet: {
+      state: KeySetState;
+      keyCount: number;
+      lastSuccessAt: string | null;
+      lastError: {
+        at: string;
+        message: string;
+      } | null;
+    } | null;
+  }>;
+};
+export type TrustedIssuersQueryVariables = Record<string, never>;
+export const TrustedIssuers: Operation<TrustedIssuersQuery, TrustedIssuersQueryVariables> = {
+  name: 'TrustedIssuers',
+  query: "query TrustedIssuers{trustedIssuers{...IssuerFields}} fragment IssuerFields on TrustedIssuer{name issuer source editable jwksUrl userinfoUrl opaque userinfoCredentials audiences audiencesRequired algorithms clockToleranceSeconds maxTokenAgeSeconds provisioning emailMatching fhirBase createdAt updatedAt keySet{state keyCount lastSuccessAt lastError{at message}}}",
+};
+
+export type UpdateTrustedIssuerMutation = {
+  updateTrustedIssuer: {
+    name: string;
+    issuer: string;
+    source: TrustedIssuerSource;
+    editable: boolean;
+    jwksUrl: string | null;
+    userinfoUrl: string | null;
+    opaque: boolean;
+    userinfoCredentials: boolean;
+    audiences: Array<string>;
+    audiencesRequired: boolean;
+    algorithms: Array<string>;
+    clockToleranceSeconds: number;
+    maxTokenAgeSeconds: number | null;
+    provisioning: TrustedIssuerProvisioning;
+    emailMatching: boolean;
+    fhirBase: string | null;
+    createdAt: string | null;
+    updatedAt: string | null;
+    keySet: {
+      state: KeySetState;
+      keyCount: number;
+      lastSuccessAt: string | null;
+      lastError: {
+        at: string;
+        message: string;
+      } | null;
+    } | null;
+  };
+};
+export type UpdateTrustedIssuerMutationVariables = {
+  name: string;
+  input: UpdateTrustedIssuerInput;
+};
+export const UpdateTrustedIssuer: Operation<UpdateTrustedIssuerMutation, UpdateTrustedIssuerMutationVariables> = {
+  name: 'UpdateTrustedIssuer',
+  query: "mutation UpdateTrustedIssuer($name:String!$input:UpdateTrustedIssuerInput!){updateTrustedIssuer(name:$name input:$input){...IssuerFields}} fragment IssuerFields on TrustedIssuer{name issuer source editable jwksUrl userinfoUrl opaque userinfoCredentials audiences audiencesRequired algorithms clockToleranceSeconds maxTokenAgeSeconds provisioning emailMatching fhirBase createdAt updatedAt keySet{state keyCount lastSuccessAt lastError{at message}}}",
 };
 
 export type ViewerQuery = {
