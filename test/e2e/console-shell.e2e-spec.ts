@@ -8,6 +8,7 @@ import {
   openConsole,
   storageOf,
 } from '../support/console-ui';
+import { JwksStub } from '../support/jwks-stub';
 import { OidcIdp } from '../support/oidc-provider';
 import { waitFor } from '../support/ports';
 import { query, RestartablePostgres } from '../support/postgres';
@@ -28,13 +29,15 @@ describe('the admin console in a browser', () => {
   let chromium: TestChromium;
   let pg: RestartablePostgres;
   let patId: string;
+  let stub: JwksStub;
 
   beforeAll(async () => {
     // Its own PostgreSQL, stopped by the read-only test.
-    [idp, chromium, pg] = await Promise.all([
+    [idp, chromium, pg, stub] = await Promise.all([
       OidcIdp.start(),
       launchChromium(),
       RestartablePostgres.start(),
+      JwksStub.start(),
     ]);
     bk = await startBridgekeeper({
       issuers: [idp.trustedIssuer()],
@@ -55,6 +58,7 @@ describe('the admin console in a browser', () => {
     await bk?.close();
     await pg?.destroy();
     await idp?.stop();
+    await stub?.stop();
   });
 
   /** A new context whose token endpoint answers are recorded (to prove they never stay in the page). */
@@ -302,6 +306,71 @@ describe('the admin console in a browser', () => {
         await page.evaluate<string>('getComputedStyle(document.activeElement).outlineStyle'),
       ).toBe('solid');
       t.assertNoErrors();
+    });
+  });
+
+  it('trusts a new issuer with the API’s field errors, accepts its token in “test a token”, deletes it', async () => {
+    const t = await newConsolePage();
+    await run(t, 'console-issuers', async (page) => {
+      await openConsole(page, bk, 'ada', ADMIN_PASSWORD, '/console/issuers');
+      await page.getByRole('heading', { name: 'Trusted issuers', level: 1 }).waitFor();
+      const idpRow = page.getByRole('row', { name: /idp/ });
+      await idpRow.getByText('configuration · read-only').waitFor();
+      await consoleScreenshot(page, 'trusted-issuers');
+
+      await page.getByRole('link', { name: 'Trust an issuer' }).click();
+      await page.getByRole('heading', { name: 'Trust an issuer', level: 1 }).waitFor();
+      // Checked before sending.
+      await page.getByRole('button', { name: 'Trust this issuer' }).click();
+      await page.getByText('Lower-case letters and digits only').waitFor();
+      await page.getByText('The exact iss value of its tokens is required.').waitFor();
+      // The API's error, next to its field (the name is taken by the configuration issuer).
+      await page.getByLabel('Name').fill('idp');
+      await page.getByLabel('Issuer (iss)').fill(stub.issuer);
+      await page.getByLabel('JWKS URL').fill(stub.jwksUrl);
+      await page.getByLabel('Audiences').fill('corp-api');
+      await page.getByRole('button', { name: 'Trust this issuer' }).click();
+      await page.getByText('a trusted issuer named "idp" already exists').waitFor();
+      expect(await page.getByLabel('Name').getAttribute('aria-invalid')).toBe('true');
+      await consoleScreenshot(page, 'trusted-issuer-form');
+      await page.getByLabel('Name').fill('corp');
+      await page.getByRole('button', { name: 'Trust this issuer' }).click();
+      await page.getByText('corp is trusted on every node').waitFor();
+      expect(new URL(page.url()).pathname).toBe('/console/issuers/corp');
+
+      // Its token, tested: accepted, step by step; the box is emptied; the token is nowhere.
+      const token = await stub.token('corp-api', { sub: 'alice' });
+      await page.getByRole('link', { name: 'All trusted issuers' }).click();
+      await page.getByLabel('Token').fill(token);
+      await page.getByRole('button', { name: 'Test the token' }).click();
+      const verdict = page.getByRole('status').filter({ hasText: /Accepted|Refused/ });
+      await verdict.waitFor();
+      expect(await verdict.locator('.verdict-line').textContent()).toMatch(
+        /^Accepted · issuer corp · subject alice/,
+      );
+      expect(await verdict.getByRole('listitem').count()).toBeGreaterThanOrEqual(5);
+      expect(await page.getByLabel('Token').inputValue()).toBe('');
+      await consoleScreenshot(page, 'trusted-issuers-test-token');
+      await expectNothingSecret(page, bk, [...t.tokens, token], 'test a token');
+
+      // A token for another audience is refused, naming the failed step.
+      const wrong = await stub.token('someone-else', { sub: 'alice' });
+      await page.getByLabel('Token').fill(wrong);
+      await page.getByRole('button', { name: 'Test the token' }).click();
+      await page.locator('.verdict-line', { hasText: /^Refused/ }).waitFor();
+      expect(await page.locator('.step-fail').count()).toBeGreaterThanOrEqual(1);
+
+      // Delete, after a confirmation naming it.
+      await page.getByRole('link', { name: 'corp', exact: true }).click();
+      await page.getByRole('button', { name: 'Delete' }).click();
+      await page
+        .getByRole('dialog', { name: 'Stop trusting corp?' })
+        .getByRole('button', { name: 'Delete corp' })
+        .click();
+      await page.getByRole('heading', { name: 'Trusted issuers', level: 1 }).waitFor();
+      await page.getByRole('row', { name: /idp/ }).waitFor();
+      expect(await page.getByRole('link', { name: 'corp', exact: true }).count()).toBe(0);
+      t.assertNoErrors(['the server responded with a status of 409']);
     });
   });
 
