@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { type RunningBridgekeeper, startBridgekeeper } from '../support/bridgekeeper';
 import { launchChromium, onFailure, type TestChromium, type TestPage } from '../support/chromium';
@@ -116,6 +119,18 @@ describe('the admin console in a browser', () => {
       // The PKCE verifier and state were only kept for the redirect.
       expect(storage.session).toEqual([]);
       await expectNothingSecret(page, bk, [...t.tokens, ADMIN_PASSWORD], 'overview');
+
+      // First paint of the Overview with a signed-in browser session: reported, not asserted.
+      const started = Date.now();
+      await page.goto(`${bk.url}/console/overview`);
+      await page.getByText('actors created today').waitFor();
+      const overviewShown = Date.now() - started;
+      const fcp = await page.evaluate<number | null>(
+        "performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null",
+      );
+      console.log(
+        `console: Overview shown ${overviewShown} ms after opening /console/overview (sign-in round trip included); first contentful paint of its last document ${fcp === null ? 'n/a' : Math.round(fcp)} ms`,
+      );
       t.assertNoErrors();
     });
   });
@@ -404,5 +419,26 @@ describe('the admin console in a browser', () => {
       await page.getByRole('alert').filter({ hasText: 'Read-only' }).waitFor({ state: 'hidden' });
       t.assertNoErrors(['503']);
     });
+  });
+
+  it('keeps the initial JavaScript under 200 KB gzipped', () => {
+    const dist = join(__dirname, '..', '..', 'console', 'dist');
+    const html = readFileSync(join(dist, 'index.html'), 'utf8');
+    // The entry script and every module it preloads: what the first load downloads.
+    const scripts = [...html.matchAll(/(?:src|href)="\/console\/(assets\/[^"]+\.js)"/g)].map(
+      (m) => m[1],
+    );
+    expect(scripts.length).toBeGreaterThanOrEqual(1);
+    const gzipped = scripts.reduce(
+      (n, file) => n + gzipSync(readFileSync(join(dist, file))).length,
+      0,
+    );
+    console.log(
+      `console: initial JavaScript ${(gzipped / 1024).toFixed(1)} KB gzipped (${scripts.join(', ')})`,
+    );
+    expect(gzipped).toBeLessThan(200 * 1024);
+    // No inline script or style: the CSP forbids them.
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(html).not.toMatch(/<style|style=/);
   });
 });
