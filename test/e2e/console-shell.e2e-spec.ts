@@ -46,6 +46,8 @@ describe('the admin console in a browser', () => {
       issuers: [idp.trustedIssuer()],
       admins: ['idp:root'],
       databaseUrl: pg.url,
+      // Short-lived access tokens: the console renews them with its refresh token while open.
+      properties: { 'bridgekeeper.oauth.access.token.ttl.seconds': '30' },
     });
     await createPerson(bk, 'ada', ADMIN_PASSWORD, {
       email: 'ada@example.com',
@@ -418,6 +420,39 @@ describe('the admin console in a browser', () => {
         .click();
       await page.getByRole('alert').filter({ hasText: 'Read-only' }).waitFor({ state: 'hidden' });
       t.assertNoErrors(['503']);
+    });
+  });
+
+  it('renews its access token silently with the refresh token and keeps working', async () => {
+    const t = await newConsolePage();
+    await run(t, 'console-renewal', async (page) => {
+      await openConsole(page, bk, 'ada', ADMIN_PASSWORD, '/console/overview');
+      await page.getByText('actors created today').waitFor();
+      const navigations: string[] = [];
+      page.on('framenavigated', (f) => {
+        if (f === page.mainFrame()) navigations.push(new URL(f.url()).pathname);
+      });
+      // The renewal is due at 80 % of the 30 s lifetime.
+      const renewal = await page.waitForResponse(
+        (res) =>
+          new URL(res.url()).pathname === '/oauth2/token' &&
+          (res.request().postData() ?? '').includes('grant_type=refresh_token'),
+        { timeout: 60_000 },
+      );
+      expect(renewal.status()).toBe(200);
+      const renewed = (await renewal.json()) as { access_token: string };
+      const used = page.waitForRequest(
+        (req) =>
+          new URL(req.url()).pathname === '/graphql' &&
+          req.headers().authorization === `Bearer ${renewed.access_token}`,
+      );
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await used;
+      await page.getByText('actors created today').waitFor();
+      // No page load happened: the renewal was silent.
+      expect(navigations).toEqual([]);
+      await expectNothingSecret(page, bk, [renewed.access_token, ...t.tokens], 'renewal');
+      t.assertNoErrors();
     });
   });
 
