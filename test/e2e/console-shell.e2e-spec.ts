@@ -95,6 +95,11 @@ describe('the admin console in a browser', () => {
   it('signs an ADMIN in with code + PKCE, shows the Overview and every page, keeps no token in storage', async () => {
     const t = await newConsolePage();
     await run(t, 'console-admin-sign-in', async (page) => {
+      // Some traffic for the chart: accepted and refused tokens of the configured issuer.
+      const good = await idp.login('someone');
+      expect((await bk.get('/oauth2/userinfo', good)).status).toBe(200);
+      const tampered = `${good.slice(0, -4)}AAAA`;
+      expect((await bk.get('/oauth2/userinfo', tampered)).status).toBe(401);
       await openConsole(page, bk, 'ada', ADMIN_PASSWORD);
       await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
       expect(new URL(page.url()).pathname).toBe('/console/overview');
@@ -113,6 +118,9 @@ describe('the admin console in a browser', () => {
       await page.getByRole('heading', { name: /^idp/ }).waitFor();
       await page.getByText('actors created today').waitFor();
       await page.getByText('Ada Admin').waitFor();
+      // Validations and refusals per issuer and reason, as a chart and a table.
+      await page.getByRole('img', { name: /^idp: 1 tokens accepted and 1 refused/ }).waitFor();
+      await page.getByRole('row', { name: /idp refused: / }).waitFor();
       await consoleScreenshot(page, 'overview');
 
       expect(t.tokens.length).toBeGreaterThanOrEqual(2);
@@ -120,7 +128,7 @@ describe('the admin console in a browser', () => {
       expect(storage.local).toEqual([]);
       // The PKCE verifier and state were only kept for the redirect.
       expect(storage.session).toEqual([]);
-      await expectNothingSecret(page, bk, [...t.tokens, ADMIN_PASSWORD], 'overview');
+      await expectNothingSecret(page, bk, [...t.tokens, ADMIN_PASSWORD, good], 'overview');
 
       // First paint of the Overview with a signed-in browser session: reported, not asserted.
       const started = Date.now();
