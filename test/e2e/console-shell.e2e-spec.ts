@@ -155,6 +155,34 @@ describe('the admin console in a browser', () => {
       await page.goto(`${bk.url}/console/`);
       await page.getByRole('heading', { name: 'My account', level: 1 }).waitFor();
       expect(new URL(page.url()).pathname).toBe('/console/account');
+      await page.goto(`${bk.url}/console/no-such-page`);
+      await page.getByRole('heading', { name: 'Page not found', level: 1 }).waitFor();
+      // Keyboard only: "Sign out everywhere" asks first; Escape cancels, nothing happens.
+      await page.goto(`${bk.url}/console/account`);
+      const everywhere = page.getByRole('button', { name: 'Sign out everywhere' });
+      await everywhere.focus();
+      await page.keyboard.press('Enter');
+      const dialog = page.getByRole('dialog', { name: 'Sign out everywhere?' });
+      await dialog.waitFor();
+      // Cancel has the focus: Enter by habit does not sign anyone out.
+      expect(await page.evaluate<string>('document.activeElement.textContent')).toBe('Cancel');
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+      await page.getByRole('cell', { name: /this browser/ }).waitFor();
+      t.assertNoErrors();
+    });
+  });
+
+  it('says so when a sign-in answer is not its own (a forged or replayed callback), without a token', async () => {
+    const t = await newConsolePage();
+    await run(t, 'console-bad-callback', async (page) => {
+      await page.goto(`${bk.url}/console/callback?code=forged&state=forged`);
+      await page.getByRole('heading', { name: 'Sign-in failed' }).waitFor();
+      // The code left the address bar and history at once.
+      expect(new URL(page.url()).search).toBe('');
+      expect(t.tokens).toEqual([]);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByLabel('Username or email').waitFor();
       t.assertNoErrors();
     });
   });
