@@ -362,7 +362,7 @@ describe('the admin console in a browser', () => {
     });
   });
 
-  it('trusts a new issuer with the API’s field errors, accepts its token in “test a token”, deletes it', async () => {
+  it('trusts a new issuer with the API’s field errors, accepts its token in “test a token”, edits and deletes it', async () => {
     const t = await newConsolePage();
     await run(t, 'console-issuers', async (page) => {
       await openConsole(page, bk, 'ada', ADMIN_PASSWORD, '/console/issuers');
@@ -405,6 +405,7 @@ describe('the admin console in a browser', () => {
       expect(await page.getByLabel('Token').inputValue()).toBe('');
       await consoleScreenshot(page, 'trusted-issuers-test-token');
       await expectNothingSecret(page, bk, [...t.tokens, token], 'test a token');
+      expect(await storageOf(page)).toEqual({ local: [], session: [] });
 
       // A token for another audience is refused, naming the failed step.
       const wrong = await stub.token('someone-else', { sub: 'alice' });
@@ -412,6 +413,16 @@ describe('the admin console in a browser', () => {
       await page.getByRole('button', { name: 'Test the token' }).click();
       await page.locator('.verdict-line', { hasText: /^Refused/ }).waitFor();
       expect(await page.locator('.step-fail').count()).toBeGreaterThanOrEqual(1);
+
+      // Edit: accept that audience too; the same token is accepted now.
+      await page.getByRole('link', { name: 'corp', exact: true }).click();
+      await page.getByLabel('Audiences').fill('corp-api, someone-else');
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      await page.getByText('Saved: every node uses the new settings now.').waitFor();
+      await page.getByRole('link', { name: 'All trusted issuers' }).click();
+      await page.getByLabel('Token').fill(wrong);
+      await page.getByRole('button', { name: 'Test the token' }).click();
+      await page.locator('.verdict-line', { hasText: /^Accepted · issuer corp/ }).waitFor();
 
       // Delete, after a confirmation naming it.
       await page.getByRole('link', { name: 'corp', exact: true }).click();
