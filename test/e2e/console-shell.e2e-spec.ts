@@ -187,7 +187,7 @@ describe('the admin console in a browser', () => {
     });
   });
 
-  it('finds an actor, disables and enables it after a confirmation naming it, never oneself', async () => {
+  it('finds and pages through actors, disables and enables one after a confirmation naming it, never oneself', async () => {
     const t = await newConsolePage();
     await run(t, 'console-actors', async (page) => {
       await openConsole(page, bk, 'ada', ADMIN_PASSWORD, '/console/actors');
@@ -242,6 +242,25 @@ describe('the admin console in a browser', () => {
         .getByRole('button', { name: 'Revoke sessions' })
         .click();
       await page.getByText('Every session of pat was ended').waitFor();
+
+      // Cursor paging, with the issuer filter in the address: 30 actors of idp (JIT on first token).
+      await Promise.all(
+        Array.from({ length: 30 }, async (_, i) => {
+          const token = await idp.login(`pager-${String(i).padStart(2, '0')}`);
+          expect((await bk.get('/oauth2/userinfo', token)).status).toBe(200);
+        }),
+      );
+      await page.goto(`${bk.url}/console/actors?issuer=idp&subject=pager-`);
+      await page.getByText('30 actors match · page 1').waitFor();
+      expect(await page.getByRole('row').count()).toBe(26);
+      const pager = page.getByRole('navigation', { name: 'Pages of actors' });
+      expect(await pager.getByRole('button', { name: 'Previous page' }).isDisabled()).toBe(true);
+      await pager.getByRole('button', { name: 'Next page' }).click();
+      await page.getByText('30 actors match · page 2').waitFor();
+      expect(await page.getByRole('row').count()).toBe(6);
+      expect(await pager.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
+      await pager.getByRole('button', { name: 'Previous page' }).click();
+      await page.getByText('30 actors match · page 1').waitFor();
 
       // Oneself: the actions are off.
       const self = (await bk.app
