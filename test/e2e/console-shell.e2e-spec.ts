@@ -284,7 +284,7 @@ describe('the admin console in a browser', () => {
     return row.id;
   }
 
-  it('changes the password on My account: the API’s field error first, then success; nothing kept', async () => {
+  it('changes the password on My account (the API’s field error first, then success, nothing kept) and signs another browser out', async () => {
     const t = await newConsolePage();
     await run(t, 'console-account', async (page) => {
       await openConsole(page, bk, 'mia', MIA_PASSWORD, '/console/account');
@@ -317,11 +317,31 @@ describe('the admin console in a browser', () => {
       );
       t.assertNoErrors(['the server responded with a status of 400']);
 
-      // The new password signs in; the old one no longer does.
+      // The new password signs in, in a second browser; the first one signs that browser out.
       const again = await newConsolePage();
       await run(again, 'console-account-new-password', async (p2) => {
         await openConsole(p2, bk, 'mia', MIA_NEW_PASSWORD, '/console/account');
         await p2.getByRole('heading', { name: 'My account', level: 1 }).waitFor();
+        await page.reload();
+        const rows = page.getByRole('row').filter({ has: page.getByRole('cell') });
+        await rows.nth(1).waitFor();
+        expect(await rows.count()).toBe(2);
+        await rows
+          .filter({ hasNot: page.getByText('this browser') })
+          .getByRole('button', { name: 'Sign out' })
+          .click();
+        await page
+          .getByRole('dialog', { name: /^Sign out / })
+          .getByRole('button', { name: 'Sign it out' })
+          .click();
+        await page.getByRole('dialog').waitFor({ state: 'hidden' });
+        await waitFor('the list without it', async () => (await rows.count()) === 1, 10_000, 100);
+        // The other browser's console is signed out: its next request leads to the login page.
+        await p2
+          .getByRole('banner')
+          .getByRole('link', { name: /Bridgekeeper/ })
+          .click();
+        await p2.getByLabel('Username or email').waitFor();
       });
     });
   });
