@@ -128,7 +128,7 @@ function IssuerHealth({ issuer, now }: { issuer: Issuer; now: number }) {
   return (
     <li className={`card health-${tone}`}>
       <h3>
-        {issuer.name}{' '}
+        <Link to={`/issuers/${encodeURIComponent(issuer.name)}`}>{issuer.name}</Link>{' '}
         <span className={`pill pill-${tone}`}>
           {ks ? STATE_TEXT[state] : 'checked at its userinfo endpoint'}
         </span>
