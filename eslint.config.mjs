@@ -4,7 +4,14 @@ import { moduleBoundaryConfigs } from './module-boundaries.mjs';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.bridgekeeper/**', 'bench/results/**'],
+    ignores: [
+      'dist/**',
+      'console/dist/**',
+      'node_modules/**',
+      'coverage/**',
+      '.bridgekeeper/**',
+      'bench/results/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

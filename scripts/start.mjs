@@ -7,6 +7,7 @@ import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'no
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildConsole, consoleIsStale } from './console-build.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const stamp = join(root, 'dist', '.build-stamp');
@@ -70,4 +71,10 @@ function build() {
 }
 
 if (!upToDate()) await build();
+// The admin console (console/dist) is built when missing or older than console/src. A failed console
+// build does not stop the server: /console then answers 503 saying to build it.
+if (consoleIsStale()) {
+  process.stdout.write('bridgekeeper: building the admin console (console/dist)\n');
+  await buildConsole().catch((err) => process.stderr.write(`bridgekeeper: ${err.message}\n`));
+}
 createRequire(import.meta.url)(join(root, 'dist', 'main.js'));
