@@ -11,8 +11,6 @@ const ROOT = join(__dirname, '..', '..');
 /** The built server; BENCH_MAIN_JS measures another build (e.g. a copy of dist from before a change). */
 export const MAIN_JS = process.env.BENCH_MAIN_JS ?? join(ROOT, 'dist', 'main.js');
 export const PROFILE_HOOK = join(ROOT, 'bench', 'servers', 'cpu-profile-hook.js');
-/** The Node flags of the Dockerfile's CMD and `npm run start:prod`. */
-export const DEPLOYED_NODE_FLAGS = ['--max-semi-space-size=4'];
 /** The bench issuer's subject that is a Bridgekeeper admin (it registers the OAuth clients). */
 export const BENCH_ADMIN = 'bench-admin';
 
@@ -39,6 +37,8 @@ export async function startBridgekeeper(
     env?: Record<string, string>;
     /** Another build's main.js (default MAIN_JS). */
     mainJs?: string;
+    /** Node flags (e.g. `--max-semi-space-size=4`); none by default, as deployed. */
+    nodeFlags?: string[];
   } = {},
 ): Promise<Bridgekeeper> {
   const { redisUrl, userinfoIdp, profileDir } = options;
@@ -78,8 +78,7 @@ export async function startBridgekeeper(
     ...options.env,
   });
   // cwd: the data dir, so that no bridgekeeper.properties of the checkout is picked up.
-  // As deployed (Dockerfile, `npm run start:prod`): a 4 MiB young generation.
-  const args = [...DEPLOYED_NODE_FLAGS, ...(profileDir ? ['-r', PROFILE_HOOK] : []), mainJs];
+  const args = [...(options.nodeFlags ?? []), ...(profileDir ? ['-r', PROFILE_HOOK] : []), mainJs];
   const child = start(name, process.execPath, args, {
     env,
     cwd: dataDir,
