@@ -19,6 +19,7 @@ import {
   isBuiltInClient,
 } from 'src/clients/console-client';
 import { type ClientSnapshot, toClientSnapshot } from 'src/clients/client-snapshot';
+import { OWN_TOKENS_ISSUER_NAME } from 'src/config/issuer-rules';
 import { hashSecret, newClientId, newClientSecret, secretMatches } from 'src/clients/client-secret';
 import { checkedRedirectUris } from 'src/clients/redirect-uris';
 import { ClientsErrors } from 'src/clients/clients.errors';
@@ -277,7 +278,9 @@ export class ClientsService implements OnApplicationBootstrap {
   private checkedPolicy(method: TokenEndpointAuthMethod, input: ClientPolicy): ClientPolicy {
     const exchangeIssuers = [...new Set(input.exchangeIssuers)];
     for (const issuer of exchangeIssuers) {
-      if (!this.issuers.findByName(issuer)) {
+      // `bridgekeeper`: the client may act for people whose Bridgekeeper tokens it holds (RFC 8693
+      // delegation with its own token as actor_token).
+      if (issuer !== OWN_TOKENS_ISSUER_NAME && !this.issuers.findByName(issuer)) {
         throw ClientsErrors.invalid(`exchangeIssuers: "${issuer}" is not a trusted issuer`);
       }
     }
