@@ -6,6 +6,7 @@ import { CacheKeys } from 'src/cache/cache-keys';
 import { CacheService } from 'src/cache/cache.service';
 import {
   type ClientGrantType,
+  type ClientRegistration,
   ClientEntity,
   type TokenEndpointAuthMethod,
 } from 'src/clients/client.entity';
@@ -112,7 +113,14 @@ export class ClientsService implements OnApplicationBootstrap {
     return toClientSnapshot(row);
   }
 
-  async create(input: CreateClientInput): Promise<CreatedClient> {
+  /**
+   * Registers a client. `dynamic` (RFC 7591, the oauth module checks the metadata first): a public
+   * client with no roles, whose people are asked for consent, and which expires while unused.
+   */
+  async create(
+    input: CreateClientInput,
+    registration: ClientRegistration = 'admin',
+  ): Promise<CreatedClient> {
     const name = input.name.trim();
     if (name.length === 0) throw ClientsErrors.invalid('name must not be blank');
     if (input.projectId !== undefined) await this.projects.get(input.projectId);
@@ -157,12 +165,37 @@ export class ClientsService implements OnApplicationBootstrap {
             projectId: input.projectId ?? null,
             ...policy,
             subjectResolution: input.subjectResolution ?? 'MEMBERSHIP',
+            registration,
           }),
         );
       }),
     );
     const saved = await dbCall(() => this.repo.findOneByOrFail({ id: entity.id }));
     return { client: toClientSnapshot(saved), secret };
+  }
+
+  /**
+   * Deletes dynamically registered clients created before `cutoff` that never got a grant (no person
+   * ever approved them), with their principals. Returns how many.
+   */
+  async purgeUnusedDynamic(cutoff: Date): Promise<number> {
+    const removed = await dbCall(() =>
+      this.dataSource.transaction(async (m) => {
+        const rows = (await m.query(
+          `DELETE FROM oauth_clients c WHERE c.registration = 'dynamic' AND c.created_at < $1
+             AND NOT EXISTS (SELECT 1 FROM oauth_grants g WHERE g.client_id = c.client_id)
+           RETURNING c.client_id, c.actor_id`,
+          [cutoff],
+        )) as [{ client_id: string; actor_id: string }[], number];
+        const list = rows[0];
+        if (list.length > 0) {
+          await m.query('DELETE FROM actors WHERE id = ANY($1)', [list.map((r) => r.actor_id)]);
+        }
+        return list;
+      }),
+    );
+    for (const r of removed) await this.invalidate(r.client_id);
+    return removed.length;
   }
 
   /** One page of clients, oldest first (keyset cursor), and how many match. */

@@ -31,6 +31,7 @@ import { CreateSsoProviders1796190000000 } from 'src/database/migrations/1796190
 import { AddConsoleActivityAndSessionAgents1796183100000 } from 'src/database/migrations/1796183100000-AddConsoleActivityAndSessionAgents';
 import { AddResourceIndicators1796210000000 } from 'src/database/migrations/1796210000000-AddResourceIndicators';
 import { CreateDeviceCodes1796211000000 } from 'src/database/migrations/1796211000000-CreateDeviceCodes';
+import { AddClientRegistration1796212000000 } from 'src/database/migrations/1796212000000-AddClientRegistration';
 import { DeviceCodeEntity } from 'src/oauth/grants/device-code.entity';
 
 /** Every entity and migration, listed explicitly so the same list works from TypeScript and from dist/. */
@@ -69,6 +70,7 @@ export const MIGRATIONS = [
   AddConsoleActivityAndSessionAgents1796183100000,
   AddResourceIndicators1796210000000,
   CreateDeviceCodes1796211000000,
+  AddClientRegistration1796212000000,
 ];
 
 /** The one DataSource definition, shared by the Nest app and the migration scripts. */
