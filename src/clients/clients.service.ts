@@ -7,6 +7,7 @@ import { CacheKeys } from 'src/cache/cache-keys';
 import { CacheService } from 'src/cache/cache.service';
 import {
   type ClientGrantType,
+  type ClientRegistration,
   ClientEntity,
   type TokenEndpointAuthMethod,
 } from 'src/clients/client.entity';
@@ -20,6 +21,7 @@ import {
   isBuiltInClient,
 } from 'src/clients/console-client';
 import { type ClientSnapshot, toClientSnapshot } from 'src/clients/client-snapshot';
+import { OWN_TOKENS_ISSUER_NAME } from 'src/config/issuer-rules';
 import { hashSecret, newClientId, newClientSecret, secretMatches } from 'src/clients/client-secret';
 import { checkedRedirectUris } from 'src/clients/redirect-uris';
 import { ClientsErrors } from 'src/clients/clients.errors';
@@ -113,7 +115,16 @@ export class ClientsService implements OnApplicationBootstrap {
     return toClientSnapshot(row);
   }
 
-  async create(input: CreateClientInput): Promise<CreatedClient> {
+  /**
+   * Registers a client. `dynamic` (RFC 7591, the oauth module checks the metadata first): a public
+   * client with no roles, whose people are asked for consent, and which expires while unused.
+   */
+  async create(
+    input: CreateClientInput,
+    registration: ClientRegistration = 'admin',
+    /** A Client ID Metadata Document's URL; otherwise a new random `bkc_…` id. */
+    givenClientId?: string,
+  ): Promise<CreatedClient> {
     const name = input.name.trim();
     if (name.length === 0) throw ClientsErrors.invalid('name must not be blank');
     if (input.projectId !== undefined) await this.projects.get(input.projectId);
@@ -134,7 +145,7 @@ export class ClientsService implements OnApplicationBootstrap {
     } else if (input.jwks !== undefined) {
       throw ClientsErrors.invalid('jwks: only PRIVATE_KEY_JWT clients have keys');
     }
-    const clientId = newClientId();
+    const clientId = givenClientId ?? newClientId();
     // A private_key_jwt or public client accepts no secret: it gets the hash of one nobody ever sees.
     const secret = usesSecretMethod(method) ? newClientSecret() : null;
     const entity = await dbCall(() =>
@@ -158,6 +169,7 @@ export class ClientsService implements OnApplicationBootstrap {
             projectId: input.projectId ?? null,
             ...policy,
             subjectResolution: input.subjectResolution ?? 'MEMBERSHIP',
+            registration,
           }),
         );
         await this.audit.record(manager, {
@@ -170,8 +182,34 @@ export class ClientsService implements OnApplicationBootstrap {
         return created;
       }),
     );
+    // A lookup of this client id may have cached its absence (a metadata document URL).
+    if (givenClientId !== undefined) await this.invalidate(clientId);
     const saved = await dbCall(() => this.repo.findOneByOrFail({ id: entity.id }));
     return { client: toClientSnapshot(saved), secret };
+  }
+
+  /**
+   * Deletes dynamically registered clients created before `cutoff` that never got a grant (no person
+   * ever approved them), with their principals. Returns how many.
+   */
+  async purgeUnusedDynamic(cutoff: Date): Promise<number> {
+    const removed = await dbCall(() =>
+      this.dataSource.transaction(async (m) => {
+        const rows = (await m.query(
+          `DELETE FROM oauth_clients c WHERE c.registration = 'dynamic' AND c.created_at < $1
+             AND NOT EXISTS (SELECT 1 FROM oauth_grants g WHERE g.client_id = c.client_id)
+           RETURNING c.client_id, c.actor_id`,
+          [cutoff],
+        )) as [{ client_id: string; actor_id: string }[], number];
+        const list = rows[0];
+        if (list.length > 0) {
+          await m.query('DELETE FROM actors WHERE id = ANY($1)', [list.map((r) => r.actor_id)]);
+        }
+        return list;
+      }),
+    );
+    for (const r of removed) await this.invalidate(r.client_id);
+    return removed.length;
   }
 
   /** One page of clients, oldest first (keyset cursor), and how many match. */
@@ -287,7 +325,9 @@ export class ClientsService implements OnApplicationBootstrap {
   private checkedPolicy(method: TokenEndpointAuthMethod, input: ClientPolicy): ClientPolicy {
     const exchangeIssuers = [...new Set(input.exchangeIssuers)];
     for (const issuer of exchangeIssuers) {
-      if (!this.issuers.findByName(issuer)) {
+      // `bridgekeeper`: the client may act for people whose Bridgekeeper tokens it holds (RFC 8693
+      // delegation with its own token as actor_token).
+      if (issuer !== OWN_TOKENS_ISSUER_NAME && !this.issuers.findByName(issuer)) {
         throw ClientsErrors.invalid(`exchangeIssuers: "${issuer}" is not a trusted issuer`);
       }
     }

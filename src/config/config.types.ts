@@ -131,6 +131,10 @@ export interface OauthConfig {
   deviceCodeTtlSeconds: number;
   /** Minimum seconds between a device's polls (`interval`; `slow_down` adds 5). */
   deviceIntervalSeconds: number;
+  /** RFC 7591 dynamic registration of public clients. */
+  registration: { enabled: boolean; maxPerHour: number; unusedTtlSeconds: number };
+  /** Client ID Metadata Documents: URL client ids (empty `allowedHosts`: any host). */
+  clientMetadata: { enabled: boolean; allowedHosts: string[] };
 }
 
 export interface AppConfig {

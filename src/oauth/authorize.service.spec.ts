@@ -20,7 +20,7 @@ function setup(session: BrowserSession | null) {
   const issued: unknown[] = [];
   const service = new AuthorizeService(
     {
-      findByClientId: (id: string) => Promise.resolve(id === client.clientId ? client : undefined),
+      resolveClient: (id: string) => Promise.resolve(id === client.clientId ? client : undefined),
     } as never,
     { current: () => Promise.resolve(session) } as never,
     {
@@ -31,7 +31,7 @@ function setup(session: BrowserSession | null) {
     } as never,
     {} as never,
     {} as never,
-    { publicUrl: ISSUER } as AppConfig,
+    { publicUrl: ISSUER, oauth: { audience: ISSUER } } as AppConfig,
   );
   const run = (query: Record<string, string | string[] | undefined>) =>
     service.authorize({

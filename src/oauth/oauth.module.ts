@@ -11,6 +11,9 @@ import { AuthorizeController } from 'src/oauth/authorize.controller';
 import { AuthorizeService } from 'src/oauth/authorize.service';
 import { ClientAssertionService } from 'src/oauth/client-assertion.service';
 import { ClientAuthService } from 'src/oauth/client-auth.service';
+import { ClientRegistrationController } from 'src/oauth/client-registration.controller';
+import { ClientRegistrationService } from 'src/oauth/client-registration.service';
+import { ConsentController } from 'src/oauth/consent.controller';
 import { DeviceAuthorizationController } from 'src/oauth/device-authorization.controller';
 import { DeviceCodesService } from 'src/oauth/device-codes.service';
 import { DevicePageController } from 'src/oauth/device-page.controller';
@@ -30,6 +33,7 @@ import { TokenController } from 'src/oauth/token.controller';
 import { TokenExchangeService } from 'src/oauth/token-exchange.service';
 import { TokenService } from 'src/oauth/token.service';
 import { UserinfoController } from 'src/oauth/userinfo.controller';
+import { OutboundModule } from 'src/outbound/outbound.module';
 import { RevocationModule } from 'src/revocation/revocation.module';
 import { SigningKeysModule } from 'src/signing-keys/signing-keys.module';
 import { SsoModule } from 'src/sso/sso.module';
@@ -39,6 +43,8 @@ import { TokenValidationModule } from 'src/token-validation/token-validation.mod
 @Module({
   controllers: [
     AuthorizeController,
+    ClientRegistrationController,
+    ConsentController,
     DeviceAuthorizationController,
     DevicePageController,
     DiscoveryController,
@@ -54,6 +60,7 @@ import { TokenValidationModule } from 'src/token-validation/token-validation.mod
     ClientsModule,
     IdentityModule,
     MembershipsModule,
+    OutboundModule,
     RevocationModule,
     SigningKeysModule,
     SsoModule,
@@ -71,6 +78,7 @@ import { TokenValidationModule } from 'src/token-validation/token-validation.mod
     AuthorizeService,
     ClientAssertionService,
     ClientAuthService,
+    ClientRegistrationService,
     DeviceCodesService,
     EndSessionService,
     GrantsService,
