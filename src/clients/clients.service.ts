@@ -11,14 +11,7 @@ import {
   type TokenEndpointAuthMethod,
 } from 'src/clients/client.entity';
 import { type ClientJwks, parseClientJwks } from 'src/clients/client-jwks';
-import {
-  CONSOLE_CLIENT_GRANTS,
-  CONSOLE_CLIENT_ID,
-  CONSOLE_CLIENT_NAME,
-  CONSOLE_CLIENT_SCOPES,
-  consoleClientUris,
-  isBuiltInClient,
-} from 'src/clients/console-client';
+import { type BuiltInClient, builtInClients, isBuiltInClient } from 'src/clients/console-client';
 import { type ClientSnapshot, toClientSnapshot } from 'src/clients/client-snapshot';
 import { hashSecret, newClientId, newClientSecret, secretMatches } from 'src/clients/client-secret';
 import { checkedRedirectUris } from 'src/clients/redirect-uris';
@@ -66,24 +59,24 @@ export class ClientsService implements OnApplicationBootstrap {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** Every node, every start: the console's built-in client exists and follows the public URL. */
+  /** Every node, every start: the built-in clients (console, CLI) exist and follow the public URL. */
   async onApplicationBootstrap(): Promise<void> {
-    await this.ensureConsoleClient();
+    for (const client of builtInClients(this.config.publicUrl)) await this.ensureBuiltIn(client);
   }
 
   /**
-   * Registers (or brings up to date) the admin console's public client: code + PKCE and refresh tokens,
-   * redirect and post-logout URIs under `<public URL>/console/`. Idempotent and safe when nodes start
-   * together (`INSERT … ON CONFLICT` for its principal and for the client); its status is left alone.
+   * Registers (or brings up to date) a built-in public client: the admin console's (code + PKCE and
+   * refresh tokens, redirect and post-logout URIs under `<public URL>/console/`) or the command line's
+   * (device grant and refresh tokens). Idempotent and safe when nodes start together (`INSERT … ON
+   * CONFLICT` for its principal and for the client); its status is left alone.
    */
-  async ensureConsoleClient(): Promise<ClientSnapshot> {
-    const uris = consoleClientUris(this.config.publicUrl);
+  async ensureBuiltIn(client: BuiltInClient): Promise<ClientSnapshot> {
     await dbCall(() =>
       this.dataSource.transaction(async (manager) => {
         const principal = await this.actors.ensureServicePrincipal(
           manager,
-          CONSOLE_CLIENT_ID,
-          CONSOLE_CLIENT_NAME,
+          client.clientId,
+          client.name,
         );
         await manager.query(
           `INSERT INTO oauth_clients (client_id, name, secret_hash, secret_rotated_at, actor_id,
@@ -95,21 +88,21 @@ export class ClientsService implements OnApplicationBootstrap {
              jwks = NULL, redirect_uris = EXCLUDED.redirect_uris,
              post_logout_redirect_uris = EXCLUDED.post_logout_redirect_uris, updated_at = now()`,
           [
-            CONSOLE_CLIENT_ID,
-            CONSOLE_CLIENT_NAME,
+            client.clientId,
+            client.name,
             // A public client accepts no secret: the hash of one nobody ever sees.
             hashSecret(newClientSecret()),
             principal.id,
-            [...CONSOLE_CLIENT_SCOPES],
-            [...CONSOLE_CLIENT_GRANTS],
-            uris.redirectUris,
-            uris.postLogoutRedirectUris,
+            [...client.scopes],
+            [...client.grantTypes],
+            client.redirectUris,
+            client.postLogoutRedirectUris,
           ],
         );
       }),
     );
-    await this.invalidate(CONSOLE_CLIENT_ID);
-    const row = await dbCall(() => this.repo.findOneByOrFail({ clientId: CONSOLE_CLIENT_ID }));
+    await this.invalidate(client.clientId);
+    const row = await dbCall(() => this.repo.findOneByOrFail({ clientId: client.clientId }));
     return toClientSnapshot(row);
   }
 
