@@ -34,7 +34,11 @@ describe('bridgekeeper CLI', () => {
     bk = await startBridgekeeper({
       issuers: [idp.trustedIssuer()],
       admins: ['idp:root'],
-      properties: { 'bridgekeeper.oauth.device.interval.seconds': '1' },
+      properties: {
+        'bridgekeeper.oauth.device.interval.seconds': '1',
+        // The shortest allowed, so that one test can wait for a token to expire.
+        'bridgekeeper.oauth.access.token.ttl.seconds': '30',
+      },
     });
     rootToken = await idp.login('root');
     await bk.app.get(LocalAccountsService).create({
@@ -400,6 +404,31 @@ describe('bridgekeeper CLI', () => {
       expect((await cli(['token', '--resource', 'mcp'], env)).code).toBe(4);
     });
   });
+
+  it('gives a working token after the previous one expired (the login is refreshed)', async () => {
+    const { tokens } = await consoleSignIn(bk, 'dev', PASSWORD);
+    const env = { XDG_CONFIG_HOME: join(home, 'expiry') };
+    const login = await cli(
+      ['login', '--with-token', '--client-id', CONSOLE_CLIENT_ID],
+      env,
+      tokens.refresh_token!,
+    );
+    expect(login.code).toBe(0);
+    const first = (await cli(['token'], env)).stdout.trim();
+    expect((await bk.graphql('{ me { email } }', first)).status).toBe(200);
+    // Wait (polling, no fixed sleep) until the server refuses it: expired, past the clock tolerance.
+    for (let i = 0; ; i++) {
+      if ((await bk.graphql('{ me { email } }', first)).status === 401) break;
+      if (i > 60) throw new Error('the first access token never expired');
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+    const next = await cli(['token'], env);
+    expect(next.code).toBe(0);
+    expect((await bk.graphql('{ me { email } }', next.stdout.trim())).body.data).toEqual({
+      me: { email: 'dev@example.com' },
+    });
+    expect(json(await cli(['whoami', '--json'], env))).toMatchObject({ email: 'dev@example.com' });
+  }, 240_000);
 
   it('prints the MCP configuration of Claude Code, VS Code and Codex', async () => {
     const all = await cli(['mcp', 'config']);
