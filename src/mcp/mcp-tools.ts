@@ -125,6 +125,11 @@ async function actorOr404(deps: McpToolDeps, id: string): Promise<ActorSnapshot>
   return actor;
 }
 
+async function setStatus(deps: McpToolDeps, id: string, status: 'ACTIVE' | 'DISABLED') {
+  const actor = await deps.actors.setStatus(id, status);
+  return { actor: actorView(actor, deps.actors.effectiveRoles(actor)) };
+}
+
 /** The invite as GraphQL and REST validate it (one rule set: the InviteInput class). */
 async function inviteInput(args: Record<string, unknown>): Promise<InviteInput> {
   const input = plainToInstance(InviteInput, args);
@@ -308,8 +313,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
       if (caller.principal.actor.id.toLowerCase() === actorId.toLowerCase()) {
         throw ActorsErrors.cannotDisableSelf();
       }
-      const actor = await deps.actors.setStatus(actorId, 'DISABLED');
-      return { actor: actorView(actor, deps.actors.effectiveRoles(actor)) };
+      return setStatus(deps, actorId, 'DISABLED');
     },
   }),
   define({
@@ -321,10 +325,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
     right: 'admin',
     annotations: WRITE,
     input: z.object({ actorId: uuid('The actor id') }),
-    run: async (_caller, { actorId }, deps) => {
-      const actor = await deps.actors.setStatus(actorId, 'ACTIVE');
-      return { actor: actorView(actor, deps.actors.effectiveRoles(actor)) };
-    },
+    run: (_caller, { actorId }, deps) => setStatus(deps, actorId, 'ACTIVE'),
   }),
   define({
     name: 'revoke_sessions',

@@ -91,6 +91,19 @@ describe('bridgekeeper CLI', () => {
     return JSON.parse(r.stdout) as T;
   };
 
+  /** `tools/list` at /mcp with a bearer token, as an agent sends it. */
+  const mcpToolsList = (token: string) =>
+    fetch(`${bk.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-11-25',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+    });
+
   const credentialsFile = () => join(home, '.config', 'bridgekeeper', 'credentials.json');
 
   it('whoami --json with BRIDGEKEEPER_TOKEN', async () => {
@@ -188,16 +201,7 @@ describe('bridgekeeper CLI', () => {
 
     // A token for the MCP endpoint, for an agent's configuration.
     const mcpToken = (await cli(['token', '--resource', 'mcp'], env)).stdout.trim();
-    const res = await fetch(`${bk.url}/mcp`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${mcpToken}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2025-11-25',
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
-    });
+    const res = await mcpToolsList(mcpToken);
     expect(res.status).toBe(200);
 
     // A non-admin identity is refused (exit 1), with the server's reason on stderr.
@@ -382,16 +386,7 @@ describe('bridgekeeper CLI', () => {
       expect((await cli(['token', '--resource', 'mcp'], env)).code).toBe(4);
       expect((await deviceLogin(['--resource', 'mcp'], env)).code).toBe(0);
       const mcpToken = (await cli(['token', '--resource', 'mcp'], env)).stdout.trim();
-      const listed = await fetch(`${bk.url}/mcp`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${mcpToken}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'mcp-protocol-version': '2025-11-25',
-        },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
-      });
+      const listed = await mcpToolsList(mcpToken);
       const tools = ((await listed.json()) as { result: { tools: { name: string }[] } }).result
         .tools;
       // A person with no admin role: only whoami.
