@@ -1,3 +1,4 @@
+import { AuditService } from 'src/audit/audit.service';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { ActorSnapshot } from 'src/actors/actor-snapshot';
@@ -59,6 +60,7 @@ export function headerOf(
 @Injectable()
 export class IdentityService {
   constructor(
+    private readonly audit: AuditService,
     private readonly tokens: TokenValidationService,
     private readonly actors: ActorsService,
     private readonly memberships: MembershipsService,
@@ -198,6 +200,15 @@ export class IdentityService {
       },
       'acting on behalf of a member',
     );
+    this.audit.security({
+      action: 'on_behalf_of.use',
+      actorId: actor.id,
+      clientId: own.clientId,
+      targetType: 'membership',
+      targetId: entity.id,
+      projectId: entity.projectId,
+      details: { caller: caller.actor.id },
+    });
     return {
       ...caller,
       actor,

@@ -10,7 +10,9 @@ export type OauthErrorCode =
   | 'unsupported_grant_type'
   | 'invalid_scope'
   | 'invalid_target'
-  | 'unsupported_token_type';
+  | 'unsupported_token_type'
+  // RFC 8628 §3.5's name for "slow down": a rate limit (429 with Retry-After).
+  | 'slow_down';
 
 export class OauthError extends Error {
   constructor(
@@ -18,12 +20,15 @@ export class OauthError extends Error {
     readonly description: string,
     /** Internal, fixed label for logs and metrics; never sent. */
     readonly reason: string = error,
+    /** Set on `slow_down`: seconds until the caller may try again (`Retry-After`). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(description);
     this.name = 'OauthError';
   }
 
   get status(): number {
+    if (this.error === 'slow_down') return 429;
     return this.error === 'invalid_client' ? 401 : 400;
   }
 }
@@ -41,4 +46,11 @@ export const OauthErrors = {
     new OauthError('invalid_scope', why),
   invalidTarget: (why: string) => new OauthError('invalid_target', why),
   unsupportedTokenType: (why: string) => new OauthError('unsupported_token_type', why),
+  slowDown: (limit: string, retryAfterSeconds: number) =>
+    new OauthError(
+      'slow_down',
+      `Too many requests; try again in ${retryAfterSeconds} seconds`,
+      limit,
+      retryAfterSeconds,
+    ),
 };

@@ -1,3 +1,4 @@
+import { AuditService } from 'src/audit/audit.service';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { ActorSnapshot } from 'src/actors/actor-snapshot';
@@ -50,6 +51,7 @@ interface Subject {
 @Injectable()
 export class TokenExchangeService {
   constructor(
+    private readonly audit: AuditService,
     private readonly validation: TokenValidationService,
     private readonly identity: IdentityService,
     private readonly actors: ActorsService,
@@ -148,6 +150,15 @@ export class TokenExchangeService {
       },
       'token exchanged',
     );
+    this.audit.security({
+      action: 'token.exchange',
+      actorId: subject.actor.id,
+      clientId: client.clientId,
+      targetType: 'actor',
+      targetId: subject.actor.id,
+      projectId: subject.membership?.projectId ?? null,
+      details: { issuer: issuer.name, jti: at.jti, ...(sid ? { grant: sid } : {}) },
+    });
     return {
       access_token: at.token,
       token_type: 'Bearer',

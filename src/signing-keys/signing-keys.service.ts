@@ -1,3 +1,4 @@
+import { AuditService } from 'src/audit/audit.service';
 import type { KeyObject } from 'node:crypto';
 import {
   Inject,
@@ -150,6 +151,7 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
     bus: ClusterBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly audit: AuditService,
   ) {
     this.replica = new ReplicatedSnapshot({
       name: 'signing keys',
@@ -343,6 +345,12 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
           active = await this.insertKey(em, await this.generate(), 'ACTIVE');
         }
         const created = await this.insertKey(em, fresh, 'NEXT');
+        await this.audit.record(em, {
+          action: scheduled ? 'signing_key.rotate.scheduled' : 'signing_key.rotate',
+          targetType: 'signing_key',
+          targetId: active.kid,
+          details: { next: created.kid, retired: retired.map((r) => r.kid).join(' ') },
+        });
         return {
           active,
           next: created,
