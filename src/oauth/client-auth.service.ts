@@ -82,7 +82,10 @@ export class ClientAuthService {
     } catch (err) {
       if (err instanceof OauthError && err.error === 'invalid_client') {
         await this.failuresPerAddress.consume(request.ip);
-        const claimed = form.get('client_id');
+        const authorization = headerOf(request.headers, 'authorization');
+        const claimed =
+          form.get('client_id') ??
+          (authorization ? decodeBasic(authorization)?.clientId : undefined);
         this.audit.security({
           action: 'client.authentication.failure',
           outcome: 'FAILURE',
