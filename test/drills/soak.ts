@@ -108,7 +108,8 @@ async function phase(
   const broken: string[] = [];
   const errors = rows.reduce((a, r) => a + r.errors, 0);
   if (errors > 0) broken.push(`${name}: ${errors} requests failed`);
-  const base = rows[Math.min(1, rows.length - 1)]!;
+  // After the first minute of warm-up (the first minute itself in a run of two minutes or less).
+  const base = rows[Math.max(0, Math.min(1, rows.length - 2))]!;
   const last = rows.at(-1)!;
   last.rssMb.forEach((mb, i) => {
     const growth = (mb - base.rssMb[i]!) / base.rssMb[i]!;
