@@ -1,3 +1,4 @@
+import type { AuditRequest } from 'src/audit/audit-context';
 import { AuditService } from 'src/audit/audit.service';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
@@ -36,6 +37,8 @@ export interface PrincipalOptions {
   projectId?: string;
   /** `X-Bridgekeeper-On-Behalf-Of` (a membership id): admin clients with one of our own tokens only. */
   onBehalfOf?: string;
+  /** The request, for the audit log of an on-behalf-of call. */
+  from?: AuditRequest;
   /**
    * For external tokens. `match` (the default): the membership the identity matches, if any (several
    * without a `projectId` are ambiguous). `projectOnly`: no membership unless a `projectId` is given,
@@ -68,11 +71,17 @@ export class IdentityService {
   ) {}
 
   /** The caller of an HTTP request (REST guard and GraphQL context alike), from its headers. */
-  async authenticateRequest(headers: Record<string, unknown> | undefined): Promise<Principal> {
+  async authenticateRequest(
+    request: { headers?: Record<string, unknown> } & Partial<AuditRequest>,
+  ): Promise<Principal> {
+    const { headers } = request;
     const validated = await this.tokens.validate(extractBearer(headerOf(headers, 'authorization')));
     return this.principalFor(validated, {
       projectId: headerOf(headers, PROJECT_HEADER),
       onBehalfOf: headerOf(headers, ON_BEHALF_OF_HEADER),
+      ...(request.id !== undefined && request.ip !== undefined
+        ? { from: { id: request.id, ip: request.ip } }
+        : {}),
     });
   }
 
@@ -85,7 +94,7 @@ export class IdentityService {
     validated: ValidatedToken,
     options: PrincipalOptions = {},
   ): Promise<Principal> {
-    const { projectId, onBehalfOf } = options;
+    const { projectId, onBehalfOf, from } = options;
     const { issuer, claims } = validated;
     if (claims.own) {
       const principal = await this.authenticateOwn(
@@ -95,7 +104,7 @@ export class IdentityService {
       );
       return onBehalfOf === undefined
         ? principal
-        : this.actOnBehalfOf(principal, onBehalfOf, projectId);
+        : this.actOnBehalfOf(principal, onBehalfOf, projectId, from);
     }
     if (onBehalfOf !== undefined) {
       throw forbidden(
@@ -152,6 +161,7 @@ export class IdentityService {
     caller: Principal,
     membershipId: string,
     projectId: string | undefined,
+    from: AuditRequest | undefined,
   ): Promise<Principal> {
     const own = caller.own!;
     const isClientPrincipal =
@@ -200,15 +210,18 @@ export class IdentityService {
       },
       'acting on behalf of a member',
     );
-    this.audit.security({
-      action: 'on_behalf_of.use',
-      actorId: actor.id,
-      clientId: own.clientId,
-      targetType: 'membership',
-      targetId: entity.id,
-      projectId: entity.projectId,
-      details: { caller: caller.actor.id },
-    });
+    this.audit.security(
+      {
+        action: 'on_behalf_of.use',
+        actorId: actor.id,
+        clientId: own.clientId,
+        act: [{ sub: caller.actor.id, client_id: own.clientId }],
+        targetType: 'membership',
+        targetId: entity.id,
+        projectId: entity.projectId,
+      },
+      from,
+    );
     return {
       ...caller,
       actor,

@@ -1,3 +1,4 @@
+import type { AuditRequest } from 'src/audit/audit-context';
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from 'src/audit/audit.service';
 import type { ClientSnapshot } from 'src/clients/client-snapshot';
@@ -65,7 +66,7 @@ export class ClientAuthService {
    * a client's allowance). Over a limit: 429 `slow_down` with `Retry-After`. A failure is audited.
    */
   async authenticate(
-    request: { headers?: Record<string, unknown>; ip: string },
+    request: { headers?: Record<string, unknown> } & AuditRequest,
     form: OauthForm,
     endpoint: ClientEndpoint,
     options: { allowPublic?: boolean } = {},
@@ -86,13 +87,16 @@ export class ClientAuthService {
         const claimed =
           form.get('client_id') ??
           (authorization ? decodeBasic(authorization)?.clientId : undefined);
-        this.audit.security({
-          action: 'client.authentication.failure',
-          outcome: 'FAILURE',
-          actorId: null,
-          clientId: claimed !== undefined && CLIENT_ID_SHAPE.test(claimed) ? claimed : null,
-          details: { endpoint, reason: err.reason },
-        });
+        this.audit.security(
+          {
+            action: 'client.authentication.failure',
+            outcome: 'FAILURE',
+            actorId: null,
+            clientId: claimed !== undefined && CLIENT_ID_SHAPE.test(claimed) ? claimed : null,
+            details: { endpoint, reason: err.reason },
+          },
+          request,
+        );
       }
       throw err;
     }

@@ -57,7 +57,7 @@ export class TokenController {
       const client = await this.clientAuth.authenticate(req, form, 'token', {
         allowPublic: true,
       });
-      const response = await this.tokens.grant(client, form);
+      const response = await this.tokens.grant(client, form, req);
       this.metrics.oauthTokenRequests.inc({ grant_type: grantType, outcome: 'issued' });
       return response;
     } catch (err) {

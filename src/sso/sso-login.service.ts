@@ -228,13 +228,16 @@ export class SsoLoginService {
       }),
     );
     this.metrics.logins.inc({ result: 'success' });
-    this.audit.security({
-      action: 'login.success',
-      actorId: actor.id,
-      targetType: 'browser_session',
-      targetId: session.id,
-      details: { method: 'sso', provider: provider.name },
-    });
+    this.audit.security(
+      {
+        action: 'login.success',
+        actorId: actor.id,
+        targetType: 'browser_session',
+        targetId: session.id,
+        details: { method: 'sso', provider: provider.name },
+      },
+      request,
+    );
     this.logger.info(
       {
         event: 'login.success',
@@ -252,12 +255,15 @@ export class SsoLoginService {
   /** Counts and logs a refused SSO sign-in (no token, no claim value). */
   refused(request: FastifyRequest, provider: string, reason: string): void {
     this.metrics.logins.inc({ result: 'failure' });
-    this.audit.security({
-      action: 'login.failure',
-      outcome: 'FAILURE',
-      actorId: null,
-      details: { method: 'sso', provider, reason },
-    });
+    this.audit.security(
+      {
+        action: 'login.failure',
+        outcome: 'FAILURE',
+        actorId: null,
+        details: { method: 'sso', provider, reason },
+      },
+      request,
+    );
     this.logger.info(
       { event: 'login.failure', method: 'sso', provider, reason, reqId: request.id },
       'sign-in failed',

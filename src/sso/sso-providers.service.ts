@@ -1,3 +1,4 @@
+import type { AuditRequest } from 'src/audit/audit-context';
 import { AuditService } from 'src/audit/audit.service';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -108,7 +109,7 @@ export class SsoProvidersService {
     return `${this.config.publicUrl}/login/sso/${name}/logged-out`;
   }
 
-  async create(draft: SsoProviderDraft): Promise<SsoProvider> {
+  async create(draft: SsoProviderDraft, from?: AuditRequest): Promise<SsoProvider> {
     const candidate: SsoProviderConfig = {
       name: draft.name,
       displayName: draft.displayName ?? draft.name,
@@ -125,6 +126,7 @@ export class SsoProvidersService {
       (repo) => repo.save(repo.create(this.toColumns(candidate))),
       candidate.name,
       'sso_provider.create',
+      from,
       async (repo, saved) => {
         if (candidate.clientSecret === undefined) return;
         saved.clientSecretEnc = this.encryptSecret(saved.id, candidate.clientSecret);
@@ -134,7 +136,7 @@ export class SsoProvidersService {
     return this.toProvider(row);
   }
 
-  async update(id: string, patch: SsoProviderPatch): Promise<SsoProvider> {
+  async update(id: string, patch: SsoProviderPatch, from?: AuditRequest): Promise<SsoProvider> {
     const current = await this.byId(id);
     if (!current) throw SsoErrors.notFound();
     if (current.readOnly) throw SsoErrors.readOnly();
@@ -162,23 +164,28 @@ export class SsoProvidersService {
       },
       next.name,
       'sso_provider.update',
+      from,
     );
     return this.toProvider(row);
   }
 
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, from?: AuditRequest): Promise<boolean> {
     const current = await this.byId(id);
     if (!current) throw SsoErrors.notFound();
     if (current.readOnly) throw SsoErrors.readOnly();
     await dbCall(() =>
       this.repo.manager.transaction(async (m) => {
         await m.getRepository(SsoProviderEntity).delete({ id });
-        await this.audit.record(m, {
-          action: 'sso_provider.delete',
-          targetType: 'sso_provider',
-          targetId: id,
-          details: { name: current.name },
-        });
+        await this.audit.record(
+          m,
+          {
+            action: 'sso_provider.delete',
+            targetType: 'sso_provider',
+            targetId: id,
+            details: { name: current.name },
+          },
+          from,
+        );
       }),
     );
     return true;
@@ -196,6 +203,7 @@ export class SsoProvidersService {
     write: (repo: Repository<SsoProviderEntity>) => Promise<SsoProviderEntity>,
     name: string,
     action: string,
+    from: AuditRequest | undefined,
     then?: (repo: Repository<SsoProviderEntity>, saved: SsoProviderEntity) => Promise<void>,
   ): Promise<SsoProviderEntity> {
     try {
@@ -204,12 +212,11 @@ export class SsoProvidersService {
           const repo = m.getRepository(SsoProviderEntity);
           const saved = await write(repo);
           if (then) await then(repo, saved);
-          await this.audit.record(m, {
-            action,
-            targetType: 'sso_provider',
-            targetId: saved.id,
-            details: { name },
-          });
+          await this.audit.record(
+            m,
+            { action, targetType: 'sso_provider', targetId: saved.id, details: { name } },
+            from,
+          );
           return saved;
         }),
       );

@@ -117,12 +117,15 @@ export class LoginController {
       const after = await this.throttle.failed(login, address);
       this.metrics.logins.inc({ result: 'failure' });
       // Never the login typed (it may be a mistyped password): the actor, when the account exists.
-      this.audit.security({
-        action: 'login.failure',
-        outcome: 'FAILURE',
-        actorId: account?.actorId ?? null,
-        details: { method: 'password' },
-      });
+      this.audit.security(
+        {
+          action: 'login.failure',
+          outcome: 'FAILURE',
+          actorId: account?.actorId ?? null,
+          details: { method: 'password' },
+        },
+        request,
+      );
       this.logger.info(
         {
           event: 'login.failure',
@@ -138,13 +141,16 @@ export class LoginController {
     await this.throttle.succeeded(login);
     const session = await this.sessions.start(reply, account.actorId, { amr: ['pwd'] });
     this.metrics.logins.inc({ result: 'success' });
-    this.audit.security({
-      action: 'login.success',
-      actorId: account.actorId,
-      targetType: 'browser_session',
-      targetId: session.id,
-      details: { method: 'password' },
-    });
+    this.audit.security(
+      {
+        action: 'login.success',
+        actorId: account.actorId,
+        targetType: 'browser_session',
+        targetId: session.id,
+        details: { method: 'password' },
+      },
+      request,
+    );
     this.logger.info(
       {
         event: 'login.success',
@@ -283,12 +289,15 @@ export class LoginController {
     seconds: number,
   ): Promise<FastifyReply> {
     this.metrics.logins.inc({ result: 'locked' });
-    this.audit.security({
-      action: 'login.lockout',
-      outcome: 'FAILURE',
-      actorId: null,
-      details: { retryAfterSeconds: seconds },
-    });
+    this.audit.security(
+      {
+        action: 'login.lockout',
+        outcome: 'FAILURE',
+        actorId: null,
+        details: { retryAfterSeconds: seconds },
+      },
+      request,
+    );
     this.logger.warn(
       { event: 'login.locked', reqId: request.id, retryAfterSeconds: seconds },
       'sign-in locked out',

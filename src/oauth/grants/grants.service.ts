@@ -1,3 +1,4 @@
+import type { AuditRequest } from 'src/audit/audit-context';
 import { randomBytes } from 'node:crypto';
 import {
   Inject,
@@ -225,6 +226,7 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
     clientId: string,
     presented: string,
     clientTokensRevokedAt?: Date,
+    from?: AuditRequest,
   ): Promise<GrantWithRefresh> {
     if (!looksLikeRefreshToken(presented)) throw OauthErrors.invalidGrant('refresh_unknown');
     const found = await this.findRefresh(presented);
@@ -243,7 +245,7 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
       throw OauthErrors.invalidGrant('refresh_expired');
     }
     if (row.usedAt) {
-      this.refreshReused(grant);
+      this.refreshReused(grant, from);
       await this.revoke(grant.id, 'refresh_reuse');
       throw OauthErrors.invalidGrant('refresh_reuse');
     }
@@ -259,7 +261,7 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
       }),
     ).catch(async (err: unknown) => {
       if ((err as { reason?: string }).reason === 'refresh_reuse') {
-        this.refreshReused(grant);
+        this.refreshReused(grant, from);
         await this.revoke(grant.id, 'refresh_reuse');
       }
       throw err;
@@ -309,7 +311,11 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
    * Ends every session of an actor: all its grants, and every access token issued to it so far (for a
    * client's principal, every token issued to that client). Returns how many grants were open.
    */
-  async revokeActorSessions(actorId: string, clientPrincipalOf?: string): Promise<number> {
+  async revokeActorSessions(
+    actorId: string,
+    clientPrincipalOf?: string,
+    from?: AuditRequest,
+  ): Promise<number> {
     const result = await dbCall(() =>
       this.dataSource.transaction(async (m) => {
         const updated = await m
@@ -318,12 +324,16 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
             { actorId, revokedAt: IsNull() },
             { revokedAt: new Date(), revokedReason: 'admin' },
           );
-        await this.audit.record(m, {
-          action: 'actor.sessions.revoke',
-          targetType: 'actor',
-          targetId: actorId,
-          details: { grants: updated.affected ?? 0 },
-        });
+        await this.audit.record(
+          m,
+          {
+            action: 'actor.sessions.revoke',
+            targetType: 'actor',
+            targetId: actorId,
+            details: { grants: updated.affected ?? 0 },
+          },
+          from,
+        );
         return updated;
       }),
     );
@@ -335,15 +345,21 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /** A used refresh token presented again: the grant is revoked, and the event audited. */
-  private refreshReused(grant: { id: string; actorId: string; clientId: string }): void {
-    this.audit.security({
-      action: 'refresh_token.reuse',
-      outcome: 'FAILURE',
-      actorId: grant.actorId,
-      clientId: grant.clientId,
-      targetType: 'grant',
-      targetId: grant.id,
-    });
+  private refreshReused(
+    grant: { id: string; actorId: string; clientId: string },
+    from: AuditRequest | undefined,
+  ): void {
+    this.audit.security(
+      {
+        action: 'refresh_token.reuse',
+        outcome: 'FAILURE',
+        actorId: grant.actorId,
+        clientId: grant.clientId,
+        targetType: 'grant',
+        targetId: grant.id,
+      },
+      from,
+    );
   }
 
   /**
