@@ -1,3 +1,4 @@
+import type { AuditRequest } from 'src/audit/audit-context';
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type Repository } from 'typeorm';
@@ -106,7 +107,7 @@ export class ClientsService implements OnApplicationBootstrap {
     return toClientSnapshot(row);
   }
 
-  async create(input: CreateClientInput): Promise<CreatedClient> {
+  async create(input: CreateClientInput, from?: AuditRequest): Promise<CreatedClient> {
     const name = input.name.trim();
     if (name.length === 0) throw ClientsErrors.invalid('name must not be blank');
     if (input.projectId !== undefined) await this.projects.get(input.projectId);
@@ -153,13 +154,17 @@ export class ClientsService implements OnApplicationBootstrap {
             subjectResolution: input.subjectResolution ?? 'MEMBERSHIP',
           }),
         );
-        await this.audit.record(manager, {
-          action: 'client.create',
-          targetType: 'client',
-          targetId: created.id,
-          projectId: created.projectId,
-          details: { clientId, name, method },
-        });
+        await this.audit.record(
+          manager,
+          {
+            action: 'client.create',
+            targetType: 'client',
+            targetId: created.id,
+            projectId: created.projectId,
+            details: { clientId, name, method },
+          },
+          from,
+        );
         return created;
       }),
     );
@@ -217,7 +222,7 @@ export class ClientsService implements OnApplicationBootstrap {
     return ok && client?.status === 'ACTIVE' && usesSecret(client) ? client : undefined;
   }
 
-  async rotateSecret(id: string): Promise<CreatedClient> {
+  async rotateSecret(id: string, from?: AuditRequest): Promise<CreatedClient> {
     const current = await this.changeable(id);
     if (!usesSecret(current)) {
       throw ClientsErrors.invalid(
@@ -227,7 +232,7 @@ export class ClientsService implements OnApplicationBootstrap {
       );
     }
     const secret = newClientSecret();
-    await this.write(current, 'client.secret.rotate', (repo) =>
+    await this.write(current, 'client.secret.rotate', from, (repo) =>
       repo.update({ id }, { secretHash: hashSecret(secret), secretRotatedAt: new Date() }),
     );
     await this.invalidate(current.clientId);
@@ -239,7 +244,7 @@ export class ClientsService implements OnApplicationBootstrap {
    * cached client is dropped). Narrowed scopes also narrow its existing grants at their next refresh.
    * Its project cannot change: a new client is the safe way to move one.
    */
-  async update(id: string, input: UpdateClientInput): Promise<ClientSnapshot> {
+  async update(id: string, input: UpdateClientInput, from?: AuditRequest): Promise<ClientSnapshot> {
     const current = await this.changeable(id);
     const name = input.name?.trim() ?? current.name;
     if (name.length === 0) throw ClientsErrors.invalid('name must not be blank');
@@ -250,7 +255,7 @@ export class ClientsService implements OnApplicationBootstrap {
       redirectUris: input.redirectUris ?? current.redirectUris,
       postLogoutRedirectUris: input.postLogoutRedirectUris ?? current.postLogoutRedirectUris,
     });
-    await this.write(current, 'client.update', (repo) =>
+    await this.write(current, 'client.update', from, (repo) =>
       repo.update(
         { id },
         {
@@ -265,10 +270,12 @@ export class ClientsService implements OnApplicationBootstrap {
   }
 
   /** Lets a disabled client authenticate again; tokens issued before it was disabled stay revoked. */
-  async enable(id: string): Promise<ClientSnapshot> {
+  async enable(id: string, from?: AuditRequest): Promise<ClientSnapshot> {
     const current = await this.get(id);
-    await this.write(current, 'client.enable', (repo) => repo.update({ id }, { status: 'ACTIVE' }));
-    await this.actors.setStatus(current.actorId, 'ACTIVE');
+    await this.write(current, 'client.enable', from, (repo) =>
+      repo.update({ id }, { status: 'ACTIVE' }),
+    );
+    await this.actors.setStatus(current.actorId, 'ACTIVE', from);
     await this.invalidate(current.clientId);
     return this.get(id);
   }
@@ -327,13 +334,13 @@ export class ClientsService implements OnApplicationBootstrap {
   }
 
   /** Replaces a private_key_jwt client's public keys at once: assertions signed by old keys fail. */
-  async setJwks(id: string, text: string): Promise<ClientSnapshot> {
+  async setJwks(id: string, text: string, from?: AuditRequest): Promise<ClientSnapshot> {
     const current = await this.changeable(id);
     if (current.tokenEndpointAuthMethod !== 'private_key_jwt') {
       throw ClientsErrors.invalid('jwks: only PRIVATE_KEY_JWT clients have keys');
     }
     const jwks = parseClientJwks(text);
-    await this.write(current, 'client.jwks.set', (repo) => repo.update({ id }, { jwks }));
+    await this.write(current, 'client.jwks.set', from, (repo) => repo.update({ id }, { jwks }));
     await this.invalidate(current.clientId);
     return this.get(id);
   }
@@ -343,12 +350,12 @@ export class ClientsService implements OnApplicationBootstrap {
    * refused on every node within a second, and its grants can never be refreshed again (even once the
    * client is enabled).
    */
-  async disable(id: string): Promise<ClientSnapshot> {
+  async disable(id: string, from?: AuditRequest): Promise<ClientSnapshot> {
     const current = await this.changeable(id);
-    await this.write(current, 'client.disable', (repo) =>
+    await this.write(current, 'client.disable', from, (repo) =>
       repo.update({ id }, { status: 'DISABLED', tokensRevokedAt: new Date() }),
     );
-    await this.actors.setStatus(current.actorId, 'DISABLED');
+    await this.actors.setStatus(current.actorId, 'DISABLED', from);
     await this.revocations.revoke('client', current.clientId, this.tokensExpireBy());
     await this.invalidate(current.clientId);
     return this.get(id);
@@ -358,18 +365,23 @@ export class ClientsService implements OnApplicationBootstrap {
   private async write(
     client: ClientSnapshot,
     action: string,
+    from: AuditRequest | undefined,
     change: (repo: Repository<ClientEntity>) => Promise<unknown>,
   ): Promise<void> {
     await dbCall(() =>
       this.dataSource.transaction(async (m) => {
         await change(m.getRepository(ClientEntity));
-        await this.audit.record(m, {
-          action,
-          targetType: 'client',
-          targetId: client.id,
-          projectId: client.projectId,
-          details: { clientId: client.clientId },
-        });
+        await this.audit.record(
+          m,
+          {
+            action,
+            targetType: 'client',
+            targetId: client.id,
+            projectId: client.projectId,
+            details: { clientId: client.clientId },
+          },
+          from,
+        );
       }),
     );
   }

@@ -24,7 +24,7 @@ export class AuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets)) return true;
     const req = requestOf<Principal>(ctx);
     if (!req.principal) {
-      req.principal = await this.identity.authenticateRequest(req.headers);
+      req.principal = await this.identity.authenticateRequest(req);
     }
     const required = this.reflector.getAllAndOverride<string[] | undefined>(ROLES_KEY, targets);
     if (required?.length) {

@@ -125,8 +125,13 @@ async function actorOr404(deps: McpToolDeps, id: string): Promise<ActorSnapshot>
   return actor;
 }
 
-async function setStatus(deps: McpToolDeps, id: string, status: 'ACTIVE' | 'DISABLED') {
-  const actor = await deps.actors.setStatus(id, status);
+async function setStatus(
+  deps: McpToolDeps,
+  caller: McpCaller,
+  id: string,
+  status: 'ACTIVE' | 'DISABLED',
+) {
+  const actor = await deps.actors.setStatus(id, status, caller.from);
   return { actor: actorView(actor, deps.actors.effectiveRoles(actor)) };
 }
 
@@ -230,7 +235,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
     }),
     run: async (caller, { projectId, ...rest }, deps) => {
       const input = await inviteInput(rest);
-      const result = await deps.invites.invite(caller.principal, projectId, input);
+      const result = await deps.invites.invite(caller.principal, projectId, input, caller.from);
       return {
         membership: memberView(result.membership),
         created: result.created,
@@ -249,7 +254,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
     input: z.object({ membershipId: uuid('The membership id'), active: z.boolean() }),
     run: async (caller, { membershipId, active }, deps) => ({
       membership: memberView(
-        await deps.memberships.setActive(caller.principal, membershipId, active),
+        await deps.memberships.setActive(caller.principal, membershipId, active, caller.from),
       ),
     }),
   }),
@@ -313,7 +318,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
       if (caller.principal.actor.id.toLowerCase() === actorId.toLowerCase()) {
         throw ActorsErrors.cannotDisableSelf();
       }
-      return setStatus(deps, actorId, 'DISABLED');
+      return setStatus(deps, caller, actorId, 'DISABLED');
     },
   }),
   define({
@@ -325,7 +330,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
     right: 'admin',
     annotations: WRITE,
     input: z.object({ actorId: uuid('The actor id') }),
-    run: (_caller, { actorId }, deps) => setStatus(deps, actorId, 'ACTIVE'),
+    run: (caller, { actorId }, deps) => setStatus(deps, caller, actorId, 'ACTIVE'),
   }),
   define({
     name: 'revoke_sessions',
@@ -336,9 +341,9 @@ export const MCP_TOOLS: readonly McpTool[] = [
     right: 'admin',
     annotations: DESTRUCTIVE,
     input: z.object({ actorId: uuid('The actor id') }),
-    run: async (_caller, { actorId }, deps) => {
+    run: async (caller, { actorId }, deps) => {
       const actor = await actorOr404(deps, actorId);
-      return { actorId: actor.id, grantsRevoked: await deps.sessions.endAll(actor) };
+      return { actorId: actor.id, grantsRevoked: await deps.sessions.endAll(actor, caller.from) };
     },
   }),
   define({
