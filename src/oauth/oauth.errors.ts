@@ -32,7 +32,9 @@ export class OauthError extends Error {
   }
 
   get status(): number {
-    if (this.error === 'slow_down') return 429;
+    // A rate limit's slow_down is a 429 with Retry-After; a device polling too fast (RFC 8628 §3.5,
+    // no Retry-After) is a 400 like the other polling answers.
+    if (this.error === 'slow_down' && this.retryAfterSeconds !== undefined) return 429;
     return this.error === 'invalid_client' ? 401 : 400;
   }
 }
