@@ -41,6 +41,8 @@ export const CacheKeys = {
   browserSession: (secretSha256: string) => `bsess:${secretSha256}`,
   /** Wrong user codes a person entered on the /device page lately (RFC 8628 §5.1 brute force). */
   deviceCodeFailures: (actorId: string) => `devfail:${actorId}`,
+  /** Dynamic client registrations (RFC 7591) from one client address this hour, by its hash. */
+  registrations: (address: string) => `dcr:${sha256Base64url(address)}`,
 };
 
 export function namespaceOf(key: string): string {

@@ -1,6 +1,7 @@
 import type {
   ClientEntity,
   ClientGrantType,
+  ClientRegistration,
   ClientStatus,
   SubjectResolution,
   TokenEndpointAuthMethod,
@@ -20,6 +21,8 @@ export interface ClientSnapshot {
   exchangeIssuers: string[];
   subjectResolution: SubjectResolution;
   status: ClientStatus;
+  /** Who registered it: `dynamic` clients get a consent page before any code (issue 11 §1). */
+  registration: ClientRegistration;
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   /** The public keys of a private_key_jwt client, else null. */
   jwks: ClientJwks | null;
@@ -44,6 +47,7 @@ export function toClientSnapshot(e: ClientEntity): ClientSnapshot {
     exchangeIssuers: e.exchangeIssuers ?? [],
     subjectResolution: e.subjectResolution,
     status: e.status,
+    registration: e.registration ?? 'admin',
     tokenEndpointAuthMethod: e.tokenEndpointAuthMethod ?? 'client_secret_basic',
     jwks: e.jwks ?? null,
     redirectUris: e.redirectUris ?? [],

@@ -15,6 +15,8 @@ import { ActorEntity } from 'src/actors/actor.entity';
 import { ProjectEntity } from 'src/projects/project.entity';
 
 export type ClientStatus = 'ACTIVE' | 'DISABLED';
+/** Who registered the client: an admin, or the client itself (RFC 7591 dynamic registration). */
+export type ClientRegistration = 'admin' | 'dynamic';
 export type SubjectResolution = 'MEMBERSHIP' | 'EMAIL' | 'SUBJECT';
 export const CLIENT_GRANT_TYPES = [
   'client_credentials',
@@ -37,6 +39,7 @@ export type TokenEndpointAuthMethod = (typeof TOKEN_ENDPOINT_AUTH_METHODS)[numbe
 @Unique('uq_oauth_clients_client_id', ['clientId'])
 @Index('idx_oauth_clients_created_at_id', ['createdAt', 'id'])
 @Check('ck_oauth_clients_status', `"status" IN ('ACTIVE', 'DISABLED')`)
+@Check('ck_oauth_clients_registration', `"registration" IN ('admin', 'dynamic')`)
 @Check(
   'ck_oauth_clients_subject_resolution',
   `"subject_resolution" IN ('MEMBERSHIP', 'EMAIL', 'SUBJECT')`,
@@ -99,6 +102,10 @@ export class ClientEntity {
 
   @Column({ type: 'text', default: 'ACTIVE' })
   status: ClientStatus;
+
+  /** `dynamic`: registered itself (RFC 7591); people are asked for consent, unused ones expire. */
+  @Column({ type: 'text', default: 'admin' })
+  registration: ClientRegistration;
 
   /**
    * RFC 7591 name; the two secret methods are interchangeable, private_key_jwt accepts no secret, and

@@ -8,12 +8,14 @@ import { CacheKeys } from 'src/cache/cache-keys';
 import { CacheService } from 'src/cache/cache.service';
 import {
   type ClientGrantType,
+  type ClientRegistration,
   ClientEntity,
   type TokenEndpointAuthMethod,
 } from 'src/clients/client.entity';
 import { type ClientJwks, parseClientJwks } from 'src/clients/client-jwks';
 import { type BuiltInClient, builtInClients, isBuiltInClient } from 'src/clients/console-client';
 import { type ClientSnapshot, toClientSnapshot } from 'src/clients/client-snapshot';
+import { OWN_TOKENS_ISSUER_NAME } from 'src/config/issuer-rules';
 import { hashSecret, newClientId, newClientSecret, secretMatches } from 'src/clients/client-secret';
 import { checkedRedirectUris } from 'src/clients/redirect-uris';
 import { ClientsErrors } from 'src/clients/clients.errors';
@@ -107,7 +109,16 @@ export class ClientsService implements OnApplicationBootstrap {
     return toClientSnapshot(row);
   }
 
-  async create(input: CreateClientInput, from?: AuditRequest): Promise<CreatedClient> {
+  /**
+   * Registers a client. `dynamic` (RFC 7591, the oauth module checks the metadata first): a public
+   * client with no roles, whose people are asked for consent, and which expires while unused. `from`:
+   * the admin's request, for the audit log.
+   */
+  async create(
+    input: CreateClientInput,
+    from?: AuditRequest,
+    registration: ClientRegistration = 'admin',
+  ): Promise<CreatedClient> {
     const name = input.name.trim();
     if (name.length === 0) throw ClientsErrors.invalid('name must not be blank');
     if (input.projectId !== undefined) await this.projects.get(input.projectId);
@@ -152,6 +163,7 @@ export class ClientsService implements OnApplicationBootstrap {
             projectId: input.projectId ?? null,
             ...policy,
             subjectResolution: input.subjectResolution ?? 'MEMBERSHIP',
+            registration,
           }),
         );
         await this.audit.record(
@@ -170,6 +182,30 @@ export class ClientsService implements OnApplicationBootstrap {
     );
     const saved = await dbCall(() => this.repo.findOneByOrFail({ id: entity.id }));
     return { client: toClientSnapshot(saved), secret };
+  }
+
+  /**
+   * Deletes dynamically registered clients created before `cutoff` that never got a grant (no person
+   * ever approved them), with their principals. Returns how many.
+   */
+  async purgeUnusedDynamic(cutoff: Date): Promise<number> {
+    const removed = await dbCall(() =>
+      this.dataSource.transaction(async (m) => {
+        const rows = (await m.query(
+          `DELETE FROM oauth_clients c WHERE c.registration = 'dynamic' AND c.created_at < $1
+             AND NOT EXISTS (SELECT 1 FROM oauth_grants g WHERE g.client_id = c.client_id)
+           RETURNING c.client_id, c.actor_id`,
+          [cutoff],
+        )) as [{ client_id: string; actor_id: string }[], number];
+        const list = rows[0];
+        if (list.length > 0) {
+          await m.query('DELETE FROM actors WHERE id = ANY($1)', [list.map((r) => r.actor_id)]);
+        }
+        return list;
+      }),
+    );
+    for (const r of removed) await this.invalidate(r.client_id);
+    return removed.length;
   }
 
   /** One page of clients, oldest first (keyset cursor), and how many match. */
@@ -287,7 +323,9 @@ export class ClientsService implements OnApplicationBootstrap {
   private checkedPolicy(method: TokenEndpointAuthMethod, input: ClientPolicy): ClientPolicy {
     const exchangeIssuers = [...new Set(input.exchangeIssuers)];
     for (const issuer of exchangeIssuers) {
-      if (!this.issuers.findByName(issuer)) {
+      // `bridgekeeper`: the client may act for people whose Bridgekeeper tokens it holds (RFC 8693
+      // delegation with its own token as actor_token).
+      if (issuer !== OWN_TOKENS_ISSUER_NAME && !this.issuers.findByName(issuer)) {
         throw ClientsErrors.invalid(`exchangeIssuers: "${issuer}" is not a trusted issuer`);
       }
     }

@@ -461,6 +461,34 @@ export const GLOBAL_SETTINGS: readonly SettingDefinition[] = [
       'Seconds a device must wait between polls of the token endpoint (1-60; 5 by default); polling faster is answered `slow_down` and adds 5 seconds.',
   },
   {
+    name: 'oauth.registration.enabled',
+    type: 'boolean',
+    default: 'true',
+    section: OAUTH,
+    description:
+      'RFC 7591 dynamic client registration at `POST /oauth2/register` (MCP clients use it): public clients only, with loopback or https redirect URIs; people are asked for consent before such a client gets a code.',
+  },
+  {
+    name: 'oauth.registration.max.per.hour',
+    type: 'integer',
+    default: '20',
+    min: 1,
+    max: 10000,
+    section: OAUTH,
+    description:
+      'Dynamic registrations accepted per client address per hour (1-10000; 20 by default); more are answered 429.',
+  },
+  {
+    name: 'oauth.registration.unused.ttl.seconds',
+    type: 'integer',
+    default: String(86400),
+    min: 600,
+    max: 30 * 86400,
+    section: OAUTH,
+    description:
+      'A dynamically registered client that no person approved within this many seconds is deleted (600-2592000; 1 day by default).',
+  },
+  {
     name: 'auth.bootstrap.secret',
     type: 'string',
     example: '<openssl rand -hex 32>',

@@ -122,6 +122,7 @@ describe('loadConfig trusted issuers', () => {
         idTokenTtlSeconds: 300,
         deviceCodeTtlSeconds: 600,
         deviceIntervalSeconds: 5,
+        registration: { enabled: true, maxPerHour: 20, unusedTtlSeconds: 86400 },
       });
     });
 

@@ -357,6 +357,11 @@ function readOauth(
     idTokenTtlSeconds: r.intSetting('oauth.id.token.ttl.seconds'),
     deviceCodeTtlSeconds: r.intSetting('oauth.device.code.ttl.seconds'),
     deviceIntervalSeconds: r.intSetting('oauth.device.interval.seconds'),
+    registration: {
+      enabled: r.boolSetting('oauth.registration.enabled'),
+      maxPerHour: r.intSetting('oauth.registration.max.per.hour'),
+      unusedTtlSeconds: r.intSetting('oauth.registration.unused.ttl.seconds'),
+    },
   };
 }
 

@@ -131,6 +131,8 @@ export interface OauthConfig {
   deviceCodeTtlSeconds: number;
   /** Minimum seconds between a device's polls (`interval`; `slow_down` adds 5). */
   deviceIntervalSeconds: number;
+  /** RFC 7591 dynamic registration of public clients. */
+  registration: { enabled: boolean; maxPerHour: number; unusedTtlSeconds: number };
 }
 
 export interface AppConfig {

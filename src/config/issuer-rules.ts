@@ -14,8 +14,10 @@ import {
  */
 
 export const ISSUER_NAME = /^[a-z0-9]+$/;
+/** The issuer name of Bridgekeeper's own tokens (a client's `exchangeIssuers` may name it: delegation). */
+export const OWN_TOKENS_ISSUER_NAME = 'bridgekeeper';
 /** Names nobody may give an issuer: `bridgekeeper` is Bridgekeeper's own tokens. */
-export const RESERVED_ISSUER_NAMES: readonly string[] = ['bridgekeeper'];
+export const RESERVED_ISSUER_NAMES: readonly string[] = [OWN_TOKENS_ISSUER_NAME];
 export const CLOCK_TOLERANCE_SECONDS = { min: 0, max: 600, default: 60 } as const;
 export const MAX_TOKEN_AGE_SECONDS = { min: 1, max: 31536000 } as const;
 export const DEFAULT_ALGORITHMS: readonly AsymmetricAlgorithm[] = ['RS256'];

@@ -33,6 +33,7 @@ import { AddConsoleActivityAndSessionAgents1796183100000 } from 'src/database/mi
 import { CreateAuditEvents1796200000000 } from 'src/database/migrations/1796200000000-CreateAuditEvents';
 import { AddResourceIndicators1796210000000 } from 'src/database/migrations/1796210000000-AddResourceIndicators';
 import { CreateDeviceCodes1796211000000 } from 'src/database/migrations/1796211000000-CreateDeviceCodes';
+import { AddClientRegistration1796212000000 } from 'src/database/migrations/1796212000000-AddClientRegistration';
 import { DeviceCodeEntity } from 'src/oauth/grants/device-code.entity';
 
 /** Every entity and migration, listed explicitly so the same list works from TypeScript and from dist/. */
@@ -73,6 +74,7 @@ export const MIGRATIONS = [
   CreateAuditEvents1796200000000,
   AddResourceIndicators1796210000000,
   CreateDeviceCodes1796211000000,
+  AddClientRegistration1796212000000,
 ];
 
 /** The one DataSource definition, shared by the Nest app and the migration scripts. */

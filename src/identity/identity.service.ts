@@ -15,7 +15,7 @@ import type { AppConfig } from 'src/config/config.types';
 import { type ResourceKind, resourceKindOf } from 'src/token-validation/oauth-resources';
 import { OWN_ISSUER_NAME } from 'src/token-validation/own-tokens';
 import { TokenErrorCode, invalidToken } from 'src/token-validation/token-validation.errors';
-import type { OwnTokenClaims } from 'src/token-validation/token-claims';
+import type { ActorClaim, OwnTokenClaims } from 'src/token-validation/token-claims';
 import { IdentityErrors } from 'src/identity/identity.errors';
 import { MembershipsService } from 'src/memberships/memberships.service';
 import type { Principal } from 'src/identity/principal';
@@ -257,6 +257,15 @@ export class IdentityService {
     };
   }
 
+  /** The acting party of a delegated token: a client's principal (`sub` = `client_id`) or an actor. */
+  private async assertActive(act: ActorClaim): Promise<void> {
+    const agent =
+      act.sub === act.client_id
+        ? await this.actors.resolve(CLIENT_PRINCIPAL_NAMESPACE, act.sub, {}, 'existing', false)
+        : await this.actors.snapshotById(act.sub);
+    if (agent.status !== 'ACTIVE') throw ActorsErrors.disabled();
+  }
+
   /**
    * One of our own tokens: `sub` is an actor id (a person), or the client's own `client_id` (client
    * credentials: the client's principal, in its own namespace). The membership it was issued for must
@@ -273,6 +282,8 @@ export class IdentityService {
         ? await this.actors.resolve(CLIENT_PRINCIPAL_NAMESPACE, claims.sub, {}, 'existing', false)
         : await this.actors.snapshotById(claims.sub);
     if (actor.status !== 'ACTIVE') throw ActorsErrors.disabled();
+    // A delegated token (RFC 8693 `act`): the agent acting now must still be allowed in too.
+    if (own.act) await this.assertActive(own.act);
     const membership = own.membership
       ? await this.memberships.forOwnToken(own.membership, actor.id)
       : undefined;

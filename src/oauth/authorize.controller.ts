@@ -1,7 +1,10 @@
-import { Controller, Get, Req, Res, UseFilters } from '@nestjs/common';
+import { Controller, Get, Inject, Req, Res, UseFilters } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from 'src/common/decorators/public.decorator';
-import { sendErrorPage } from 'src/common/html/page';
+import { Csrf } from 'src/common/html/csrf';
+import { APP_CONFIG } from 'src/config/config.constants';
+import type { AppConfig } from 'src/config/config.types';
+import { sendAuthorizeOutcome } from 'src/oauth/consent.controller';
 import { WebExceptionFilter } from 'src/common/html/web-exception.filter';
 import { AuthorizeService } from 'src/oauth/authorize.service';
 
@@ -14,20 +17,18 @@ import { AuthorizeService } from 'src/oauth/authorize.service';
 @UseFilters(WebExceptionFilter)
 @Controller('oauth2/authorize')
 export class AuthorizeController {
-  constructor(private readonly authorizations: AuthorizeService) {}
+  private readonly csrf: Csrf;
+
+  constructor(
+    private readonly authorizations: AuthorizeService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.csrf = new Csrf(config.publicUrl);
+  }
 
   @Get()
   @Public()
   async authorize(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const outcome = await this.authorizations.authorize(req);
-    if (outcome.kind === 'page') {
-      await sendErrorPage(reply, outcome.status, outcome.title, outcome.message);
-      return;
-    }
-    await reply
-      .header('cache-control', 'no-store')
-      .header('pragma', 'no-cache')
-      .header('referrer-policy', 'no-referrer')
-      .redirect(outcome.location, outcome.kind === 'login' ? 303 : 302);
+    await sendAuthorizeOutcome(req, reply, await this.authorizations.authorize(req), this.csrf);
   }
 }

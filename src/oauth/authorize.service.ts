@@ -11,7 +11,11 @@ import type { AppConfig } from 'src/config/config.types';
 import { GrantsService } from 'src/oauth/grants/grants.service';
 import { isS256Challenge, PKCE_METHOD } from 'src/oauth/pkce';
 import { checkedPersonScope } from 'src/oauth/resource-target';
-import { allowedResourcesText, requestedResource } from 'src/token-validation/oauth-resources';
+import {
+  type ResourceKind,
+  allowedResourcesText,
+  requestedResource,
+} from 'src/token-validation/oauth-resources';
 
 export const AUTHORIZE_PATH = '/oauth2/authorize';
 export const LOGIN_PATH = '/login';
@@ -30,6 +34,8 @@ export type AuthorizeErrorCode =
   | 'invalid_scope'
   | 'invalid_target'
   | 'login_required'
+  | 'consent_required'
+  | 'access_denied'
   | 'request_not_supported'
   | 'request_uri_not_supported'
   | 'server_error';
@@ -41,7 +47,28 @@ export type AuthorizeOutcome =
   /** The authorization response (a code or an error) at the verified redirect URI. */
   | { kind: 'client'; location: string }
   /** The person must sign in first; the login page returns to `location`'s `return_to`. */
-  | { kind: 'login'; location: string };
+  | { kind: 'login'; location: string }
+  /** A self-registered client: the person approves it first (the consent page posts `query` back). */
+  | { kind: 'consent'; consent: ConsentRequest };
+
+/** What the consent page shows and posts back. */
+export interface ConsentRequest {
+  clientId: string;
+  clientName: string;
+  redirectUri: string;
+  scope: string[];
+  resource: ResourceKind;
+  sessionId: string;
+  /** The authorization request's query string, re-run on approval. */
+  query: string;
+}
+
+export interface AuthorizeOptions {
+  /** The authorization request's parameters (default: the request's query). */
+  query?: unknown;
+  /** The person's answer on the consent page. */
+  consent?: 'approved' | 'denied';
+}
 
 const MAX_PARAM = 2048;
 const MAX_NONCE = 512;
@@ -62,8 +89,11 @@ export class AuthorizeService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async authorize(request: FastifyRequest): Promise<AuthorizeOutcome> {
-    const params = singleParams(request.query);
+  async authorize(
+    request: FastifyRequest,
+    options: AuthorizeOptions = {},
+  ): Promise<AuthorizeOutcome> {
+    const params = singleParams(options.query ?? request.query);
     if (!params.ok) {
       // Repeated client_id or redirect_uri: the target cannot be trusted.
       if (params.repeated.some((p) => p === 'client_id' || p === 'redirect_uri')) {
@@ -162,6 +192,29 @@ export class AuthorizeService {
         return toClient('login_required', 'The person must sign in');
       }
       return this.toLogin(q, now, session !== null, loginHint);
+    }
+    // A client that registered itself gets a code only once the person approved it (issue 11 §1).
+    if (client.registration === 'dynamic' && options.consent !== 'approved') {
+      if (options.consent === 'denied') {
+        return toClient('access_denied', 'The person did not approve the application');
+      }
+      if (prompt === 'none') {
+        return toClient('consent_required', 'The person must approve the application');
+      }
+      const query = new URLSearchParams([...q].filter(([k]) => k !== AUTH_AFTER_PARAM));
+      if (authAfter !== undefined) query.set(AUTH_AFTER_PARAM, String(authAfter));
+      return {
+        kind: 'consent',
+        consent: {
+          clientId: client.clientId,
+          clientName: client.name,
+          redirectUri,
+          scope,
+          resource,
+          sessionId: session.id,
+          query: query.toString(),
+        },
+      };
     }
     const code = await this.grants.issueCode({
       clientId: client.clientId,

@@ -23,6 +23,7 @@ import {
   type PendingDeviceRequest,
   normalizeUserCode,
 } from 'src/oauth/device-codes.service';
+import { SCOPE_WORDS } from 'src/oauth/scopes';
 
 const ENTER_PURPOSE = 'device';
 const DECIDE_PURPOSE = 'device-decision';
@@ -32,16 +33,6 @@ const UNKNOWN_CODE = 'That code is not valid, was already used, or has expired.'
 /** RFC 8628 §5.1: wrong user codes a person may enter before a pause (per person, every node). */
 const MAX_FAILURES = 10;
 const FAILURE_WINDOW_SECONDS = 600;
-
-/** What each scope lets the application do, in words (others are shown by name). */
-const SCOPE_WORDS: Record<string, string> = {
-  openid: 'Know who you are',
-  profile: 'See your name',
-  email: 'See your email address',
-  offline_access: 'Stay signed in until you sign out or revoke it',
-  'mcp:read': 'Read through Bridgekeeper’s MCP tools (as you)',
-  'mcp:write': 'Make changes through Bridgekeeper’s MCP tools (as you)',
-};
 
 /**
  * The device page (RFC 8628 §3.3): a signed-in person enters the user code a command line or device

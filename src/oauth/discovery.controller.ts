@@ -48,6 +48,9 @@ export class DiscoveryController {
       introspection_endpoint: `${base}/oauth2/introspect`,
       end_session_endpoint: `${base}/oauth2/end_session`,
       device_authorization_endpoint: `${base}/oauth2/device_authorization`,
+      ...(config.oauth.registration.enabled
+        ? { registration_endpoint: `${base}/oauth2/register` }
+        : {}),
       grant_types_supported: [
         GRANT_AUTHORIZATION_CODE,
         GRANT_CLIENT_CREDENTIALS,

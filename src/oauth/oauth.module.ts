@@ -11,6 +11,9 @@ import { AuthorizeController } from 'src/oauth/authorize.controller';
 import { AuthorizeService } from 'src/oauth/authorize.service';
 import { ClientAssertionService } from 'src/oauth/client-assertion.service';
 import { ClientAuthService } from 'src/oauth/client-auth.service';
+import { ClientRegistrationController } from 'src/oauth/client-registration.controller';
+import { ClientRegistrationService } from 'src/oauth/client-registration.service';
+import { ConsentController } from 'src/oauth/consent.controller';
 import { DeviceAuthorizationController } from 'src/oauth/device-authorization.controller';
 import { DeviceCodesService } from 'src/oauth/device-codes.service';
 import { DevicePageController } from 'src/oauth/device-page.controller';
@@ -39,6 +42,8 @@ import { TokenValidationModule } from 'src/token-validation/token-validation.mod
 @Module({
   controllers: [
     AuthorizeController,
+    ClientRegistrationController,
+    ConsentController,
     DeviceAuthorizationController,
     DevicePageController,
     DiscoveryController,
@@ -71,6 +76,7 @@ import { TokenValidationModule } from 'src/token-validation/token-validation.mod
     AuthorizeService,
     ClientAssertionService,
     ClientAuthService,
+    ClientRegistrationService,
     DeviceCodesService,
     EndSessionService,
     GrantsService,

@@ -1,3 +1,4 @@
+import type { ActorClaim } from 'src/token-validation/token-claims';
 import { Injectable } from '@nestjs/common';
 import type { ClientSnapshot } from 'src/clients/client-snapshot';
 import { AppError } from 'src/common/errors/app-error';
@@ -21,6 +22,8 @@ export interface IntrospectionResponse {
   jti?: string;
   sid?: string;
   token_type?: string;
+  /** RFC 8693 §4.1: who acts for `sub` (a delegated token). */
+  act?: ActorClaim;
 }
 
 /**
@@ -104,6 +107,8 @@ export class SessionService {
       iat: own.iat,
       jti: own.jti,
       ...(own.sid ? { sid: own.sid } : {}),
+      ...(own.aud ? { aud: own.aud } : {}),
+      ...(own.act ? { act: own.act } : {}),
     };
   }
 

@@ -3,7 +3,7 @@ import { AuditService } from 'src/audit/audit.service';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { ActorSnapshot } from 'src/actors/actor-snapshot';
-import { ActorsService } from 'src/actors/actors.service';
+import { ActorsService, CLIENT_PRINCIPAL_NAMESPACE } from 'src/actors/actors.service';
 import type { ClientSnapshot } from 'src/clients/client-snapshot';
 import { AppError } from 'src/common/errors/app-error';
 import { LOGGER } from 'src/common/logging/logging.constants';
@@ -22,7 +22,14 @@ import {
   scopesForResource,
   targetResource,
 } from 'src/oauth/resource-target';
-import type { ResourceKind } from 'src/token-validation/oauth-resources';
+import type { Principal } from 'src/identity/principal';
+import {
+  type ResourceKind,
+  resourceKindOf,
+  scopeOutsideResource,
+} from 'src/token-validation/oauth-resources';
+import { MAX_ACT_DEPTH, OWN_ISSUER_NAME } from 'src/token-validation/own-tokens';
+import type { ActorClaim } from 'src/token-validation/token-claims';
 import {
   TokenValidationService,
   type ValidatedToken,
@@ -85,7 +92,7 @@ export class TokenExchangeService {
       throw OauthErrors.invalidRequest('Only access tokens can be requested');
     }
     if (form.get('actor_token') !== undefined || form.get('actor_token_type') !== undefined) {
-      throw OauthErrors.invalidRequest('actor_token is not supported');
+      return this.delegate(client, form, subjectToken);
     }
     const resource = this.exchangeTarget(form);
     const requested = parseScope(form.get('scope'));
@@ -182,6 +189,119 @@ export class TokenExchangeService {
   }
 
   /**
+   * RFC 8693 delegation (§1.1, §4.1): an agent (the authenticated client, proving itself with its own
+   * Bridgekeeper token as `actor_token`) acts for the person of `subject_token` (one of our tokens). The
+   * new token's `sub` is the person and its `act` the agent, with the subject token's own `act` nested
+   * inside (delegated again); its scope is the subject token's or narrower, never wider; it never
+   * outlives the subject token and belongs to the same grant (`sid`), so ending the person's session
+   * ends it. No refresh token: the agent asks again with a fresh subject token. Refused when the person
+   * (or the agent) is disabled, at the exchange and on every use.
+   */
+  private async delegate(
+    client: ClientSnapshot,
+    form: OauthForm,
+    subjectToken: string,
+  ): Promise<ExchangeResult> {
+    const actorToken = form.require('actor_token');
+    const actorTokenType = form.require('actor_token_type');
+    if (!SUBJECT_TOKEN_TYPES.includes(actorTokenType)) {
+      throw OauthErrors.invalidRequest('actor_token_type is not supported');
+    }
+    const requested = parseScope(form.get('scope'));
+    if (requested?.includes(OFFLINE_ACCESS)) {
+      throw OauthErrors.invalidScope('A delegated token comes without a refresh token');
+    }
+    if (!client.exchangeIssuers.includes(OWN_ISSUER_NAME)) {
+      throw OauthErrors.invalidGrant(
+        'delegation_not_allowed',
+        'This client may not act for people (exchangeIssuers does not name bridgekeeper)',
+      );
+    }
+    const subject = await this.ownToken(subjectToken, 'subject');
+    const own = subject.own!;
+    // A client's own (client-credentials) token names no person to act for.
+    if (isClientPrincipal(subject)) {
+      throw OauthErrors.invalidGrant(
+        'delegation_subject_not_person',
+        'The subject token must be a person’s token',
+      );
+    }
+    const agent = await this.ownToken(actorToken, 'actor');
+    if (agent.own!.clientId !== client.clientId) {
+      throw OauthErrors.invalidGrant(
+        'actor_token_other_client',
+        'The actor token must be one issued to the client making this request',
+      );
+    }
+    const act = nestActor({ sub: actingSub(agent), client_id: client.clientId }, own.act);
+    if (!act) {
+      throw OauthErrors.invalidGrant('delegation_too_deep', 'The token was delegated too often');
+    }
+    const subjectResource = resourceKindOf(this.config, own.aud) ?? 'api';
+    const explicit = form.get('resource') ?? form.get('audience');
+    const resource = explicit === undefined ? subjectResource : this.exchangeTarget(form);
+    const held = own.scope.split(' ').filter((s) => s.length > 0 && s !== OFFLINE_ACCESS);
+    const scope =
+      requested ?? held.filter((s) => scopeOutsideResource(resource, [s]) === undefined);
+    if (scope.some((s) => !held.includes(s))) {
+      throw OauthErrors.invalidScope('A delegated token can only narrow the subject token’s scope');
+    }
+    assertScopeFitsResource(resource, scope);
+    const at = await this.accessTokens.issue({
+      sub: subject.actor.id,
+      clientId: client.clientId,
+      scope,
+      sid: own.sid,
+      membership: subject.membership?.id,
+      project: own.project,
+      notAfter: own.exp,
+      resource,
+      act,
+    });
+    this.logger.info(
+      {
+        clientId: client.clientId,
+        actorId: subject.actor.id,
+        act,
+        subjectToken: subject.tokenSha256.slice(0, 12),
+        actorToken: agent.tokenSha256.slice(0, 12),
+        jti: at.jti,
+        sid: own.sid,
+        resource,
+      },
+      'token delegated',
+    );
+    return {
+      access_token: at.token,
+      token_type: 'Bearer',
+      expires_in: at.expiresIn,
+      scope: at.scope.join(' '),
+      issued_token_type: TOKEN_TYPE_ACCESS_TOKEN,
+    };
+  }
+
+  /** One of our own valid tokens, of an active actor (a refusal is `invalid_grant`, naming which). */
+  private async ownToken(token: string, which: 'subject' | 'actor'): Promise<Principal> {
+    if (token.length > MAX_SUBJECT_TOKEN || /\s/.test(token)) {
+      throw OauthErrors.invalidGrant(`${which}_token_malformed`, `The ${which} token is invalid`);
+    }
+    const principal = await refusedAsInvalidGrant(async () => {
+      const validated = await this.validation.validate(token);
+      if (!validated.claims.own) {
+        throw OauthErrors.invalidGrant(
+          `${which}_token_not_ours`,
+          `The ${which} token must be a Bridgekeeper token`,
+        );
+      }
+      return this.identity.principalFor(validated);
+    }, `The ${which} token is invalid`);
+    if (principal.actor.status !== 'ACTIVE') {
+      throw OauthErrors.invalidGrant('actor_disabled', `The ${which} token is invalid`);
+    }
+    return principal;
+  }
+
+  /**
    * RFC 8693 §2.1 `resource` and `audience` (RFC 8707): either names a resource of the allow-list (the
    * API by default); when both are given they must name the same one.
    */
@@ -259,7 +379,10 @@ export class TokenExchangeService {
  * A subject token (or its person) that is refused is the client's `invalid_grant`, with a fixed reason
  * and never the token; a fault that is not the caller's (an IdP or the database down) stays a 503.
  */
-async function refusedAsInvalidGrant<T>(fn: () => Promise<T>): Promise<T> {
+async function refusedAsInvalidGrant<T>(
+  fn: () => Promise<T>,
+  description = 'The subject token is invalid',
+): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -267,11 +390,29 @@ async function refusedAsInvalidGrant<T>(fn: () => Promise<T>): Promise<T> {
       err instanceof AppError &&
       (err.kind === 'INVALID_TOKEN' || err.kind === 'BAD_INPUT' || err.kind === 'FORBIDDEN')
     ) {
-      throw OauthErrors.invalidGrant(
-        err.reason ?? 'subject_token_invalid',
-        'The subject token is invalid',
-      );
+      throw OauthErrors.invalidGrant(err.reason ?? 'subject_token_invalid', description);
     }
     throw err;
   }
+}
+
+/**
+ * The acting party's `sub` in `act` (RFC 8693 §4.1): the actor id of a person or agent actor, or the
+ * client's own `client_id` for a client-credentials token (as that token's own `sub`).
+ */
+function actingSub(agent: Principal): string {
+  return isClientPrincipal(agent) ? agent.own!.clientId : agent.actor.id;
+}
+
+/** A client-credentials token: its actor is the client's principal. */
+function isClientPrincipal(p: Principal): boolean {
+  return p.actor.issuerName === CLIENT_PRINCIPAL_NAMESPACE && p.actor.subject === p.own?.clientId;
+}
+
+/** The new `act` with the subject token's own `act` nested inside; undefined when too deep. */
+function nestActor(current: ActorClaim, previous: ActorClaim | undefined): ActorClaim | undefined {
+  let depth = 1;
+  for (let a = previous; a; a = a.act) depth++;
+  if (depth > MAX_ACT_DEPTH) return undefined;
+  return previous ? { ...current, act: previous } : current;
 }

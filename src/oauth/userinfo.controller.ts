@@ -4,6 +4,7 @@ import type { ProfileClaims } from 'src/common/auth/profile-claims';
 import { AcceptsBody } from 'src/common/validation/accepts-body';
 import type { Principal } from 'src/identity/principal';
 import { AccessTokensService } from 'src/oauth/access-tokens.service';
+import type { ActorClaim } from 'src/token-validation/token-claims';
 
 /** The built-in client name of tokens Bridgekeeper mints at userinfo (it is no registered client). */
 export const USERINFO_CLIENT_ID = 'bridgekeeper';
@@ -19,8 +20,11 @@ export interface UserinfoResponse extends ProfileClaims {
   membership?: string;
   /** The member's FHIR profile reference, e.g. `Practitioner/<id>`. */
   profile?: string;
-  /** RFC 8693 §4.1: the admin client that acts on behalf of this member, when one does. */
-  act?: { sub: string; client_id: string };
+  /**
+   * RFC 8693 §4.1: who acts for this person: the agent of a delegated token (nested when delegated
+   * again), or the admin client that acts on behalf of this member.
+   */
+  act?: ActorClaim;
   /**
    * Medplum-style: for an external token of an issuer with `userinfo.credentials`, a Bridgekeeper
    * access token for the same person that never outlives the external token.
@@ -107,5 +111,6 @@ function userinfo(principal: Principal): UserinfoResponse {
     body.profile = `${membership.resourceType}/${membership.profileId}`;
   }
   if (onBehalfOf) body.act = { sub: onBehalfOf.actorId, client_id: onBehalfOf.clientId };
+  else if (principal.own?.act) body.act = principal.own.act;
   return body;
 }

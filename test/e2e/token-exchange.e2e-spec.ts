@@ -227,8 +227,9 @@ describe('token exchange, refresh, on-behalf-of and userinfo credentials', () =>
       ],
       [exchangeForm(idpToken, { audience: 'https://elsewhere.example' }), 'invalid_target'],
       [
+        // Delegation (RFC 8693 actor_token) needs a client allowed to act for people.
         exchangeForm(idpToken, { actor_token: idpToken, actor_token_type: ACCESS_TOKEN_TYPE }),
-        'invalid_request',
+        'invalid_grant',
       ],
     ];
     for (const [form, error] of cases) {

@@ -101,7 +101,8 @@ export class CreateClientInput {
 
   @Field(() => [String], {
     nullable: true,
-    description: 'Trusted issuer names whose tokens the client may exchange (token exchange)',
+    description:
+      'Trusted issuer names whose tokens the client may exchange (token exchange); `bridgekeeper`: the client may act for a person whose Bridgekeeper token it holds (RFC 8693 delegation: its own token as actor_token, the result names it in `act`)',
   })
   @IsOptional()
   @IsArray()

@@ -1,5 +1,6 @@
 import { Field, ObjectType } from '@nestjs/graphql';
 import { Actor } from 'src/actors/models/actor.model';
+import { Delegation } from 'src/identity/models/delegation.model';
 import { Project } from 'src/projects/models/project.model';
 
 @ObjectType('Viewer', {
@@ -17,4 +18,11 @@ export class Viewer {
     description: 'Projects the caller administers (every project for a server ADMIN), by name',
   })
   adminProjects: Project[];
+
+  @Field(() => Delegation, {
+    nullable: true,
+    description:
+      'Set when someone else acts for this person: the agent of a delegated token (RFC 8693 act), or the admin client acting on behalf of the member',
+  })
+  act?: Delegation | null;
 }
