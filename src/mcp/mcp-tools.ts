@@ -170,8 +170,10 @@ export const MCP_TOOLS: readonly McpTool[] = [
           ? { id: p.membership.id, projectId: p.membership.projectId }
           : null,
         administersProjects: caller.manageableProjects ?? 'all',
+        // RFC 8693 delegation: the agent acting for the person (nested when delegated again).
+        ...(p.own?.act ? { act: p.own.act } : {}),
         ...(p.onBehalfOf
-          ? { act: { sub: p.onBehalfOf.actorId, client_id: p.onBehalfOf.clientId } }
+          ? { onBehalfOf: { sub: p.onBehalfOf.actorId, client_id: p.onBehalfOf.clientId } }
           : {}),
       });
     },
