@@ -216,7 +216,7 @@ describe('bridgekeeper CLI', () => {
     const wrong = await cli(['whoami'], { ...env, BRIDGEKEEPER_CLIENT_SECRET: 'wrong-secret' });
     expect(wrong.code).toBe(4);
     expect(wrong.stderr).not.toContain('wrong-secret');
-  });
+  }, 180_000);
 
   it('runs with a private_key_jwt client (BRIDGEKEEPER_PRIVATE_KEY_FILE)', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -304,7 +304,7 @@ describe('bridgekeeper CLI', () => {
     const after = await cli(['whoami'], env);
     expect(after.code).toBe(4);
     expect(after.stderr).toMatch(/not logged in/);
-  });
+  }, 180_000);
 
   describe('device login approved in a real browser', () => {
     let chrome: TestChromium;
@@ -397,7 +397,7 @@ describe('bridgekeeper CLI', () => {
       expect((await cli(['logout'], env)).code).toBe(0);
       expect((await cli(['whoami'], env)).code).toBe(4);
       expect((await cli(['token', '--resource', 'mcp'], env)).code).toBe(4);
-    });
+    }, 180_000);
   });
 
   it('gives a working token after the previous one expired (the login is refreshed)', async () => {
@@ -423,7 +423,7 @@ describe('bridgekeeper CLI', () => {
       me: { email: 'dev@example.com' },
     });
     expect(json(await cli(['whoami', '--json'], env))).toMatchObject({ email: 'dev@example.com' });
-  }, 240_000);
+  }, 300_000);
 
   it('prints the MCP configuration of Claude Code, VS Code and Codex', async () => {
     const all = await cli(['mcp', 'config']);
