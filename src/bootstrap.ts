@@ -6,7 +6,6 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { AppModule } from 'src/app.module';
-import { runWithAuditRequest } from 'src/audit/audit-context';
 import { clientErrorHandler } from 'src/common/filters/client-error.handler';
 import { PinoNestLogger } from 'src/common/logging/logger';
 import { registerBodyRules } from 'src/common/validation/accepts-body';
@@ -73,9 +72,6 @@ export async function createApp(
     done();
   });
   registerBodyRules(fastify);
-  // The rest of each request runs with it as the audit context (request id, client address, caller),
-  // after the body is read so the handler's continuations keep it.
-  fastify.addHook('preHandler', (request, reply, done) => runWithAuditRequest(request, done));
   // Per request: metrics, and the access log (see createAccessLog: built without pino's generic path).
   const accessLog = createAccessLog(logger, config.log.access);
   fastify.addHook('onResponse', (request, reply, done) => {

@@ -1,3 +1,4 @@
+import { AuditFrom, type AuditRequest } from 'src/audit/audit-context';
 import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
 import type { ActorSnapshot } from 'src/actors/actor-snapshot';
 import { ActorsErrors } from 'src/actors/actors.errors';
@@ -47,20 +48,24 @@ export class ActorsResolver {
   async disableActor(
     @Args() { id }: ActorIdArgs,
     @CurrentCaller() caller: AuthenticatedCaller,
+    @AuditFrom() from: AuditRequest,
   ): Promise<Actor> {
     // UUIDs are accepted in any letter case (PostgreSQL compares them as values), so compare them so too.
     if (caller.actor.id.toLowerCase() === id.toLowerCase()) throw ActorsErrors.cannotDisableSelf();
-    return this.model(await this.service.setStatus(id, 'DISABLED'));
+    return this.model(await this.service.setStatus(id, 'DISABLED', from));
   }
 
   @Mutation(() => Actor, { description: 'Let a disabled actor authenticate again (ADMIN)' })
-  async enableActor(@Args() { id }: ActorIdArgs): Promise<Actor> {
-    return this.model(await this.service.setStatus(id, 'ACTIVE'));
+  async enableActor(@Args() { id }: ActorIdArgs, @AuditFrom() from: AuditRequest): Promise<Actor> {
+    return this.model(await this.service.setStatus(id, 'ACTIVE', from));
   }
 
   @Mutation(() => Actor, { description: 'Replace the roles stored for an actor (ADMIN)' })
-  async setActorRoles(@Args() { id, roles }: SetActorRolesArgs): Promise<Actor> {
-    return this.model(await this.service.setRoles(id, roles));
+  async setActorRoles(
+    @Args() { id, roles }: SetActorRolesArgs,
+    @AuditFrom() from: AuditRequest,
+  ): Promise<Actor> {
+    return this.model(await this.service.setRoles(id, roles, from));
   }
 
   private model(a: ActorSnapshot): Actor {

@@ -1,3 +1,4 @@
+import type { AuditRequest } from 'src/audit/audit-context';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
@@ -72,7 +73,10 @@ export class ActorsService {
     object,
     { issuerName: string; subject: string; key: string }
   >();
-  private readonly disabledListeners: ((actor: ActorSnapshot) => Promise<void>)[] = [];
+  private readonly disabledListeners: ((
+    actor: ActorSnapshot,
+    from?: AuditRequest,
+  ) => Promise<void>)[] = [];
 
   constructor(
     @InjectRepository(ActorEntity) private readonly repo: Repository<ActorEntity>,
@@ -364,13 +368,15 @@ export class ActorsService {
    * grants and browser sessions, through `onDisabled` listeners), so that enabling it again never
    * revives an old session: the person signs in anew.
    */
-  async setStatus(id: string, status: ActorStatus): Promise<ActorSnapshot> {
+  async setStatus(id: string, status: ActorStatus, from?: AuditRequest): Promise<ActorSnapshot> {
     const actor = await this.updateAndInvalidate(
       id,
       { status },
       status === 'DISABLED' ? 'actor.disable' : 'actor.enable',
+      from,
     );
-    if (status === 'DISABLED') for (const listener of this.disabledListeners) await listener(actor);
+    if (status === 'DISABLED')
+      for (const listener of this.disabledListeners) await listener(actor, from);
     return actor;
   }
 
@@ -378,13 +384,13 @@ export class ActorsService {
    * Registers a listener called after an actor is disabled (awaited, in registration order; an error
    * reaches the caller, the actor stays disabled). Listeners must be idempotent.
    */
-  onDisabled(listener: (actor: ActorSnapshot) => Promise<void>): void {
+  onDisabled(listener: (actor: ActorSnapshot, from?: AuditRequest) => Promise<void>): void {
     this.disabledListeners.push(listener);
   }
 
-  setRoles(id: string, roles: string[]): Promise<ActorSnapshot> {
+  setRoles(id: string, roles: string[], from?: AuditRequest): Promise<ActorSnapshot> {
     const sorted = [...new Set(roles)].sort();
-    return this.updateAndInvalidate(id, { roles: sorted }, 'actor.roles.set', {
+    return this.updateAndInvalidate(id, { roles: sorted }, 'actor.roles.set', from, {
       roles: sorted.join(' '),
     });
   }
@@ -394,6 +400,7 @@ export class ActorsService {
     id: string,
     patch: Partial<ActorEntity>,
     action: string,
+    from: AuditRequest | undefined,
     details?: Record<string, string>,
   ): Promise<ActorSnapshot> {
     if (!UUID.test(id)) throw ActorsErrors.invalidId();
@@ -408,7 +415,7 @@ export class ActorsService {
           .execute();
         const updated = (result.raw as Record<string, unknown>[])[0];
         if (!updated) return undefined;
-        await this.audit.record(m, { action, targetType: 'actor', targetId: id, details });
+        await this.audit.record(m, { action, targetType: 'actor', targetId: id, details }, from);
         return updated;
       }),
     );

@@ -7,7 +7,7 @@ import {
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { type DataSource, type EntityManager } from 'typeorm';
-import { currentAuditRequest } from 'src/audit/audit-context';
+import type { AuditRequest } from 'src/audit/audit-context';
 import { AuditEventEntity, type AuditOutcome } from 'src/audit/audit-event.entity';
 import { MicroBatcher } from 'src/common/batching/micro-batcher';
 import { dbCall } from 'src/common/errors/db-errors';
@@ -32,6 +32,8 @@ export interface AuditDraft {
   actorId?: string | null;
   /** Overrides the token's client (e.g. the client authenticating at the token endpoint). */
   clientId?: string | null;
+  /** Overrides the caller's `act` chain (an on-behalf-of call, recorded while it is established). */
+  act?: { sub: string; client_id?: string }[];
   details?: AuditDetails;
 }
 
@@ -103,16 +105,19 @@ export class AuditService implements OnApplicationBootstrap, BeforeApplicationSh
     await this.flush();
   }
 
-  /** Writes an event inside the caller's transaction (an admin mutation). */
-  async record(manager: EntityManager, draft: AuditDraft): Promise<void> {
-    const row = this.build(draft);
+  /**
+   * Writes an event inside the caller's transaction (an admin mutation). `from`: the request that made
+   * the change (who, from where, its id); absent for the service's own work (scheduled rotations).
+   */
+  async record(manager: EntityManager, draft: AuditDraft, from?: AuditRequest): Promise<void> {
+    const row = this.build(draft, from);
     await manager.getRepository(AuditEventEntity).insert(row);
     this.written(row);
   }
 
   /** Queues a security event; written shortly in a batch (see the class comment). */
-  security(draft: AuditDraft): void {
-    const row = this.build(draft);
+  security(draft: AuditDraft, from?: AuditRequest): void {
+    const row = this.build(draft, from);
     const p = this.batcher.submit(row).then(
       () => this.written(row),
       (err: unknown) => {
@@ -178,17 +183,16 @@ export class AuditService implements OnApplicationBootstrap, BeforeApplicationSh
     });
   }
 
-  private build(d: AuditDraft): AuditEventEntity {
-    const req = currentAuditRequest();
+  private build(d: AuditDraft, req: AuditRequest | undefined): AuditEventEntity {
     const p = req?.principal;
     const row = new AuditEventEntity();
     row.action = d.action;
     row.outcome = d.outcome ?? 'SUCCESS';
     row.actorId = d.actorId !== undefined ? d.actorId : (p?.actor.id ?? null);
     row.clientId = d.clientId !== undefined ? d.clientId : (p?.own?.clientId ?? null);
-    row.act = p?.onBehalfOf
-      ? [{ sub: p.onBehalfOf.actorId, client_id: p.onBehalfOf.clientId }]
-      : null;
+    row.act =
+      d.act ??
+      (p?.onBehalfOf ? [{ sub: p.onBehalfOf.actorId, client_id: p.onBehalfOf.clientId }] : null);
     row.targetType = d.targetType ?? null;
     row.targetId = d.targetId ?? null;
     row.projectId =

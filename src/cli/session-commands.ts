@@ -17,6 +17,20 @@ import { emit, fields, table } from './output';
 const MCP_SCOPE = 'mcp:read mcp:write';
 
 const ME = `{ me { id issuer subject name email preferredUsername roles status } }`;
+/** With the delegation chain (RFC 8693 `act`, nested when delegated again), when someone acts for me. */
+const WHOAMI = `{ me { id issuer subject name email preferredUsername roles status }
+  viewer { act { sub clientId act { sub clientId act { sub clientId } } } } }`;
+interface Delegation {
+  sub: string;
+  clientId: string;
+  act?: Delegation | null;
+}
+
+function actChain(act: Delegation | null | undefined): string | null {
+  if (!act) return null;
+  const rest = actChain(act.act);
+  return `${act.sub} (client ${act.clientId})${rest ? ` for ${rest}` : ''}`;
+}
 interface Me {
   id: string;
   issuer: string;
@@ -136,8 +150,9 @@ export function sessionCommands(program: Command, ctx: () => CliContext): void {
     .description('The actor the credentials authenticate as')
     .action(async () => {
       const c = ctx();
-      const { me } = await gql<{ me: Me }>(c, ME);
-      emit(c, me, () =>
+      const { me, viewer } = await gql<{ me: Me; viewer: { act: Delegation | null } }>(c, WHOAMI);
+      const answer = viewer.act ? { ...me, act: viewer.act } : me;
+      emit(c, answer, () =>
         fields([
           ['id', me.id],
           ['issuer', me.issuer],
@@ -146,6 +161,7 @@ export function sessionCommands(program: Command, ctx: () => CliContext): void {
           ['email', me.email],
           ['roles', me.roles],
           ['status', me.status],
+          ...(viewer.act ? [['acting for you', actChain(viewer.act)] as [string, unknown]] : []),
         ]),
       );
     });

@@ -1,3 +1,4 @@
+import { AuditFrom, type AuditRequest } from 'src/audit/audit-context';
 import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { ClientsService } from 'src/clients/clients.service';
 import {
@@ -38,16 +39,22 @@ export class ClientsResolver {
     description:
       'Register a client; its secret is in the answer and never again (none for PRIVATE_KEY_JWT) (ADMIN)',
   })
-  async createClient(@Args('input') input: CreateClientInput): Promise<ClientWithSecret> {
-    const { client, secret } = await this.service.create(input);
+  async createClient(
+    @Args('input') input: CreateClientInput,
+    @AuditFrom() from: AuditRequest,
+  ): Promise<ClientWithSecret> {
+    const { client, secret } = await this.service.create(input, from);
     return { client: toClientModel(client), clientSecret: secret };
   }
 
   @Mutation(() => ClientWithSecret, {
     description: 'Replace the secret at once: the old one stops working (ADMIN)',
   })
-  async rotateClientSecret(@Args() { id }: ClientIdArgs): Promise<ClientWithSecret> {
-    const { client, secret } = await this.service.rotateSecret(id);
+  async rotateClientSecret(
+    @Args() { id }: ClientIdArgs,
+    @AuditFrom() from: AuditRequest,
+  ): Promise<ClientWithSecret> {
+    const { client, secret } = await this.service.rotateSecret(id, from);
     return { client: toClientModel(client), clientSecret: secret };
   }
 
@@ -55,30 +62,42 @@ export class ClientsResolver {
     description:
       "Replace a PRIVATE_KEY_JWT client's public keys at once: assertions signed by a removed key fail (ADMIN)",
   })
-  async setClientJwks(@Args() { id, jwks }: SetClientJwksArgs): Promise<Client> {
-    return toClientModel(await this.service.setJwks(id, jwks));
+  async setClientJwks(
+    @Args() { id, jwks }: SetClientJwksArgs,
+    @AuditFrom() from: AuditRequest,
+  ): Promise<Client> {
+    return toClientModel(await this.service.setJwks(id, jwks, from));
   }
 
   @Mutation(() => Client, {
     description:
       'Change a client’s name, grants, scopes or exchange policy, on every node at once (ADMIN). Its project never changes; its roles are its principal’s (setActorRoles)',
   })
-  async updateClient(@Args() { id, input }: UpdateClientArgs): Promise<Client> {
-    return toClientModel(await this.service.update(id, input));
+  async updateClient(
+    @Args() { id, input }: UpdateClientArgs,
+    @AuditFrom() from: AuditRequest,
+  ): Promise<Client> {
+    return toClientModel(await this.service.update(id, input, from));
   }
 
   @Mutation(() => Client, {
     description:
       'Let a disabled client authenticate again; its earlier tokens stay revoked (ADMIN)',
   })
-  async enableClient(@Args() { id }: ClientIdArgs): Promise<Client> {
-    return toClientModel(await this.service.enable(id));
+  async enableClient(
+    @Args() { id }: ClientIdArgs,
+    @AuditFrom() from: AuditRequest,
+  ): Promise<Client> {
+    return toClientModel(await this.service.enable(id, from));
   }
 
   @Mutation(() => Client, {
     description: 'Refuse the client and revoke every token issued to it, on every node (ADMIN)',
   })
-  async disableClient(@Args() { id }: ClientIdArgs): Promise<Client> {
-    return toClientModel(await this.service.disable(id));
+  async disableClient(
+    @Args() { id }: ClientIdArgs,
+    @AuditFrom() from: AuditRequest,
+  ): Promise<Client> {
+    return toClientModel(await this.service.disable(id, from));
   }
 }

@@ -1,3 +1,4 @@
+import type { AuditRequest } from 'src/audit/audit-context';
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type Repository } from 'typeorm';
@@ -12,14 +13,7 @@ import {
   type TokenEndpointAuthMethod,
 } from 'src/clients/client.entity';
 import { type ClientJwks, parseClientJwks } from 'src/clients/client-jwks';
-import {
-  CONSOLE_CLIENT_GRANTS,
-  CONSOLE_CLIENT_ID,
-  CONSOLE_CLIENT_NAME,
-  CONSOLE_CLIENT_SCOPES,
-  consoleClientUris,
-  isBuiltInClient,
-} from 'src/clients/console-client';
+import { type BuiltInClient, builtInClients, isBuiltInClient } from 'src/clients/console-client';
 import { type ClientSnapshot, toClientSnapshot } from 'src/clients/client-snapshot';
 import { OWN_TOKENS_ISSUER_NAME } from 'src/config/issuer-rules';
 import { hashSecret, newClientId, newClientSecret, secretMatches } from 'src/clients/client-secret';
@@ -68,24 +62,24 @@ export class ClientsService implements OnApplicationBootstrap {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** Every node, every start: the console's built-in client exists and follows the public URL. */
+  /** Every node, every start: the built-in clients (console, CLI) exist and follow the public URL. */
   async onApplicationBootstrap(): Promise<void> {
-    await this.ensureConsoleClient();
+    for (const client of builtInClients(this.config.publicUrl)) await this.ensureBuiltIn(client);
   }
 
   /**
-   * Registers (or brings up to date) the admin console's public client: code + PKCE and refresh tokens,
-   * redirect and post-logout URIs under `<public URL>/console/`. Idempotent and safe when nodes start
-   * together (`INSERT … ON CONFLICT` for its principal and for the client); its status is left alone.
+   * Registers (or brings up to date) a built-in public client: the admin console's (code + PKCE and
+   * refresh tokens, redirect and post-logout URIs under `<public URL>/console/`) or the command line's
+   * (device grant and refresh tokens). Idempotent and safe when nodes start together (`INSERT … ON
+   * CONFLICT` for its principal and for the client); its status is left alone.
    */
-  async ensureConsoleClient(): Promise<ClientSnapshot> {
-    const uris = consoleClientUris(this.config.publicUrl);
+  async ensureBuiltIn(client: BuiltInClient): Promise<ClientSnapshot> {
     await dbCall(() =>
       this.dataSource.transaction(async (manager) => {
         const principal = await this.actors.ensureServicePrincipal(
           manager,
-          CONSOLE_CLIENT_ID,
-          CONSOLE_CLIENT_NAME,
+          client.clientId,
+          client.name,
         );
         await manager.query(
           `INSERT INTO oauth_clients (client_id, name, secret_hash, secret_rotated_at, actor_id,
@@ -97,30 +91,32 @@ export class ClientsService implements OnApplicationBootstrap {
              jwks = NULL, redirect_uris = EXCLUDED.redirect_uris,
              post_logout_redirect_uris = EXCLUDED.post_logout_redirect_uris, updated_at = now()`,
           [
-            CONSOLE_CLIENT_ID,
-            CONSOLE_CLIENT_NAME,
+            client.clientId,
+            client.name,
             // A public client accepts no secret: the hash of one nobody ever sees.
             hashSecret(newClientSecret()),
             principal.id,
-            [...CONSOLE_CLIENT_SCOPES],
-            [...CONSOLE_CLIENT_GRANTS],
-            uris.redirectUris,
-            uris.postLogoutRedirectUris,
+            [...client.scopes],
+            [...client.grantTypes],
+            client.redirectUris,
+            client.postLogoutRedirectUris,
           ],
         );
       }),
     );
-    await this.invalidate(CONSOLE_CLIENT_ID);
-    const row = await dbCall(() => this.repo.findOneByOrFail({ clientId: CONSOLE_CLIENT_ID }));
+    await this.invalidate(client.clientId);
+    const row = await dbCall(() => this.repo.findOneByOrFail({ clientId: client.clientId }));
     return toClientSnapshot(row);
   }
 
   /**
    * Registers a client. `dynamic` (RFC 7591, the oauth module checks the metadata first): a public
-   * client with no roles, whose people are asked for consent, and which expires while unused.
+   * client with no roles, whose people are asked for consent, and which expires while unused. `from`:
+   * the admin's request, for the audit log.
    */
   async create(
     input: CreateClientInput,
+    from?: AuditRequest,
     registration: ClientRegistration = 'admin',
     /** A Client ID Metadata Document's URL; otherwise a new random `bkc_…` id. */
     givenClientId?: string,
@@ -172,13 +168,17 @@ export class ClientsService implements OnApplicationBootstrap {
             registration,
           }),
         );
-        await this.audit.record(manager, {
-          action: 'client.create',
-          targetType: 'client',
-          targetId: created.id,
-          projectId: created.projectId,
-          details: { clientId, name, method },
-        });
+        await this.audit.record(
+          manager,
+          {
+            action: 'client.create',
+            targetType: 'client',
+            targetId: created.id,
+            projectId: created.projectId,
+            details: { clientId, name, method },
+          },
+          from,
+        );
         return created;
       }),
     );
@@ -262,7 +262,7 @@ export class ClientsService implements OnApplicationBootstrap {
     return ok && client?.status === 'ACTIVE' && usesSecret(client) ? client : undefined;
   }
 
-  async rotateSecret(id: string): Promise<CreatedClient> {
+  async rotateSecret(id: string, from?: AuditRequest): Promise<CreatedClient> {
     const current = await this.changeable(id);
     if (!usesSecret(current)) {
       throw ClientsErrors.invalid(
@@ -272,7 +272,7 @@ export class ClientsService implements OnApplicationBootstrap {
       );
     }
     const secret = newClientSecret();
-    await this.write(current, 'client.secret.rotate', (repo) =>
+    await this.write(current, 'client.secret.rotate', from, (repo) =>
       repo.update({ id }, { secretHash: hashSecret(secret), secretRotatedAt: new Date() }),
     );
     await this.invalidate(current.clientId);
@@ -284,7 +284,7 @@ export class ClientsService implements OnApplicationBootstrap {
    * cached client is dropped). Narrowed scopes also narrow its existing grants at their next refresh.
    * Its project cannot change: a new client is the safe way to move one.
    */
-  async update(id: string, input: UpdateClientInput): Promise<ClientSnapshot> {
+  async update(id: string, input: UpdateClientInput, from?: AuditRequest): Promise<ClientSnapshot> {
     const current = await this.changeable(id);
     const name = input.name?.trim() ?? current.name;
     if (name.length === 0) throw ClientsErrors.invalid('name must not be blank');
@@ -295,7 +295,7 @@ export class ClientsService implements OnApplicationBootstrap {
       redirectUris: input.redirectUris ?? current.redirectUris,
       postLogoutRedirectUris: input.postLogoutRedirectUris ?? current.postLogoutRedirectUris,
     });
-    await this.write(current, 'client.update', (repo) =>
+    await this.write(current, 'client.update', from, (repo) =>
       repo.update(
         { id },
         {
@@ -310,10 +310,12 @@ export class ClientsService implements OnApplicationBootstrap {
   }
 
   /** Lets a disabled client authenticate again; tokens issued before it was disabled stay revoked. */
-  async enable(id: string): Promise<ClientSnapshot> {
+  async enable(id: string, from?: AuditRequest): Promise<ClientSnapshot> {
     const current = await this.get(id);
-    await this.write(current, 'client.enable', (repo) => repo.update({ id }, { status: 'ACTIVE' }));
-    await this.actors.setStatus(current.actorId, 'ACTIVE');
+    await this.write(current, 'client.enable', from, (repo) =>
+      repo.update({ id }, { status: 'ACTIVE' }),
+    );
+    await this.actors.setStatus(current.actorId, 'ACTIVE', from);
     await this.invalidate(current.clientId);
     return this.get(id);
   }
@@ -374,13 +376,13 @@ export class ClientsService implements OnApplicationBootstrap {
   }
 
   /** Replaces a private_key_jwt client's public keys at once: assertions signed by old keys fail. */
-  async setJwks(id: string, text: string): Promise<ClientSnapshot> {
+  async setJwks(id: string, text: string, from?: AuditRequest): Promise<ClientSnapshot> {
     const current = await this.changeable(id);
     if (current.tokenEndpointAuthMethod !== 'private_key_jwt') {
       throw ClientsErrors.invalid('jwks: only PRIVATE_KEY_JWT clients have keys');
     }
     const jwks = parseClientJwks(text);
-    await this.write(current, 'client.jwks.set', (repo) => repo.update({ id }, { jwks }));
+    await this.write(current, 'client.jwks.set', from, (repo) => repo.update({ id }, { jwks }));
     await this.invalidate(current.clientId);
     return this.get(id);
   }
@@ -390,12 +392,12 @@ export class ClientsService implements OnApplicationBootstrap {
    * refused on every node within a second, and its grants can never be refreshed again (even once the
    * client is enabled).
    */
-  async disable(id: string): Promise<ClientSnapshot> {
+  async disable(id: string, from?: AuditRequest): Promise<ClientSnapshot> {
     const current = await this.changeable(id);
-    await this.write(current, 'client.disable', (repo) =>
+    await this.write(current, 'client.disable', from, (repo) =>
       repo.update({ id }, { status: 'DISABLED', tokensRevokedAt: new Date() }),
     );
-    await this.actors.setStatus(current.actorId, 'DISABLED');
+    await this.actors.setStatus(current.actorId, 'DISABLED', from);
     await this.revocations.revoke('client', current.clientId, this.tokensExpireBy());
     await this.invalidate(current.clientId);
     return this.get(id);
@@ -405,18 +407,23 @@ export class ClientsService implements OnApplicationBootstrap {
   private async write(
     client: ClientSnapshot,
     action: string,
+    from: AuditRequest | undefined,
     change: (repo: Repository<ClientEntity>) => Promise<unknown>,
   ): Promise<void> {
     await dbCall(() =>
       this.dataSource.transaction(async (m) => {
         await change(m.getRepository(ClientEntity));
-        await this.audit.record(m, {
-          action,
-          targetType: 'client',
-          targetId: client.id,
-          projectId: client.projectId,
-          details: { clientId: client.clientId },
-        });
+        await this.audit.record(
+          m,
+          {
+            action,
+            targetType: 'client',
+            targetId: client.id,
+            projectId: client.projectId,
+            details: { clientId: client.clientId },
+          },
+          from,
+        );
       }),
     );
   }

@@ -3,6 +3,7 @@ import { AccountsModule } from 'src/accounts/accounts.module';
 import { ActorsModule } from 'src/actors/actors.module';
 import { BrowserSessionsModule } from 'src/browser-sessions/browser-sessions.module';
 import { ActivityResolver } from 'src/console/activity.resolver';
+import { AuditEventsResolver } from 'src/console/audit-events.resolver';
 import { ConsoleActivityService } from 'src/console/console-activity.service';
 import { ConsoleStaticController } from 'src/console/console-static.controller';
 import { MyAccountResolver } from 'src/console/my-account.resolver';
@@ -25,6 +26,7 @@ import { WebModule } from 'src/web/web.module';
   ],
   providers: [
     ActivityResolver,
+    AuditEventsResolver,
     ConsoleActivityService,
     MyAccountResolver,
     MyAccountService,

@@ -1,3 +1,4 @@
+import { AuditFrom, type AuditRequest } from 'src/audit/audit-context';
 import { Args, Context, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import type { FastifyRequest } from 'fastify';
 import { CurrentCaller } from 'src/common/auth/caller';
@@ -40,8 +41,11 @@ export class MyAccountResolver {
     description:
       'Sign out everywhere: every browser session and every grant of yours, this one included. Returns how many browser sessions ended',
   })
-  signOutEverywhere(@CurrentCaller() caller: Principal): Promise<number> {
-    return this.service.signOutEverywhere(caller);
+  signOutEverywhere(
+    @CurrentCaller() caller: Principal,
+    @AuditFrom() from: AuditRequest,
+  ): Promise<number> {
+    return this.service.signOutEverywhere(caller, from);
   }
 
   @Mutation(() => Boolean, {

@@ -1,3 +1,4 @@
+import type { AuditRequest } from 'src/audit/audit-context';
 import { Injectable } from '@nestjs/common';
 import { AccountsErrorCode } from 'src/accounts/accounts.errors';
 import { LocalAccountsService } from 'src/accounts/local-accounts.service';
@@ -42,10 +43,10 @@ export class MyAccountService {
   }
 
   /** Ends every browser session and every grant of the caller (this request's token included). */
-  async signOutEverywhere(caller: Principal): Promise<number> {
+  async signOutEverywhere(caller: Principal, from?: AuditRequest): Promise<number> {
     const actorId = person(caller);
     const ended = await this.browserSessions.endAllForActor(actorId);
-    await this.grants.revokeActorSessions(actorId);
+    await this.grants.revokeActorSessions(actorId, undefined, from);
     return ended;
   }
 

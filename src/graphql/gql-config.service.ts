@@ -73,7 +73,7 @@ export class GqlConfigService implements GqlOptionsFactory<ApolloDriverConfig> {
       formatError: formatGraphqlError(this.logger),
       // The caller, once per HTTP request; the context is the request itself wrapped once.
       context: (req: GqlContext['req']): Promise<GqlContext> =>
-        this.identity.authenticateRequest(req.headers).then(
+        this.identity.authenticateRequest(req).then(
           (principal) => {
             req.principal = principal;
             return { req };

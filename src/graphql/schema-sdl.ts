@@ -19,6 +19,7 @@ import { ClientsResolver } from 'src/clients/clients.resolver';
 import { SessionsResolver } from 'src/oauth/sessions.resolver';
 import { ActorAttributesResolver } from 'src/sso/actor-attributes.resolver';
 import { SsoResolver } from 'src/sso/sso.resolver';
+import { AuditEventsResolver } from 'src/console/audit-events.resolver';
 import { ActivityResolver } from 'src/console/activity.resolver';
 import { MyAccountResolver } from 'src/console/my-account.resolver';
 import { ViewerResolver } from 'src/console/viewer.resolver';
@@ -47,6 +48,7 @@ export const RESOLVERS = [
   ViewerResolver,
   MyAccountResolver,
   ActivityResolver,
+  AuditEventsResolver,
 ];
 
 const HEADER =

@@ -31,7 +31,7 @@ export class AuthGuard implements CanActivate {
     if (rules.isPublic) return true;
     const req = requestOf<Principal>(ctx);
     if (!req.principal) {
-      req.principal = await this.identity.authenticateRequest(req.headers);
+      req.principal = await this.identity.authenticateRequest(req);
     }
     const required = rules.roles;
     if (required?.length) {

@@ -1,3 +1,5 @@
+import type { AuditRequest } from 'src/audit/audit-context';
+import { AuditService } from 'src/audit/audit.service';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { ActorSnapshot } from 'src/actors/actor-snapshot';
@@ -39,6 +41,8 @@ export interface PrincipalOptions {
   projectId?: string;
   /** `X-Bridgekeeper-On-Behalf-Of` (a membership id): admin clients with one of our own tokens only. */
   onBehalfOf?: string;
+  /** The request, for the audit log of an on-behalf-of call. */
+  from?: AuditRequest;
   /**
    * For external tokens. `match` (the default): the membership the identity matches, if any (several
    * without a `projectId` are ambiguous). `projectOnly`: no membership unless a `projectId` is given,
@@ -63,6 +67,7 @@ export function headerOf(
 @Injectable()
 export class IdentityService {
   constructor(
+    private readonly audit: AuditService,
     private readonly tokens: TokenValidationService,
     private readonly actors: ActorsService,
     private readonly memberships: MembershipsService,
@@ -77,14 +82,18 @@ export class IdentityService {
    * token (no passthrough). A token for the other resource is an invalid token (401).
    */
   async authenticateRequest(
-    headers: Record<string, unknown> | undefined,
+    request: { headers?: Record<string, unknown> } & Partial<AuditRequest>,
     resource: ResourceKind = 'api',
   ): Promise<Principal> {
+    const { headers } = request;
     const validated = await this.tokens.validate(extractBearer(headerOf(headers, 'authorization')));
     this.assertResource(validated, resource);
     return this.principalFor(validated, {
       projectId: headerOf(headers, PROJECT_HEADER),
       onBehalfOf: headerOf(headers, ON_BEHALF_OF_HEADER),
+      ...(request.id !== undefined && request.ip !== undefined
+        ? { from: { id: request.id, ip: request.ip } }
+        : {}),
     });
   }
 
@@ -111,7 +120,7 @@ export class IdentityService {
     validated: ValidatedToken,
     options: PrincipalOptions = {},
   ): Promise<Principal> {
-    const { projectId, onBehalfOf } = options;
+    const { projectId, onBehalfOf, from } = options;
     const { issuer, claims } = validated;
     if (claims.own) {
       const principal = await this.authenticateOwn(
@@ -121,7 +130,7 @@ export class IdentityService {
       );
       return onBehalfOf === undefined
         ? principal
-        : this.actOnBehalfOf(principal, onBehalfOf, projectId);
+        : this.actOnBehalfOf(principal, onBehalfOf, projectId, from);
     }
     if (onBehalfOf !== undefined) {
       throw forbidden(
@@ -178,6 +187,7 @@ export class IdentityService {
     caller: Principal,
     membershipId: string,
     projectId: string | undefined,
+    from: AuditRequest | undefined,
   ): Promise<Principal> {
     const own = caller.own!;
     const isClientPrincipal =
@@ -225,6 +235,18 @@ export class IdentityService {
         token: caller.tokenSha256.slice(0, 12),
       },
       'acting on behalf of a member',
+    );
+    this.audit.security(
+      {
+        action: 'on_behalf_of.use',
+        actorId: actor.id,
+        clientId: own.clientId,
+        act: [{ sub: caller.actor.id, client_id: own.clientId }],
+        targetType: 'membership',
+        targetId: entity.id,
+        projectId: entity.projectId,
+      },
+      from,
     );
     return {
       ...caller,

@@ -1,3 +1,4 @@
+import { AuditFrom, type AuditRequest } from 'src/audit/audit-context';
 import { Body, Controller, Param, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { type AuthenticatedCaller, CurrentCaller } from 'src/common/auth/caller';
@@ -16,9 +17,10 @@ export class InvitesController {
     @Param('projectId') projectId: string,
     @Body() input: InviteInput,
     @CurrentCaller() caller: AuthenticatedCaller,
+    @AuditFrom() from: AuditRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ProjectMembership> {
-    const result = await this.invites.invite(caller, projectId, input);
+    const result = await this.invites.invite(caller, projectId, input, from);
     void reply.status(result.created ? 201 : 200);
     return toInviteAnswer(result);
   }

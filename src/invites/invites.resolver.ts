@@ -1,3 +1,4 @@
+import { AuditFrom, type AuditRequest } from 'src/audit/audit-context';
 import { Args, ID, Mutation, Resolver } from '@nestjs/graphql';
 import { type AuthenticatedCaller, CurrentCaller } from 'src/common/auth/caller';
 import { InviteInput } from 'src/invites/dto/invite.input';
@@ -16,8 +17,9 @@ export class InvitesResolver {
     @Args('projectId', { type: () => ID }) projectId: string,
     @Args('input') input: InviteInput,
     @CurrentCaller() caller: AuthenticatedCaller,
+    @AuditFrom() from: AuditRequest,
   ): Promise<ProjectMembership> {
-    const result = await this.invites.invite(caller, projectId, input);
+    const result = await this.invites.invite(caller, projectId, input, from);
     return toInviteAnswer(result);
   }
 }

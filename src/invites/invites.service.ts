@@ -1,3 +1,4 @@
+import type { AuditRequest } from 'src/audit/audit-context';
 import { Injectable } from '@nestjs/common';
 import { AccountLinksService } from 'src/accounts/account-links.service';
 import type { AuthenticatedCaller } from 'src/common/auth/caller';
@@ -39,6 +40,7 @@ export class InvitesService {
     caller: AuthenticatedCaller,
     projectId: string,
     input: InviteInput,
+    from?: AuditRequest,
   ): Promise<InviteResult> {
     await this.memberships.assertCanManage(caller, projectId);
     const email = input.email?.trim().toLowerCase();
@@ -59,7 +61,7 @@ export class InvitesService {
         ),
         admin: input.admin,
       },
-      { upsert: input.upsert === true },
+      { upsert: input.upsert === true, from },
     );
     // After the commit: the invite stands whether or not the email goes out, and says which.
     const emailSent =

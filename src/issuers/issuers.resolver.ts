@@ -1,3 +1,4 @@
+import { AuditFrom, type AuditRequest } from 'src/audit/audit-context';
 import { Args, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { ADMIN_ROLE, RequireRoles } from 'src/common/decorators/roles.decorator';
 import type { IssuerDraft } from 'src/config/issuer-rules';
@@ -51,10 +52,14 @@ export class IssuersResolver {
   })
   async createTrustedIssuer(
     @Args('input') input: CreateTrustedIssuerInput,
+    @AuditFrom() from: AuditRequest,
   ): Promise<TrustedIssuer> {
     const { skipReachabilityCheck, ...fields } = input;
     return toTrustedIssuerModel(
-      await this.service.create(toDraft(fields), { checkReachability: !skipReachabilityCheck }),
+      await this.service.create(toDraft(fields), {
+        checkReachability: !skipReachabilityCheck,
+        from,
+      }),
     );
   }
 
@@ -64,11 +69,13 @@ export class IssuersResolver {
   })
   async updateTrustedIssuer(
     @Args() { name, input }: UpdateTrustedIssuerArgs,
+    @AuditFrom() from: AuditRequest,
   ): Promise<TrustedIssuer> {
     const { skipReachabilityCheck, ...fields } = input;
     return toTrustedIssuerModel(
       await this.service.update(name, toPatch(fields), {
         checkReachability: !skipReachabilityCheck,
+        from,
       }),
     );
   }
@@ -76,8 +83,11 @@ export class IssuersResolver {
   @Mutation(() => Boolean, {
     description: 'Stop trusting a runtime issuer; its tokens are refused at once (ADMIN)',
   })
-  deleteTrustedIssuer(@Args() { name }: TrustedIssuerNameArgs): Promise<boolean> {
-    return this.service.delete(name);
+  deleteTrustedIssuer(
+    @Args() { name }: TrustedIssuerNameArgs,
+    @AuditFrom() from: AuditRequest,
+  ): Promise<boolean> {
+    return this.service.delete(name, from);
   }
 }
 

@@ -1,3 +1,4 @@
+import type { AuditRequest } from 'src/audit/audit-context';
 import { createHash } from 'node:crypto';
 import {
   Inject,
@@ -50,6 +51,8 @@ export type IssuerPatch = {
 };
 
 export interface IssuerWriteOptions {
+  /** The request making the change, for the audit log. */
+  from?: AuditRequest;
   /**
    * Fetch the JWKS and call the userinfo endpoint before saving, and refuse when they fail (default).
    * False: the admin's explicit "save it anyway" (an IdP not up yet, a network being set up).
@@ -165,7 +168,7 @@ export class IssuersService implements OnApplicationBootstrap, OnApplicationShut
     await dbCall(() =>
       this.repo.manager.transaction(async (m) => {
         await m.getRepository(TrustedIssuerEntity).insert(toRow(checked));
-        await this.audit.record(m, issuerEvent('issuer.create', checked.name));
+        await this.audit.record(m, issuerEvent('issuer.create', checked.name), options.from);
       }),
     ).catch(mapUniqueViolation(checked));
     return this.afterWrite(checked.name);
@@ -202,19 +205,19 @@ export class IssuersService implements OnApplicationBootstrap, OnApplicationShut
         );
         Object.assign(row, toRow(checked), { revision: row.revision + 1 });
         await m.save(row).catch(mapUniqueViolation(checked));
-        await this.audit.record(m, issuerEvent('issuer.update', name));
+        await this.audit.record(m, issuerEvent('issuer.update', name), options.from);
       }),
     );
     return this.afterWrite(name);
   }
 
-  async delete(name: string): Promise<boolean> {
+  async delete(name: string, from?: AuditRequest): Promise<boolean> {
     this.assertEditable(name);
     const deleted = await dbCall(() =>
       this.repo.manager.transaction(async (m) => {
         const res = await m.getRepository(TrustedIssuerEntity).delete({ name });
         if (!res.affected) return false;
-        await this.audit.record(m, issuerEvent('issuer.delete', name));
+        await this.audit.record(m, issuerEvent('issuer.delete', name), from);
         return true;
       }),
     );

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { AuditRequest } from 'src/audit/audit-context';
 import { ADMIN_ROLE } from 'src/common/decorators/roles.decorator';
 import type { AppError } from 'src/common/errors/app-error';
 import { APP_CONFIG } from 'src/config/config.constants';
@@ -27,7 +28,15 @@ export interface McpCaller {
   scopes: ReadonlySet<string>;
   /** Projects the caller administers; undefined: all of them (server ADMIN). */
   manageableProjects: string[] | undefined;
+  /** The request (id, client address, caller), for the audit rows of what the tools change. */
+  from: AuditRequest;
 }
+
+/** The HTTP request of an MCP call: its headers, and what the audit log reads of it. */
+export type McpRequest = AuditRequest & {
+  headers: Record<string, unknown>;
+  principal?: AuditRequest['principal'];
+};
 
 /**
  * Who may use `/mcp` (SECURITY.md rule 25): only Bridgekeeper's own access tokens issued for the MCP
@@ -59,14 +68,17 @@ export class McpAccess {
     if (typeof origin !== 'string' || origin !== this.origin) throw McpErrors.originRefused();
   }
 
-  async authenticate(headers: Record<string, unknown>): Promise<McpCaller> {
-    const principal = await this.identity.authenticateRequest(headers, 'mcp');
+  async authenticate(request: McpRequest): Promise<McpCaller> {
+    const principal = await this.identity.authenticateRequest(request, 'mcp');
     // Only our own tokens are MCP-audience tokens; this keeps it so whatever changes upstream.
     const own = principal.own;
     if (!own) throw McpErrors.wrongResource('external_token');
     const scopes = new Set(own.scope.split(' ').filter(Boolean));
+    // The audit log reads the caller from the request, as for the guarded routes.
+    request.principal = principal;
     return {
       principal,
+      from: request,
       clientId: own.clientId,
       scopes,
       manageableProjects: await this.memberships.manageableProjectIds(principal),

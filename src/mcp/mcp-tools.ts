@@ -125,6 +125,16 @@ async function actorOr404(deps: McpToolDeps, id: string): Promise<ActorSnapshot>
   return actor;
 }
 
+async function setStatus(
+  deps: McpToolDeps,
+  caller: McpCaller,
+  id: string,
+  status: 'ACTIVE' | 'DISABLED',
+) {
+  const actor = await deps.actors.setStatus(id, status, caller.from);
+  return { actor: actorView(actor, deps.actors.effectiveRoles(actor)) };
+}
+
 /** The invite as GraphQL and REST validate it (one rule set: the InviteInput class). */
 async function inviteInput(args: Record<string, unknown>): Promise<InviteInput> {
   const input = plainToInstance(InviteInput, args);
@@ -160,8 +170,10 @@ export const MCP_TOOLS: readonly McpTool[] = [
           ? { id: p.membership.id, projectId: p.membership.projectId }
           : null,
         administersProjects: caller.manageableProjects ?? 'all',
+        // RFC 8693 delegation: the agent acting for the person (nested when delegated again).
+        ...(p.own?.act ? { act: p.own.act } : {}),
         ...(p.onBehalfOf
-          ? { act: { sub: p.onBehalfOf.actorId, client_id: p.onBehalfOf.clientId } }
+          ? { onBehalfOf: { sub: p.onBehalfOf.actorId, client_id: p.onBehalfOf.clientId } }
           : {}),
       });
     },
@@ -225,7 +237,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
     }),
     run: async (caller, { projectId, ...rest }, deps) => {
       const input = await inviteInput(rest);
-      const result = await deps.invites.invite(caller.principal, projectId, input);
+      const result = await deps.invites.invite(caller.principal, projectId, input, caller.from);
       return {
         membership: memberView(result.membership),
         created: result.created,
@@ -244,7 +256,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
     input: z.object({ membershipId: uuid('The membership id'), active: z.boolean() }),
     run: async (caller, { membershipId, active }, deps) => ({
       membership: memberView(
-        await deps.memberships.setActive(caller.principal, membershipId, active),
+        await deps.memberships.setActive(caller.principal, membershipId, active, caller.from),
       ),
     }),
   }),
@@ -308,8 +320,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
       if (caller.principal.actor.id.toLowerCase() === actorId.toLowerCase()) {
         throw ActorsErrors.cannotDisableSelf();
       }
-      const actor = await deps.actors.setStatus(actorId, 'DISABLED');
-      return { actor: actorView(actor, deps.actors.effectiveRoles(actor)) };
+      return setStatus(deps, caller, actorId, 'DISABLED');
     },
   }),
   define({
@@ -321,10 +332,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
     right: 'admin',
     annotations: WRITE,
     input: z.object({ actorId: uuid('The actor id') }),
-    run: async (_caller, { actorId }, deps) => {
-      const actor = await deps.actors.setStatus(actorId, 'ACTIVE');
-      return { actor: actorView(actor, deps.actors.effectiveRoles(actor)) };
-    },
+    run: (caller, { actorId }, deps) => setStatus(deps, caller, actorId, 'ACTIVE'),
   }),
   define({
     name: 'revoke_sessions',
@@ -335,9 +343,9 @@ export const MCP_TOOLS: readonly McpTool[] = [
     right: 'admin',
     annotations: DESTRUCTIVE,
     input: z.object({ actorId: uuid('The actor id') }),
-    run: async (_caller, { actorId }, deps) => {
+    run: async (caller, { actorId }, deps) => {
       const actor = await actorOr404(deps, actorId);
-      return { actorId: actor.id, grantsRevoked: await deps.sessions.endAll(actor) };
+      return { actorId: actor.id, grantsRevoked: await deps.sessions.endAll(actor, caller.from) };
     },
   }),
   define({

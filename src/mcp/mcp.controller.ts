@@ -5,7 +5,7 @@ import { Public } from 'src/common/decorators/public.decorator';
 import { toKnownError } from 'src/common/errors/app-error';
 import { sendHttpError } from 'src/common/filters/http-exception.filter';
 import { LOGGER } from 'src/common/logging/logging.constants';
-import { McpAccess } from 'src/mcp/mcp-access';
+import { McpAccess, type McpRequest } from 'src/mcp/mcp-access';
 import { InsufficientScopeError } from 'src/mcp/mcp.errors';
 import { McpService } from 'src/mcp/mcp.service';
 
@@ -29,9 +29,7 @@ export class McpController {
   async post(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     try {
       this.access.assertOrigin(req.headers.origin);
-      const caller = await this.access.authenticate(req.headers);
-      // The audit context reads the caller from the request, as for the guarded routes.
-      (req as FastifyRequest & { principal?: unknown }).principal = caller.principal;
+      const caller = await this.access.authenticate(req as McpRequest);
       this.mcp.assertScopes(caller, req.body);
       const headers = new Headers();
       for (const name of FORWARDED_HEADERS) {

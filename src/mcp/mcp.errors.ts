@@ -6,7 +6,6 @@ export enum McpErrorCode {
   MCP_WRONG_RESOURCE = 'MCP_WRONG_RESOURCE',
   MCP_INSUFFICIENT_SCOPE = 'MCP_INSUFFICIENT_SCOPE',
   MCP_TOOL_FORBIDDEN = 'MCP_TOOL_FORBIDDEN',
-  MCP_METHOD_NOT_ALLOWED = 'MCP_METHOD_NOT_ALLOWED',
 }
 
 /** A tool call the caller's scopes do not cover: answered `403 insufficient_scope` (step-up). */

@@ -148,21 +148,25 @@ export class McpService {
    */
   private audit(caller: McpCaller, tool: string, outcome: Outcome, reason?: string): void {
     const p = caller.principal;
-    this.auditLog.security({
-      action: 'mcp.tool_call',
-      outcome: outcome === 'ok' ? 'SUCCESS' : 'FAILURE',
-      actorId: p.actor.id,
-      clientId: caller.clientId,
-      targetType: 'mcp_tool',
-      targetId: tool,
-      details: { result: outcome, ...(reason ? { reason } : {}) },
-    });
+    this.auditLog.security(
+      {
+        action: 'mcp.tool_call',
+        outcome: outcome === 'ok' ? 'SUCCESS' : 'FAILURE',
+        actorId: p.actor.id,
+        clientId: caller.clientId,
+        targetType: 'mcp_tool',
+        targetId: tool,
+        details: { result: outcome, ...(reason ? { reason } : {}) },
+      },
+      caller.from,
+    );
     this.logger.info(
       {
         audit: 'mcp.tool_call',
         actorId: p.actor.id,
         clientId: caller.clientId,
-        ...(p.onBehalfOf ? { act: p.onBehalfOf } : {}),
+        ...(p.own?.act ? { act: p.own.act } : {}),
+        ...(p.onBehalfOf ? { onBehalfOf: p.onBehalfOf } : {}),
         tool,
         outcome,
         ...(reason ? { reason } : {}),

@@ -1,3 +1,4 @@
+import { AuditFrom, type AuditRequest } from 'src/audit/audit-context';
 import { Args, ID, Mutation, Resolver } from '@nestjs/graphql';
 import { type AuthenticatedCaller, CurrentCaller } from 'src/common/auth/caller';
 import { MembershipsService } from 'src/memberships/memberships.service';
@@ -14,8 +15,9 @@ export class MembershipsResolver {
     @Args('id', { type: () => ID }) id: string,
     @Args('active') active: boolean,
     @CurrentCaller() caller: AuthenticatedCaller,
+    @AuditFrom() from: AuditRequest,
   ): Promise<ProjectMembership> {
-    return toMembershipModel(await this.memberships.setActive(caller, id, active));
+    return toMembershipModel(await this.memberships.setActive(caller, id, active, from));
   }
 
   @Mutation(() => ProjectMembership, {
@@ -24,7 +26,8 @@ export class MembershipsResolver {
   async removeMembership(
     @Args('id', { type: () => ID }) id: string,
     @CurrentCaller() caller: AuthenticatedCaller,
+    @AuditFrom() from: AuditRequest,
   ): Promise<ProjectMembership> {
-    return toMembershipModel(await this.memberships.remove(caller, id));
+    return toMembershipModel(await this.memberships.remove(caller, id, from));
   }
 }

@@ -1,3 +1,4 @@
+import type { AuditRequest } from 'src/audit/audit-context';
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -357,19 +358,23 @@ export class MembershipsService implements ProjectAccess {
   async invite(
     projectId: string,
     draft: MemberDraft,
-    options: { upsert: boolean },
+    options: { upsert: boolean; from?: AuditRequest },
   ): Promise<InvitedMember> {
     try {
       const result = await dbCall(() =>
         this.repo.manager.transaction(async (tx) => {
           const invited = await this.writeInvite(tx, projectId, draft, options);
-          await this.audit.record(tx, {
-            action: invited.created ? 'membership.invite' : 'membership.update',
-            targetType: 'membership',
-            targetId: invited.membership.id,
-            projectId,
-            details: { admin: invited.membership.admin },
-          });
+          await this.audit.record(
+            tx,
+            {
+              action: invited.created ? 'membership.invite' : 'membership.update',
+              targetType: 'membership',
+              targetId: invited.membership.id,
+              projectId,
+              details: { admin: invited.membership.admin },
+            },
+            options.from,
+          );
           return invited;
         }),
       );
@@ -473,37 +478,50 @@ export class MembershipsService implements ProjectAccess {
     caller: AuthenticatedCaller,
     id: string,
     active: boolean,
+    from?: AuditRequest,
   ): Promise<MembershipEntity> {
     const m = await this.get(id);
     await this.assertCanManage(caller, m.projectId);
     await dbCall(() =>
       this.repo.manager.transaction(async (tx) => {
         await tx.getRepository(MembershipEntity).update({ id }, { active });
-        await this.audit.record(tx, {
-          action: active ? 'membership.activate' : 'membership.deactivate',
-          targetType: 'membership',
-          targetId: id,
-          projectId: m.projectId,
-        });
+        await this.audit.record(
+          tx,
+          {
+            action: active ? 'membership.activate' : 'membership.deactivate',
+            targetType: 'membership',
+            targetId: id,
+            projectId: m.projectId,
+          },
+          from,
+        );
       }),
     );
     await this.changed();
     return { ...m, active };
   }
 
-  async remove(caller: AuthenticatedCaller, id: string): Promise<MembershipEntity> {
+  async remove(
+    caller: AuthenticatedCaller,
+    id: string,
+    from?: AuditRequest,
+  ): Promise<MembershipEntity> {
     const m = await this.get(id);
     await this.assertCanManage(caller, m.projectId);
     // The profile goes with it (memberships reference profiles with ON DELETE CASCADE).
     await dbCall(() =>
       this.repo.manager.transaction(async (tx) => {
         await tx.getRepository(ProfileEntity).delete({ id: m.profileId });
-        await this.audit.record(tx, {
-          action: 'membership.remove',
-          targetType: 'membership',
-          targetId: id,
-          projectId: m.projectId,
-        });
+        await this.audit.record(
+          tx,
+          {
+            action: 'membership.remove',
+            targetType: 'membership',
+            targetId: id,
+            projectId: m.projectId,
+          },
+          from,
+        );
       }),
     );
     await this.changed();

@@ -1,3 +1,4 @@
+import type { AuditRequest } from 'src/audit/audit-context';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { ActorSnapshot } from 'src/actors/actor-snapshot';
 import { ActorsService, CLIENT_PRINCIPAL_NAMESPACE } from 'src/actors/actors.service';
@@ -18,16 +19,17 @@ export class ActorSessionsService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.actors.onDisabled(async (actor) => {
-      await this.endAll(actor);
+    this.actors.onDisabled(async (actor, from) => {
+      await this.endAll(actor, from);
     });
   }
 
   /** Returns how many grants were open. */
-  async endAll(actor: ActorSnapshot): Promise<number> {
+  async endAll(actor: ActorSnapshot, from?: AuditRequest): Promise<number> {
     const grants = await this.grants.revokeActorSessions(
       actor.id,
       actor.issuerName === CLIENT_PRINCIPAL_NAMESPACE ? actor.subject : undefined,
+      from,
     );
     await this.browserSessions.endAllForActor(actor.id);
     return grants;

@@ -1,10 +1,21 @@
-import { Injectable } from '@nestjs/common';
+import type { AuditRequest } from 'src/audit/audit-context';
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditService } from 'src/audit/audit.service';
 import type { ClientSnapshot } from 'src/clients/client-snapshot';
 import { ClientsService } from 'src/clients/clients.service';
 import { headerOf } from 'src/identity/identity.service';
 import { CLIENT_ASSERTION_TYPE, ClientAssertionService } from 'src/oauth/client-assertion.service';
 import type { OauthForm } from 'src/oauth/oauth-form';
-import { OauthErrors } from 'src/oauth/oauth.errors';
+import { OauthError, OauthErrors } from 'src/oauth/oauth.errors';
+import { APP_CONFIG } from 'src/config/config.constants';
+import type { AppConfig } from 'src/config/config.types';
+import { type RateLimit, RateLimitsService } from 'src/rate-limits/rate-limits.service';
+
+/** The endpoints that authenticate clients, each with its own per-client limit. */
+export type ClientEndpoint = 'token' | 'introspection' | 'revocation';
+
+/** The shape of our client ids: only such a claimed id is kept in the audit log of a failure. */
+const CLIENT_ID_SHAPE = /^bkc_[A-Za-z0-9_-]{22}$|^bridgekeeper-[a-z-]{1,40}$/;
 
 export const CLIENT_AUTH_METHODS = [
   'client_secret_basic',
@@ -25,15 +36,80 @@ export const TOKEN_ENDPOINT_AUTH_METHODS = [...CLIENT_AUTH_METHODS, 'none'] as c
  */
 @Injectable()
 export class ClientAuthService {
+  private readonly perAddress: RateLimit;
+  private readonly failuresPerAddress: RateLimit;
+  private readonly perClient: Record<ClientEndpoint, RateLimit>;
+
   constructor(
     private readonly clients: ClientsService,
     private readonly assertions: ClientAssertionService,
-  ) {}
+    private readonly audit: AuditService,
+    limits: RateLimitsService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    const r = config.rateLimits;
+    const w = r.windowSeconds;
+    this.perAddress = limits.limit('oauth-address', r.perAddress, w);
+    this.failuresPerAddress = limits.limit('client-auth-failures', r.clientAuthFailures, w);
+    this.perClient = {
+      token: limits.limit('token-client', r.tokenPerClient, w),
+      introspection: limits.limit('introspection-client', r.introspectionPerClient, w),
+      revocation: limits.limit('revocation-client', r.revocationPerClient, w),
+    };
+  }
 
+  /**
+   * Authenticates the client of a token, introspection or revocation request, under the brakes on
+   * guessing (issue 13 §3): requests per client address, failed authentications per address (counted
+   * before the client is looked up, so an unknown client costs exactly what a known one does), and
+   * requests per authenticated client (counted only after authentication, so no other caller can use up
+   * a client's allowance). Over a limit: 429 `slow_down` with `Retry-After`. A failure is audited.
+   */
   async authenticate(
+    request: { headers?: Record<string, unknown> } & AuditRequest,
+    form: OauthForm,
+    endpoint: ClientEndpoint,
+    options: { allowPublic?: boolean } = {},
+  ): Promise<ClientSnapshot> {
+    const [address, failures] = await Promise.all([
+      this.perAddress.consume(request.ip),
+      this.failuresPerAddress.peek(request.ip),
+    ]);
+    if (address > 0) throw OauthErrors.slowDown(this.perAddress.name, address);
+    if (failures > 0) throw OauthErrors.slowDown(this.failuresPerAddress.name, failures);
+    let client: ClientSnapshot;
+    try {
+      client = await this.identify(request.headers, form, options);
+    } catch (err) {
+      if (err instanceof OauthError && err.error === 'invalid_client') {
+        await this.failuresPerAddress.consume(request.ip);
+        const authorization = headerOf(request.headers, 'authorization');
+        const claimed =
+          form.get('client_id') ??
+          (authorization ? decodeBasic(authorization)?.clientId : undefined);
+        this.audit.security(
+          {
+            action: 'client.authentication.failure',
+            outcome: 'FAILURE',
+            actorId: null,
+            clientId: claimed !== undefined && CLIENT_ID_SHAPE.test(claimed) ? claimed : null,
+            details: { endpoint, reason: err.reason },
+          },
+          request,
+        );
+      }
+      throw err;
+    }
+    const limit = this.perClient[endpoint];
+    const wait = await limit.consume(client.clientId);
+    if (wait > 0) throw OauthErrors.slowDown(limit.name, wait);
+    return client;
+  }
+
+  private async identify(
     headers: Record<string, unknown> | undefined,
     form: OauthForm,
-    options: { allowPublic?: boolean } = {},
+    options: { allowPublic?: boolean },
   ): Promise<ClientSnapshot> {
     const authorization = headerOf(headers, 'authorization');
     const postId = form.get('client_id');

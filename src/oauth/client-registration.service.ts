@@ -197,7 +197,7 @@ export class ClientRegistrationService implements OnApplicationBootstrap, OnAppl
     }
     if (!existing) {
       try {
-        await this.clients.create(input, 'dynamic', clientId);
+        await this.clients.create(input, undefined, 'dynamic', clientId);
       } catch (err) {
         // Another node registered it at the same time: fine, it is there now.
         if (uniqueViolation(err) === undefined) {
@@ -221,7 +221,7 @@ export class ClientRegistrationService implements OnApplicationBootstrap, OnAppl
     const input = this.checked(metadata);
     let created;
     try {
-      created = await this.clients.create(input, 'dynamic');
+      created = await this.clients.create(input, undefined, 'dynamic');
     } catch (err) {
       if (err instanceof AppError && err.kind === 'BAD_INPUT') {
         throw new RegistrationError('invalid_client_metadata', err.message);

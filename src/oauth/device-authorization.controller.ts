@@ -34,7 +34,8 @@ export class DeviceAuthorizationController {
   ): Promise<DeviceAuthorizationResponse> {
     void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     const form = OauthForm.parse(contentType, body);
-    const client = await this.clientAuth.authenticate(req.headers, form, { allowPublic: true });
+    // Rate limited and audited as the token endpoint (the device polls there next).
+    const client = await this.clientAuth.authenticate(req, form, 'token', { allowPublic: true });
     return this.devices.start(client, form);
   }
 }

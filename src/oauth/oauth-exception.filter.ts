@@ -35,6 +35,8 @@ export class OauthExceptionFilter implements ExceptionFilter {
       'oauth request refused',
     );
     if (exception.status === 401) void reply.header('www-authenticate', CLIENT_CHALLENGE);
+    if (exception.retryAfterSeconds !== undefined)
+      void reply.header('retry-after', String(exception.retryAfterSeconds));
     void reply
       .code(exception.status)
       .header('cache-control', 'no-store')

@@ -11,7 +11,8 @@ export type OauthErrorCode =
   | 'invalid_scope'
   | 'invalid_target'
   | 'unsupported_token_type'
-  // RFC 8628 §3.5 (device authorization grant polling).
+  // RFC 8628 §3.5 (device authorization grant polling); `slow_down` is also a rate limit's answer
+  // (429 with Retry-After).
   | 'authorization_pending'
   | 'slow_down'
   | 'access_denied'
@@ -23,12 +24,17 @@ export class OauthError extends Error {
     readonly description: string,
     /** Internal, fixed label for logs and metrics; never sent. */
     readonly reason: string = error,
+    /** Set on `slow_down`: seconds until the caller may try again (`Retry-After`). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(description);
     this.name = 'OauthError';
   }
 
   get status(): number {
+    // A rate limit's slow_down is a 429 with Retry-After; a device polling too fast (RFC 8628 §3.5,
+    // no Retry-After) is a 400 like the other polling answers.
+    if (this.error === 'slow_down' && this.retryAfterSeconds !== undefined) return 429;
     return this.error === 'invalid_client' ? 401 : 400;
   }
 }
@@ -46,4 +52,11 @@ export const OauthErrors = {
     new OauthError('invalid_scope', why),
   invalidTarget: (why: string) => new OauthError('invalid_target', why),
   unsupportedTokenType: (why: string) => new OauthError('unsupported_token_type', why),
+  slowDown: (limit: string, retryAfterSeconds: number) =>
+    new OauthError(
+      'slow_down',
+      `Too many requests; try again in ${retryAfterSeconds} seconds`,
+      limit,
+      retryAfterSeconds,
+    ),
 };

@@ -33,7 +33,9 @@ export class SessionController {
   ): Promise<Record<string, never>> {
     void reply.header('cache-control', 'no-store');
     const form = OauthForm.parse(contentType, body);
-    const client = await this.clientAuth.authenticate(req.headers, form, { allowPublic: true });
+    const client = await this.clientAuth.authenticate(req, form, 'revocation', {
+      allowPublic: true,
+    });
     const token = form.require('token');
     checkHint(form.get('token_type_hint'));
     await this.sessions.revoke(client, token);
@@ -52,7 +54,7 @@ export class SessionController {
   ): Promise<IntrospectionResponse> {
     void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     const form = OauthForm.parse(contentType, body);
-    const client = await this.clientAuth.authenticate(req.headers, form);
+    const client = await this.clientAuth.authenticate(req, form, 'introspection');
     const token = form.require('token');
     checkHint(form.get('token_type_hint'));
     return this.sessions.introspect(client, token);

@@ -1,3 +1,4 @@
+import { AuditFrom, type AuditRequest } from 'src/audit/audit-context';
 import { Args, Int, Mutation, Resolver } from '@nestjs/graphql';
 import { ActorsErrors } from 'src/actors/actors.errors';
 import { ActorsService } from 'src/actors/actors.service';
@@ -17,9 +18,12 @@ export class SessionsResolver {
     description:
       'End every Bridgekeeper session of an actor: its grants and refresh tokens now, its access tokens and browser sessions on every node within a second. Returns how many grants were open (ADMIN)',
   })
-  async revokeSessions(@Args() { actorId }: RevokeSessionsArgs): Promise<number> {
+  async revokeSessions(
+    @Args() { actorId }: RevokeSessionsArgs,
+    @AuditFrom() from: AuditRequest,
+  ): Promise<number> {
     const actor = await this.actors.findById(actorId);
     if (!actor) throw ActorsErrors.notFound();
-    return this.sessions.endAll(actor);
+    return this.sessions.endAll(actor, from);
   }
 }

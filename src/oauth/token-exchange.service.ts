@@ -1,3 +1,5 @@
+import type { AuditRequest } from 'src/audit/audit-context';
+import { AuditService } from 'src/audit/audit.service';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { ActorSnapshot } from 'src/actors/actor-snapshot';
@@ -64,6 +66,7 @@ interface Subject {
 @Injectable()
 export class TokenExchangeService {
   constructor(
+    private readonly audit: AuditService,
     private readonly validation: TokenValidationService,
     private readonly identity: IdentityService,
     private readonly actors: ActorsService,
@@ -74,7 +77,11 @@ export class TokenExchangeService {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  async exchange(client: ClientSnapshot, form: OauthForm): Promise<ExchangeResult> {
+  async exchange(
+    client: ClientSnapshot,
+    form: OauthForm,
+    from?: AuditRequest,
+  ): Promise<ExchangeResult> {
     const subjectToken = form.require('subject_token');
     const subjectTokenType = form.require('subject_token_type');
     if (!SUBJECT_TOKEN_TYPES.includes(subjectTokenType)) {
@@ -158,6 +165,18 @@ export class TokenExchangeService {
         sid,
       },
       'token exchanged',
+    );
+    this.audit.security(
+      {
+        action: 'token.exchange',
+        actorId: subject.actor.id,
+        clientId: client.clientId,
+        targetType: 'actor',
+        targetId: subject.actor.id,
+        projectId: subject.membership?.projectId ?? null,
+        details: { issuer: issuer.name, jti: at.jti, ...(sid ? { grant: sid } : {}) },
+      },
+      from,
     );
     return {
       access_token: at.token,

@@ -56,8 +56,10 @@ export class TokenController {
     try {
       const form = OauthForm.parse(contentType, body);
       grantType = grantTypeLabel(form.get('grant_type'));
-      const client = await this.clientAuth.authenticate(req.headers, form, { allowPublic: true });
-      const response = await this.tokens.grant(client, form);
+      const client = await this.clientAuth.authenticate(req, form, 'token', {
+        allowPublic: true,
+      });
+      const response = await this.tokens.grant(client, form, req);
       this.metrics.oauthTokenRequests.inc({ grant_type: grantType, outcome: 'issued' });
       return response;
     } catch (err) {

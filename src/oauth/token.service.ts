@@ -1,3 +1,4 @@
+import type { AuditRequest } from 'src/audit/audit-context';
 import { Inject, Injectable } from '@nestjs/common';
 import { ActorsService } from 'src/actors/actors.service';
 import type { ClientSnapshot } from 'src/clients/client-snapshot';
@@ -55,7 +56,12 @@ export class TokenService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async grant(client: ClientSnapshot, form: OauthForm): Promise<TokenResponse> {
+  /** `from`: the token request, for the audit log (token exchange, refresh-token reuse). */
+  async grant(
+    client: ClientSnapshot,
+    form: OauthForm,
+    from?: AuditRequest,
+  ): Promise<TokenResponse> {
     const grantType = form.require('grant_type');
     switch (grantType) {
       case GRANT_CLIENT_CREDENTIALS:
@@ -63,10 +69,10 @@ export class TokenService {
         return this.clientCredentials(client, form);
       case GRANT_REFRESH_TOKEN:
         this.assertAllowed(client, 'refresh_token');
-        return this.refresh(client, form);
+        return this.refresh(client, form, from);
       case GRANT_TOKEN_EXCHANGE:
         this.assertAllowed(client, 'token_exchange');
-        return this.exchanges.exchange(client, form);
+        return this.exchanges.exchange(client, form, from);
       case GRANT_AUTHORIZATION_CODE:
         this.assertAllowed(client, 'authorization_code');
         return this.authorizationCode(client, form);
@@ -242,7 +248,11 @@ export class TokenService {
    * RFC 6749 §6 with rotation: a new refresh token every time; the scope can only narrow, and the
    * resource stays the one the grant was made for (RFC 8707 §2.2: another is `invalid_target`).
    */
-  private async refresh(client: ClientSnapshot, form: OauthForm): Promise<TokenResponse> {
+  private async refresh(
+    client: ClientSnapshot,
+    form: OauthForm,
+    from: AuditRequest | undefined,
+  ): Promise<TokenResponse> {
     const presented = form.require('refresh_token');
     const requested = parseScope(form.get('scope'));
     const resourceParam = form.get('resource');
@@ -261,6 +271,7 @@ export class TokenService {
       client.clientId,
       presented,
       client.tokensRevokedAt ? new Date(client.tokensRevokedAt) : undefined,
+      from,
     );
     assertSameResource(grant.resource, resource);
     const scope = grantedScope(requested, stillAllowed(grant, client));

@@ -1,3 +1,4 @@
+import { AuditFrom, type AuditRequest } from 'src/audit/audit-context';
 import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { type AuthenticatedCaller, CurrentCaller } from 'src/common/auth/caller';
 import { ADMIN_ROLE, RequireRoles } from 'src/common/decorators/roles.decorator';
@@ -31,7 +32,10 @@ export class ProjectsResolver {
 
   @RequireRoles(ADMIN_ROLE)
   @Mutation(() => Project, { description: 'Create a project (ADMIN)' })
-  async createProject(@Args('name') name: string): Promise<Project> {
-    return toProjectModel(await this.projectsService.create(name));
+  async createProject(
+    @Args('name') name: string,
+    @AuditFrom() from: AuditRequest,
+  ): Promise<Project> {
+    return toProjectModel(await this.projectsService.create(name, from));
   }
 }

@@ -1,3 +1,4 @@
+import type { AuditRequest } from 'src/audit/audit-context';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, type Repository } from 'typeorm';
@@ -14,20 +15,24 @@ export class ProjectsService {
     private readonly audit: AuditService,
   ) {}
 
-  create(name: string): Promise<ProjectEntity> {
+  create(name: string, from?: AuditRequest): Promise<ProjectEntity> {
     const trimmed = name.trim();
     if (trimmed.length === 0 || trimmed.length > 200) throw ProjectsErrors.invalidName();
     return dbCall(() =>
       this.repo.manager.transaction(async (m) => {
         const repo = m.getRepository(ProjectEntity);
         const project = await repo.save(repo.create({ name: trimmed }));
-        await this.audit.record(m, {
-          action: 'project.create',
-          targetType: 'project',
-          targetId: project.id,
-          projectId: project.id,
-          details: { name: trimmed },
-        });
+        await this.audit.record(
+          m,
+          {
+            action: 'project.create',
+            targetType: 'project',
+            targetId: project.id,
+            projectId: project.id,
+            details: { name: trimmed },
+          },
+          from,
+        );
         return project;
       }),
     );

@@ -1,3 +1,4 @@
+import { AuditFrom, type AuditRequest } from 'src/audit/audit-context';
 import { Mutation, Query, Resolver } from '@nestjs/graphql';
 import { ADMIN_ROLE, RequireRoles } from 'src/common/decorators/roles.decorator';
 import { SigningKey, toSigningKeyModel } from 'src/signing-keys/models/signing-key.model';
@@ -20,7 +21,7 @@ export class SigningKeysResolver {
     description:
       'Rotate now: the NEXT key signs from now on (at once, even if published for less than the JWKS max-age: the emergency lever, logged as a warning), a new NEXT key is published, and the old key keeps verifying until its tokens have expired (ADMIN)',
   })
-  async rotateSigningKey(): Promise<SigningKey> {
-    return toSigningKeyModel(await this.service.rotate());
+  async rotateSigningKey(@AuditFrom() from: AuditRequest): Promise<SigningKey> {
+    return toSigningKeyModel(await this.service.rotate(from));
   }
 }

@@ -1,3 +1,4 @@
+import type { AuditService } from 'src/audit/audit.service';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { MemoryClusterBus } from 'src/cache/cluster-bus';
@@ -45,6 +46,7 @@ function service(dataSource: Partial<DataSource>): SigningKeysService {
     new MemoryClusterBus(),
     config,
     logger,
+    { record: () => Promise.resolve() } as unknown as AuditService,
   );
 }
 

@@ -1,3 +1,5 @@
+import type { AuditRequest } from 'src/audit/audit-context';
+import { AuditService } from 'src/audit/audit.service';
 import type { KeyObject } from 'node:crypto';
 import {
   Inject,
@@ -150,6 +152,7 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
     bus: ClusterBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly audit: AuditService,
   ) {
     this.replica = new ReplicatedSnapshot({
       name: 'signing keys',
@@ -239,8 +242,8 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
    * max-age plus margin: this is the emergency lever; a warning is logged), a new NEXT key is published,
    * and the old ACTIVE key stays published until the tokens it signed expire.
    */
-  async rotate(): Promise<SigningKeyInfo> {
-    const info = await this.rotateInternal(false);
+  async rotate(from?: AuditRequest): Promise<SigningKeyInfo> {
+    const info = await this.rotateInternal(false, from);
     if (!info) throw SigningKeysErrors.unavailable('rotation_skipped');
     return info;
   }
@@ -296,7 +299,10 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
    * retired (published until tokens it signed have expired), the NEXT key becomes ACTIVE, a new NEXT key
    * is created. `scheduled`: only if the lock is free and the ACTIVE key is due.
    */
-  private async rotateInternal(scheduled: boolean): Promise<SigningKeyInfo | undefined> {
+  private async rotateInternal(
+    scheduled: boolean,
+    from?: AuditRequest,
+  ): Promise<SigningKeyInfo | undefined> {
     const fresh = await this.generate();
     const publishSeconds = this.config.oauth.accessTokenTtlSeconds + PUBLISH_MARGIN_SECONDS;
     const rotated = await keysDb(() =>
@@ -343,6 +349,16 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
           active = await this.insertKey(em, await this.generate(), 'ACTIVE');
         }
         const created = await this.insertKey(em, fresh, 'NEXT');
+        await this.audit.record(
+          em,
+          {
+            action: scheduled ? 'signing_key.rotate.scheduled' : 'signing_key.rotate',
+            targetType: 'signing_key',
+            targetId: active.kid,
+            details: { next: created.kid, retired: retired.map((r) => r.kid).join(' ') },
+          },
+          from,
+        );
         return {
           active,
           next: created,

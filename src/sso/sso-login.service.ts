@@ -1,3 +1,4 @@
+import { AuditService } from 'src/audit/audit.service';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -74,6 +75,7 @@ export class SsoLoginService {
   >();
 
   constructor(
+    private readonly audit: AuditService,
     private readonly providers: SsoProvidersService,
     private readonly issuers: IssuersService,
     private readonly jwks: JwksService,
@@ -226,6 +228,16 @@ export class SsoLoginService {
       }),
     );
     this.metrics.logins.inc({ result: 'success' });
+    this.audit.security(
+      {
+        action: 'login.success',
+        actorId: actor.id,
+        targetType: 'browser_session',
+        targetId: session.id,
+        details: { method: 'sso', provider: provider.name },
+      },
+      request,
+    );
     this.logger.info(
       {
         event: 'login.success',
@@ -243,6 +255,15 @@ export class SsoLoginService {
   /** Counts and logs a refused SSO sign-in (no token, no claim value). */
   refused(request: FastifyRequest, provider: string, reason: string): void {
     this.metrics.logins.inc({ result: 'failure' });
+    this.audit.security(
+      {
+        action: 'login.failure',
+        outcome: 'FAILURE',
+        actorId: null,
+        details: { method: 'sso', provider, reason },
+      },
+      request,
+    );
     this.logger.info(
       { event: 'login.failure', method: 'sso', provider, reason, reqId: request.id },
       'sign-in failed',

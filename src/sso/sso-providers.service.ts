@@ -1,3 +1,5 @@
+import type { AuditRequest } from 'src/audit/audit-context';
+import { AuditService } from 'src/audit/audit.service';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
@@ -58,6 +60,7 @@ export class SsoProvidersService {
     private readonly issuers: IssuersService,
     private readonly secrets: SecretsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly audit: AuditService,
   ) {
     const c = config.auth.sso;
     if (c) {
@@ -106,7 +109,7 @@ export class SsoProvidersService {
     return `${this.config.publicUrl}/login/sso/${name}/logged-out`;
   }
 
-  async create(draft: SsoProviderDraft): Promise<SsoProvider> {
+  async create(draft: SsoProviderDraft, from?: AuditRequest): Promise<SsoProvider> {
     const candidate: SsoProviderConfig = {
       name: draft.name,
       displayName: draft.displayName ?? draft.name,
@@ -119,18 +122,21 @@ export class SsoProvidersService {
       enabled: draft.enabled ?? true,
     };
     this.check(candidate);
-    const row = await this.saveUnique(async () => {
-      const saved = await this.repo.save(this.repo.create(this.toColumns(candidate)));
-      if (candidate.clientSecret !== undefined) {
+    const row = await this.saveUnique(
+      (repo) => repo.save(repo.create(this.toColumns(candidate))),
+      candidate.name,
+      'sso_provider.create',
+      from,
+      async (repo, saved) => {
+        if (candidate.clientSecret === undefined) return;
         saved.clientSecretEnc = this.encryptSecret(saved.id, candidate.clientSecret);
-        await this.repo.update({ id: saved.id }, { clientSecretEnc: saved.clientSecretEnc });
-      }
-      return saved;
-    }, candidate.name);
+        await repo.update({ id: saved.id }, { clientSecretEnc: saved.clientSecretEnc });
+      },
+    );
     return this.toProvider(row);
   }
 
-  async update(id: string, patch: SsoProviderPatch): Promise<SsoProvider> {
+  async update(id: string, patch: SsoProviderPatch, from?: AuditRequest): Promise<SsoProvider> {
     const current = await this.byId(id);
     if (!current) throw SsoErrors.notFound();
     if (current.readOnly) throw SsoErrors.readOnly();
@@ -144,25 +150,44 @@ export class SsoProvidersService {
     if (clientSecret === null) delete next.clientSecret;
     else if (clientSecret !== undefined) next.clientSecret = clientSecret;
     this.check(next, id);
-    const row = await this.saveUnique(async () => {
-      await this.repo.update(
-        { id },
-        {
-          ...this.toColumns(next),
-          clientSecretEnc:
-            next.clientSecret === undefined ? null : this.encryptSecret(id, next.clientSecret),
-        },
-      );
-      return this.repo.findOneByOrFail({ id });
-    }, next.name);
+    const row = await this.saveUnique(
+      async (repo) => {
+        await repo.update(
+          { id },
+          {
+            ...this.toColumns(next),
+            clientSecretEnc:
+              next.clientSecret === undefined ? null : this.encryptSecret(id, next.clientSecret),
+          },
+        );
+        return repo.findOneByOrFail({ id });
+      },
+      next.name,
+      'sso_provider.update',
+      from,
+    );
     return this.toProvider(row);
   }
 
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, from?: AuditRequest): Promise<boolean> {
     const current = await this.byId(id);
     if (!current) throw SsoErrors.notFound();
     if (current.readOnly) throw SsoErrors.readOnly();
-    await dbCall(() => this.repo.delete({ id }));
+    await dbCall(() =>
+      this.repo.manager.transaction(async (m) => {
+        await m.getRepository(SsoProviderEntity).delete({ id });
+        await this.audit.record(
+          m,
+          {
+            action: 'sso_provider.delete',
+            targetType: 'sso_provider',
+            targetId: id,
+            details: { name: current.name },
+          },
+          from,
+        );
+      }),
+    );
     return true;
   }
 
@@ -173,12 +198,28 @@ export class SsoProvidersService {
       throw SsoErrors.nameTaken(p.name);
   }
 
+  /** One admin write of a provider and its audit event, in one transaction; a taken name is a 409. */
   private async saveUnique(
-    write: () => Promise<SsoProviderEntity>,
+    write: (repo: Repository<SsoProviderEntity>) => Promise<SsoProviderEntity>,
     name: string,
+    action: string,
+    from: AuditRequest | undefined,
+    then?: (repo: Repository<SsoProviderEntity>, saved: SsoProviderEntity) => Promise<void>,
   ): Promise<SsoProviderEntity> {
     try {
-      return await dbCall(write);
+      return await dbCall(() =>
+        this.repo.manager.transaction(async (m) => {
+          const repo = m.getRepository(SsoProviderEntity);
+          const saved = await write(repo);
+          if (then) await then(repo, saved);
+          await this.audit.record(
+            m,
+            { action, targetType: 'sso_provider', targetId: saved.id, details: { name } },
+            from,
+          );
+          return saved;
+        }),
+      );
     } catch (err) {
       if (uniqueViolation(err) === 'uq_sso_providers_name') throw SsoErrors.nameTaken(name);
       throw err;

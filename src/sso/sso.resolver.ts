@@ -1,3 +1,4 @@
+import { AuditFrom, type AuditRequest } from 'src/audit/audit-context';
 import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { ADMIN_ROLE, RequireRoles } from 'src/common/decorators/roles.decorator';
 import type { SsoClaimMappingConfig } from 'src/config/config.types';
@@ -30,17 +31,23 @@ export class SsoResolver {
     description:
       'Add an SSO provider; its authority must be a trusted issuer. Register callbackUrl and logoutRedirectUrl at the provider (ADMIN)',
   })
-  async createSsoProvider(@Args('input') input: CreateSsoProviderInput): Promise<SsoProvider> {
+  async createSsoProvider(
+    @Args('input') input: CreateSsoProviderInput,
+    @AuditFrom() from: AuditRequest,
+  ): Promise<SsoProvider> {
     const { claimMappings, forwardedParameters, ...rest } = input;
     const draft = Object.fromEntries(
       Object.entries(rest).filter(([, v]) => v !== null && v !== undefined),
     ) as unknown as Omit<CreateSsoProviderInput, 'claimMappings' | 'forwardedParameters'>;
     return this.model(
-      await this.providers.create({
-        ...draft,
-        ...(claimMappings ? { claims: claimsOf(claimMappings, false) } : {}),
-        ...(forwardedParameters ? { forwardParams: forwardedParameters } : {}),
-      }),
+      await this.providers.create(
+        {
+          ...draft,
+          ...(claimMappings ? { claims: claimsOf(claimMappings, false) } : {}),
+          ...(forwardedParameters ? { forwardParams: forwardedParameters } : {}),
+        },
+        from,
+      ),
     );
   }
 
@@ -51,24 +58,32 @@ export class SsoResolver {
   async updateSsoProvider(
     @Args('id', { type: () => ID }) id: string,
     @Args('input') input: UpdateSsoProviderInput,
+    @AuditFrom() from: AuditRequest,
   ): Promise<SsoProvider> {
     const { claimMappings, forwardedParameters, clientSecret, ...rest } = input;
     const patch = Object.fromEntries(
       Object.entries(rest).filter(([, v]) => v !== null && v !== undefined),
     );
     return this.model(
-      await this.providers.update(id, {
-        ...patch,
-        ...(clientSecret !== undefined ? { clientSecret } : {}),
-        ...(claimMappings ? { claims: claimsOf(claimMappings, true) } : {}),
-        ...(forwardedParameters ? { forwardParams: forwardedParameters } : {}),
-      }),
+      await this.providers.update(
+        id,
+        {
+          ...patch,
+          ...(clientSecret !== undefined ? { clientSecret } : {}),
+          ...(claimMappings ? { claims: claimsOf(claimMappings, true) } : {}),
+          ...(forwardedParameters ? { forwardParams: forwardedParameters } : {}),
+        },
+        from,
+      ),
     );
   }
 
   @Mutation(() => Boolean, { description: 'Remove a runtime SSO provider (ADMIN)' })
-  deleteSsoProvider(@Args('id', { type: () => ID }) id: string): Promise<boolean> {
-    return this.providers.delete(id);
+  deleteSsoProvider(
+    @Args('id', { type: () => ID }) id: string,
+    @AuditFrom() from: AuditRequest,
+  ): Promise<boolean> {
+    return this.providers.delete(id, from);
   }
 
   private model(p: SsoProviderView): SsoProvider {

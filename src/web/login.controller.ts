@@ -1,3 +1,4 @@
+import { AuditService } from 'src/audit/audit.service';
 import { Controller, Get, Inject, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -44,6 +45,7 @@ export class LoginController {
     private readonly sessions: BrowserSessionsService,
     private readonly throttle: LoginThrottle,
     private readonly metrics: MetricsService,
+    private readonly audit: AuditService,
     private readonly ssoProviders: SsoProvidersService,
     private readonly sso: SsoLoginService,
     @Inject(APP_CONFIG) config: AppConfig,
@@ -114,6 +116,16 @@ export class LoginController {
     if (!account || !actor || actor.status !== 'ACTIVE') {
       const after = await this.throttle.failed(login, address);
       this.metrics.logins.inc({ result: 'failure' });
+      // Never the login typed (it may be a mistyped password): the actor, when the account exists.
+      this.audit.security(
+        {
+          action: 'login.failure',
+          outcome: 'FAILURE',
+          actorId: account?.actorId ?? null,
+          details: { method: 'password' },
+        },
+        request,
+      );
       this.logger.info(
         {
           event: 'login.failure',
@@ -129,6 +141,16 @@ export class LoginController {
     await this.throttle.succeeded(login);
     const session = await this.sessions.start(reply, account.actorId, { amr: ['pwd'] });
     this.metrics.logins.inc({ result: 'success' });
+    this.audit.security(
+      {
+        action: 'login.success',
+        actorId: account.actorId,
+        targetType: 'browser_session',
+        targetId: session.id,
+        details: { method: 'password' },
+      },
+      request,
+    );
     this.logger.info(
       {
         event: 'login.success',
@@ -267,6 +289,15 @@ export class LoginController {
     seconds: number,
   ): Promise<FastifyReply> {
     this.metrics.logins.inc({ result: 'locked' });
+    this.audit.security(
+      {
+        action: 'login.lockout',
+        outcome: 'FAILURE',
+        actorId: null,
+        details: { retryAfterSeconds: seconds },
+      },
+      request,
+    );
     this.logger.warn(
       { event: 'login.locked', reqId: request.id, retryAfterSeconds: seconds },
       'sign-in locked out',

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { exportJWK } from 'jose';
 import { LocalAccountsService } from 'src/accounts/local-accounts.service';
 import { type RunningBridgekeeper, startBridgekeeper } from '../support/bridgekeeper';
+import { launchChromium, onFailure, type TestChromium } from '../support/chromium';
 import { consoleSignIn, CONSOLE_CLIENT_ID } from '../support/console-signin';
 import { createClient } from '../support/gql-ops';
 import { OidcIdp } from '../support/oidc-provider';
@@ -30,7 +31,15 @@ describe('bridgekeeper CLI', () => {
 
   beforeAll(async () => {
     idp = await OidcIdp.start();
-    bk = await startBridgekeeper({ issuers: [idp.trustedIssuer()], admins: ['idp:root'] });
+    bk = await startBridgekeeper({
+      issuers: [idp.trustedIssuer()],
+      admins: ['idp:root'],
+      properties: {
+        'bridgekeeper.oauth.device.interval.seconds': '1',
+        // The shortest allowed, so that one test can wait for a token to expire.
+        'bridgekeeper.oauth.access.token.ttl.seconds': '30',
+      },
+    });
     rootToken = await idp.login('root');
     await bk.app.get(LocalAccountsService).create({
       username: 'dev',
@@ -46,19 +55,27 @@ describe('bridgekeeper CLI', () => {
     if (home) rmSync(home, { recursive: true, force: true });
   });
 
-  /** Runs the CLI with a clean environment (no inherited BRIDGEKEEPER_*), stdin from `input`. */
+  /** The CLI as a child process with a clean environment (no inherited BRIDGEKEEPER_*). */
+  function spawnCli(
+    args: string[],
+    env: Record<string, string> = {},
+  ): ChildProcessWithoutNullStreams {
+    return spawn(process.execPath, [BIN, ...args], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: home,
+        XDG_CONFIG_HOME: join(home, '.config'),
+        BRIDGEKEEPER_SERVER: bk.url,
+        ...env,
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+  }
+
+  /** Runs the CLI to its end, stdin from `input`. */
   function cli(args: string[], env: Record<string, string> = {}, input = ''): Promise<Run> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], {
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: home,
-          XDG_CONFIG_HOME: join(home, '.config'),
-          BRIDGEKEEPER_SERVER: bk.url,
-          ...env,
-        },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
+      const child = spawnCli(args, env);
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -73,6 +90,19 @@ describe('bridgekeeper CLI', () => {
     expect(r).toMatchObject({ code: 0 });
     return JSON.parse(r.stdout) as T;
   };
+
+  /** `tools/list` at /mcp with a bearer token, as an agent sends it. */
+  const mcpToolsList = (token: string) =>
+    fetch(`${bk.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-11-25',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+    });
 
   const credentialsFile = () => join(home, '.config', 'bridgekeeper', 'credentials.json');
 
@@ -171,16 +201,7 @@ describe('bridgekeeper CLI', () => {
 
     // A token for the MCP endpoint, for an agent's configuration.
     const mcpToken = (await cli(['token', '--resource', 'mcp'], env)).stdout.trim();
-    const res = await fetch(`${bk.url}/mcp`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${mcpToken}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2025-11-25',
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
-    });
+    const res = await mcpToolsList(mcpToken);
     expect(res.status).toBe(200);
 
     // A non-admin identity is refused (exit 1), with the server's reason on stderr.
@@ -195,7 +216,7 @@ describe('bridgekeeper CLI', () => {
     const wrong = await cli(['whoami'], { ...env, BRIDGEKEEPER_CLIENT_SECRET: 'wrong-secret' });
     expect(wrong.code).toBe(4);
     expect(wrong.stderr).not.toContain('wrong-secret');
-  });
+  }, 180_000);
 
   it('runs with a private_key_jwt client (BRIDGEKEEPER_PRIVATE_KEY_FILE)', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -283,7 +304,126 @@ describe('bridgekeeper CLI', () => {
     const after = await cli(['whoami'], env);
     expect(after.code).toBe(4);
     expect(after.stderr).toMatch(/not logged in/);
+  }, 180_000);
+
+  describe('device login approved in a real browser', () => {
+    let chrome: TestChromium;
+
+    beforeAll(async () => {
+      chrome = await launchChromium();
+      await bk.app.get(LocalAccountsService).create({
+        username: 'eve',
+        email: 'eve@example.com',
+        password: PASSWORD,
+      });
+    });
+
+    afterAll(async () => {
+      await chrome?.close();
+    });
+
+    /**
+     * `bridgekeeper login` as a person runs it: the CLI prints a link and a code on stderr and polls; the
+     * person opens the link in Chromium, signs in, checks the code and approves.
+     */
+    async function deviceLogin(args: string[], env: Record<string, string>): Promise<Run> {
+      const child = spawnCli(['login', ...args], env);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      const done = new Promise<number | null>((resolve) => child.on('close', resolve));
+      const link = await new Promise<{ url: string; code: string }>((resolve, reject) => {
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          const m = /open (\S+) and enter the code (\S+)\n\(or open (\S+)\)/.exec(stderr);
+          if (m) resolve({ url: m[3], code: m[2] });
+        });
+        child.on('close', () => reject(new Error(`login ended early: ${stderr}`)));
+      });
+      child.stdin.end();
+      const p = await chrome.newPage();
+      try {
+        await onFailure(p.page, 'cli-device-login', async () => {
+          await p.page.goto(link.url);
+          await p.page.waitForURL((u) => u.pathname === '/login');
+          await p.page.getByLabel('Username or email').fill('eve');
+          await p.page.getByLabel('Password').fill(PASSWORD);
+          await p.page.getByRole('button', { name: 'Sign in' }).click();
+          await p.page.getByRole('heading', { name: 'Connect a device' }).waitFor();
+          expect(await p.page.getByLabel('Code').inputValue()).toBe(link.code);
+          await p.page.getByRole('button', { name: 'Continue' }).click();
+          await p.page.getByRole('heading', { name: 'Approve this device?' }).waitFor();
+          expect(await p.page.locator('main').innerText()).toContain('Bridgekeeper CLI');
+          await p.page.getByRole('button', { name: 'Approve' }).click();
+          await p.page.getByRole('heading', { name: 'Device approved' }).waitFor();
+          p.assertNoErrors();
+        });
+      } finally {
+        await p.close();
+      }
+      return { code: await done, stdout, stderr };
+    }
+
+    it('logs in with the built-in client, then whoami --json, token and logout work', async () => {
+      const xdg = join(home, 'device');
+      const env = { XDG_CONFIG_HOME: xdg };
+      const login = await deviceLogin([], env);
+      expect(login.code).toBe(0);
+      expect(login.stdout).toBe('');
+      expect(login.stderr).toContain(`Logged in to ${bk.url} (api)`);
+
+      const me = json(await cli(['whoami', '--json'], env));
+      expect(me).toMatchObject({ email: 'eve@example.com', issuer: 'bridgekeeper' });
+      const token = (await cli(['token'], env)).stdout.trim();
+      expect((await bk.graphql('{ me { email } }', token)).body.data).toEqual({
+        me: { email: 'eve@example.com' },
+      });
+      const file = readFileSync(join(xdg, 'bridgekeeper', 'credentials.json'), 'utf8');
+      expect(file).toContain('"clientId": "bridgekeeper-cli"');
+      expect(file).not.toContain(token);
+
+      // No MCP login yet: a clear "not authenticated"; then one for the MCP resource.
+      expect((await cli(['token', '--resource', 'mcp'], env)).code).toBe(4);
+      expect((await deviceLogin(['--resource', 'mcp'], env)).code).toBe(0);
+      const mcpToken = (await cli(['token', '--resource', 'mcp'], env)).stdout.trim();
+      const listed = await mcpToolsList(mcpToken);
+      const tools = ((await listed.json()) as { result: { tools: { name: string }[] } }).result
+        .tools;
+      // A person with no admin role: only whoami.
+      expect(tools.map((t) => t.name)).toEqual(['whoami']);
+      // The MCP token is not an API token.
+      expect((await bk.graphql('{ me { email } }', mcpToken)).status).toBe(401);
+
+      expect((await cli(['logout'], env)).code).toBe(0);
+      expect((await cli(['whoami'], env)).code).toBe(4);
+      expect((await cli(['token', '--resource', 'mcp'], env)).code).toBe(4);
+    }, 180_000);
   });
+
+  it('gives a working token after the previous one expired (the login is refreshed)', async () => {
+    const { tokens } = await consoleSignIn(bk, 'dev', PASSWORD);
+    const env = { XDG_CONFIG_HOME: join(home, 'expiry') };
+    const login = await cli(
+      ['login', '--with-token', '--client-id', CONSOLE_CLIENT_ID],
+      env,
+      tokens.refresh_token!,
+    );
+    expect(login.code).toBe(0);
+    const first = (await cli(['token'], env)).stdout.trim();
+    expect((await bk.graphql('{ me { email } }', first)).status).toBe(200);
+    // Wait (polling, no fixed sleep) until the server refuses it: expired, past the clock tolerance.
+    for (let i = 0; ; i++) {
+      if ((await bk.graphql('{ me { email } }', first)).status === 401) break;
+      if (i > 60) throw new Error('the first access token never expired');
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+    const next = await cli(['token'], env);
+    expect(next.code).toBe(0);
+    expect((await bk.graphql('{ me { email } }', next.stdout.trim())).body.data).toEqual({
+      me: { email: 'dev@example.com' },
+    });
+    expect(json(await cli(['whoami', '--json'], env))).toMatchObject({ email: 'dev@example.com' });
+  }, 300_000);
 
   it('prints the MCP configuration of Claude Code, VS Code and Codex', async () => {
     const all = await cli(['mcp', 'config']);

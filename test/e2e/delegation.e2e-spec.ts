@@ -239,7 +239,10 @@ describe('delegation: token exchange with actor_token (RFC 8693)', () => {
     expect(decodeJwt(res.body.access_token).aud).toBe(`${bk.url}/mcp`);
     const p = await bk.app
       .get(IdentityService)
-      .authenticateRequest({ authorization: `Bearer ${res.body.access_token}` }, 'mcp');
+      .authenticateRequest(
+        { headers: { authorization: `Bearer ${res.body.access_token}` } },
+        'mcp',
+      );
     expect(p.actor.id).toBe(aliceId);
     expect(p.own?.act?.sub).toBe(agent.clientId);
     const other = await delegate(agent, subject, await ownToken(agent), {
@@ -311,7 +314,7 @@ describe('delegation: token exchange with actor_token (RFC 8693)', () => {
     await expect(
       bk.app
         .get(IdentityService)
-        .authenticateRequest({ authorization: `Bearer ${res.body.access_token}` }),
+        .authenticateRequest({ headers: { authorization: `Bearer ${res.body.access_token}` } }),
     ).rejects.toBeInstanceOf(AppError);
   });
 });

@@ -84,7 +84,7 @@ describe('resource indicators (RFC 8707) and protected-resource metadata (RFC 97
     try {
       const p = await bk.app
         .get(IdentityService)
-        .authenticateRequest({ authorization: `Bearer ${accessToken}` }, 'mcp');
+        .authenticateRequest({ headers: { authorization: `Bearer ${accessToken}` } }, 'mcp');
       return `ok:${p.actor.id}`;
     } catch (err) {
       if (err instanceof AppError) return err.kind;

@@ -1,3 +1,4 @@
+import type { AuditRequest } from 'src/audit/audit-context';
 import { randomBytes } from 'node:crypto';
 import {
   Inject,
@@ -6,6 +7,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { AuditService } from 'src/audit/audit.service';
 import { DataSource, type EntityManager, IsNull } from 'typeorm';
 import { hashSecret } from 'src/clients/client-secret';
 import { APP_CONFIG } from 'src/config/config.constants';
@@ -170,6 +172,7 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly revocations: RevocationService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly audit: AuditService,
   ) {}
 
   async create(g: NewGrant): Promise<GrantWithRefresh> {
@@ -319,6 +322,7 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
     clientId: string,
     presented: string,
     clientTokensRevokedAt?: Date,
+    from?: AuditRequest,
   ): Promise<GrantWithRefresh> {
     if (!looksLikeRefreshToken(presented)) throw OauthErrors.invalidGrant('refresh_unknown');
     const found = await this.findRefresh(presented);
@@ -337,6 +341,7 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
       throw OauthErrors.invalidGrant('refresh_expired');
     }
     if (row.usedAt) {
+      this.refreshReused(grant, from);
       await this.revoke(grant.id, 'refresh_reuse');
       throw OauthErrors.invalidGrant('refresh_reuse');
     }
@@ -352,6 +357,7 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
       }),
     ).catch(async (err: unknown) => {
       if ((err as { reason?: string }).reason === 'refresh_reuse') {
+        this.refreshReused(grant, from);
         await this.revoke(grant.id, 'refresh_reuse');
       }
       throw err;
@@ -408,20 +414,55 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
    * Ends every session of an actor: all its grants, and every access token issued to it so far (for a
    * client's principal, every token issued to that client). Returns how many grants were open.
    */
-  async revokeActorSessions(actorId: string, clientPrincipalOf?: string): Promise<number> {
+  async revokeActorSessions(
+    actorId: string,
+    clientPrincipalOf?: string,
+    from?: AuditRequest,
+  ): Promise<number> {
     const result = await dbCall(() =>
-      this.dataSource
-        .getRepository(GrantEntity)
-        .update(
-          { actorId, revokedAt: IsNull() },
-          { revokedAt: new Date(), revokedReason: 'admin' },
-        ),
+      this.dataSource.transaction(async (m) => {
+        const updated = await m
+          .getRepository(GrantEntity)
+          .update(
+            { actorId, revokedAt: IsNull() },
+            { revokedAt: new Date(), revokedReason: 'admin' },
+          );
+        await this.audit.record(
+          m,
+          {
+            action: 'actor.sessions.revoke',
+            targetType: 'actor',
+            targetId: actorId,
+            details: { grants: updated.affected ?? 0 },
+          },
+          from,
+        );
+        return updated;
+      }),
     );
     await this.revocations.revoke('actor', actorId, this.accessTokensExpireBy());
     if (clientPrincipalOf) {
       await this.revocations.revoke('client', clientPrincipalOf, this.accessTokensExpireBy());
     }
     return result.affected ?? 0;
+  }
+
+  /** A used refresh token presented again: the grant is revoked, and the event audited. */
+  private refreshReused(
+    grant: { id: string; actorId: string; clientId: string },
+    from: AuditRequest | undefined,
+  ): void {
+    this.audit.security(
+      {
+        action: 'refresh_token.reuse',
+        outcome: 'FAILURE',
+        actorId: grant.actorId,
+        clientId: grant.clientId,
+        targetType: 'grant',
+        targetId: grant.id,
+      },
+      from,
+    );
   }
 
   /**
