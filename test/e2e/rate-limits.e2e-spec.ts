@@ -123,3 +123,37 @@ describe.each([['in memory (no Redis)'], ['through Redis']])('rate limits %s', (
     });
   }
 });
+
+describe('set-password links under the login throttle', () => {
+  let bk: RunningBridgekeeper;
+
+  beforeAll(async () => {
+    bk = await startBridgekeeper({
+      issuers: [],
+      properties: {
+        'bridgekeeper.http.trusted.proxies': '127.0.0.1',
+        'bridgekeeper.auth.login.max.failures.per.address': '3',
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await bk?.close();
+  });
+
+  const open = (address: string, token: string) =>
+    fetch(`${bk.url}/login/set-password?token=${token}`, {
+      headers: { 'x-forwarded-for': address },
+      redirect: 'manual',
+    });
+
+  it('slows down an address guessing links, not the others', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await open('203.0.113.50', `guess${i}`)).status);
+    expect(statuses).toEqual([404, 404, 429, 429]);
+    const locked = await open('203.0.113.50', 'another');
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await locked.text()).toContain('Try again in');
+    expect((await open('198.51.100.60', 'guess')).status).toBe(404);
+  });
+});
