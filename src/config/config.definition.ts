@@ -594,7 +594,17 @@ export const GLOBAL_SETTINGS: readonly SettingDefinition[] = [
     max: 100000,
     section: LIMITS,
     description:
-      'Failed client authentications (token, introspection, revocation) per client address per window before that address is answered 429 `slow_down`; counted the same whether or not the client exists.',
+      'Failed client authentications (token, introspection, revocation) per client id and client address per window before that pair is answered 429 `slow_down`: a misconfigured or guessing client slows down only itself. Counted the same whether or not the client exists.',
+  },
+  {
+    name: 'rate.limit.client.auth.failures.per.address',
+    type: 'integer',
+    default: '100',
+    min: 1,
+    max: 1000000,
+    section: LIMITS,
+    description:
+      'Failed client authentications per client address per window, whatever client ids they name, before the address is answered 429 `slow_down` (guessing across many client ids).',
   },
   {
     name: 'rate.limit.introspection.per.client',

@@ -218,6 +218,7 @@ export function loadConfig(sources: ConfigSources): AppConfig {
       tokenPerClient: r.intSetting('rate.limit.token.per.client'),
       perAddress: r.intSetting('rate.limit.token.per.address'),
       clientAuthFailures: r.intSetting('rate.limit.client.auth.failures'),
+      clientAuthFailuresPerAddress: r.intSetting('rate.limit.client.auth.failures.per.address'),
       introspectionPerClient: r.intSetting('rate.limit.introspection.per.client'),
       revocationPerClient: r.intSetting('rate.limit.revocation.per.client'),
     },

@@ -181,6 +181,7 @@ export interface AppConfig {
     tokenPerClient: number;
     perAddress: number;
     clientAuthFailures: number;
+    clientAuthFailuresPerAddress: number;
     introspectionPerClient: number;
     revocationPerClient: number;
   };

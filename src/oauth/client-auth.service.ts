@@ -1,6 +1,7 @@
 import type { AuditRequest } from 'src/audit/audit-context';
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from 'src/audit/audit.service';
+import { sha256Base64url } from 'src/common/crypto/sha256';
 import type { ClientSnapshot } from 'src/clients/client-snapshot';
 import { ClientsService } from 'src/clients/clients.service';
 import { headerOf } from 'src/identity/identity.service';
@@ -37,6 +38,7 @@ export const TOKEN_ENDPOINT_AUTH_METHODS = [...CLIENT_AUTH_METHODS, 'none'] as c
 @Injectable()
 export class ClientAuthService {
   private readonly perAddress: RateLimit;
+  private readonly failuresPerClient: RateLimit;
   private readonly failuresPerAddress: RateLimit;
   private readonly perClient: Record<ClientEndpoint, RateLimit>;
 
@@ -50,7 +52,12 @@ export class ClientAuthService {
     const r = config.rateLimits;
     const w = r.windowSeconds;
     this.perAddress = limits.limit('oauth-address', r.perAddress, w);
-    this.failuresPerAddress = limits.limit('client-auth-failures', r.clientAuthFailures, w);
+    this.failuresPerClient = limits.limit('client-auth-failures', r.clientAuthFailures, w);
+    this.failuresPerAddress = limits.limit(
+      'client-auth-failures-address',
+      r.clientAuthFailuresPerAddress,
+      w,
+    );
     this.perClient = {
       token: limits.limit('token-client', r.tokenPerClient, w),
       introspection: limits.limit('introspection-client', r.introspectionPerClient, w),
@@ -60,8 +67,10 @@ export class ClientAuthService {
 
   /**
    * Authenticates the client of a token, introspection or revocation request, under the brakes on
-   * guessing (issue 13 §3): requests per client address, failed authentications per address (counted
-   * before the client is looked up, so an unknown client costs exactly what a known one does), and
+   * guessing (issue 13 §3): requests per client address; failed authentications per (claimed client id,
+   * address) and, higher, per address (both checked before the client is looked up, so an unknown client
+   * costs exactly what a known one does, and a misconfigured client sharing an address slows down only
+   * itself); and
    * requests per authenticated client (counted only after authentication, so no other caller can use up
    * a client's allowance). Over a limit: 429 `slow_down` with `Retry-After`. A failure is audited.
    */
@@ -71,22 +80,28 @@ export class ClientAuthService {
     endpoint: ClientEndpoint,
     options: { allowPublic?: boolean } = {},
   ): Promise<ClientSnapshot> {
-    const [address, failures] = await Promise.all([
+    const authorization = headerOf(request.headers, 'authorization');
+    const claimed =
+      form.get('client_id') ?? (authorization ? decodeBasic(authorization)?.clientId : undefined);
+    // The claimed id (any text) only ever appears hashed in a limiter key.
+    const pair = `${request.ip}|${sha256Base64url(claimed ?? '')}`;
+    const [address, failures, pairFailures] = await Promise.all([
       this.perAddress.consume(request.ip),
       this.failuresPerAddress.peek(request.ip),
+      this.failuresPerClient.peek(pair),
     ]);
     if (address > 0) throw OauthErrors.slowDown(this.perAddress.name, address);
     if (failures > 0) throw OauthErrors.slowDown(this.failuresPerAddress.name, failures);
+    if (pairFailures > 0) throw OauthErrors.slowDown(this.failuresPerClient.name, pairFailures);
     let client: ClientSnapshot;
     try {
       client = await this.identify(request.headers, form, options);
     } catch (err) {
       if (err instanceof OauthError && err.error === 'invalid_client') {
-        await this.failuresPerAddress.consume(request.ip);
-        const authorization = headerOf(request.headers, 'authorization');
-        const claimed =
-          form.get('client_id') ??
-          (authorization ? decodeBasic(authorization)?.clientId : undefined);
+        await Promise.all([
+          this.failuresPerAddress.consume(request.ip),
+          this.failuresPerClient.consume(pair),
+        ]);
         this.audit.security(
           {
             action: 'client.authentication.failure',

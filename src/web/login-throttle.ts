@@ -51,6 +51,16 @@ export class LoginThrottle {
     return verdict(Math.max(a, b));
   }
 
+  /** Whether this address is locked (set-password links: no account is known before the link is). */
+  async checkAddress(address: string): Promise<ThrottleVerdict> {
+    return verdict(await this.perAddress.peek(address));
+  }
+
+  /** Counts a failure of the address alone (an unknown or used set-password link). */
+  async failedAddress(address: string): Promise<ThrottleVerdict> {
+    return verdict(await this.perAddress.consume(address, true));
+  }
+
   async succeeded(login: string): Promise<void> {
     await this.perAccount.reset(accountKey(login));
   }

@@ -15,6 +15,7 @@ import { formFields } from 'src/web/form';
 import { LinkCookie } from 'src/web/link-cookie';
 import { confirmProblem, newPasswordFields } from 'src/web/password-fields';
 import { WebExceptionFilter } from 'src/common/html/web-exception.filter';
+import { LoginThrottle } from 'src/web/login-throttle';
 
 const LINK_INVALID =
   'This link is not valid: it was already used, it expired, or it was mistyped. Ask your administrator for a new one.';
@@ -36,6 +37,7 @@ export class SetPasswordController {
   constructor(
     private readonly links: AccountLinksService,
     private readonly sessions: BrowserSessionsService,
+    private readonly throttle: LoginThrottle,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.csrf = new Csrf(config.publicUrl);
@@ -49,7 +51,13 @@ export class SetPasswordController {
     @Query('token') token: unknown,
   ): Promise<FastifyReply> {
     if (token !== undefined) {
-      if (typeof token !== 'string' || !(await this.links.pending(token))) return invalid(reply);
+      // Guessing links: unknown links count as failed sign-ins of the address (the login throttle).
+      const before = await this.throttle.checkAddress(request.ip);
+      if (before.locked) return tooMany(reply, before.retryAfterSeconds);
+      if (typeof token !== 'string' || !(await this.links.pending(token))) {
+        const after = await this.throttle.failedAddress(request.ip);
+        return after.locked ? tooMany(reply, after.retryAfterSeconds) : invalid(reply);
+      }
       return this.link.moveToCookie(reply, token, SET_PASSWORD_PATH);
     }
     const secret = this.link.read(request);
@@ -110,6 +118,16 @@ export class SetPasswordController {
       { title: pending.purpose === 'RESET' ? 'Reset your password' : 'Set your password' },
     );
   }
+}
+
+function tooMany(reply: FastifyReply, seconds: number): FastifyReply {
+  return sendErrorPage(
+    reply,
+    429,
+    'Too many attempts',
+    `Too many links that were not valid came from your address. Try again in ${seconds} seconds.`,
+    seconds,
+  );
 }
 
 function invalid(reply: FastifyReply): FastifyReply {

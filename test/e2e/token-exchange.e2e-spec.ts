@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
+import { AuditService } from 'src/audit/audit.service';
 import { type RunningBridgekeeper, startTwoNodes } from '../support/bridgekeeper';
 import { JwksStub } from '../support/jwks-stub';
 import { OidcIdp } from '../support/oidc-provider';
 import { waitFor } from '../support/ports';
+import { query } from '../support/postgres';
 import { type RedisServer, startRedis } from '../support/redis';
 
 // Issue 4 §2: token exchange (RFC 8693), rotating refresh tokens with reuse detection, on-behalf-of for
@@ -687,5 +689,33 @@ describe('token exchange, refresh, on-behalf-of and userinfo credentials', () =>
     const idpUser = await userinfo(a, await idp.login('no-credentials'));
     expect(idpUser.status).toBe(200);
     expect(idpUser.body.credentials).toBeUndefined();
+  });
+  // Issue 13 §4: what the tests above did is in the audit log (security events, written in batches).
+  it('audited the exchanges, the refresh-token replay and the on-behalf-of calls, with the act chain', async () => {
+    await Promise.all([a.app.get(AuditService).flush(), b.app.get(AuditService).flush()]);
+    const rows = await query<{
+      action: string;
+      outcome: string;
+      actor_id: string | null;
+      client_id: string | null;
+      act: { sub: string; client_id: string }[] | null;
+    }>(
+      a.databaseUrl,
+      "SELECT action, outcome, actor_id, client_id, act FROM audit_events WHERE action IN ('token.exchange', 'refresh_token.reuse', 'on_behalf_of.use')",
+    );
+    const byAction = (action: string) => rows.filter((r) => r.action === action);
+    expect(byAction('token.exchange').length).toBeGreaterThan(0);
+    expect(byAction('token.exchange')[0]).toMatchObject({
+      outcome: 'SUCCESS',
+      actor_id: expect.any(String) as string,
+      client_id: expect.stringMatching(/^bkc_/) as string,
+    });
+    expect(byAction('refresh_token.reuse')[0]).toMatchObject({ outcome: 'FAILURE' });
+    const obo = byAction('on_behalf_of.use');
+    expect(obo.length).toBeGreaterThan(0);
+    expect(obo[0]!.act).toEqual([
+      { sub: expect.any(String) as string, client_id: obo[0]!.client_id },
+    ]);
+    expect(obo[0]!.act![0]!.sub).not.toBe(obo[0]!.actor_id);
   });
 });

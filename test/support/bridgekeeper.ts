@@ -79,6 +79,10 @@ export function nodeProperties(
     'bridgekeeper.auth.jwt.trusted.issuers': options.issuers.map((i) => i.name).join(','),
     ...(options.admins ? { 'bridgekeeper.auth.admins': options.admins.join(',') } : {}),
     ...(options.redisUrl ? { 'bridgekeeper.redis.url': options.redisUrl } : {}),
+    // Tests make many deliberate client-authentication failures from 127.0.0.1; the specs of the rate
+    // limits (rate-limits.e2e-spec.ts) set their own, small limits.
+    'bridgekeeper.rate.limit.client.auth.failures': '100000',
+    'bridgekeeper.rate.limit.client.auth.failures.per.address': '1000000',
   };
   for (const i of options.issuers) {
     const p = `bridgekeeper.auth.jwt.trusted.issuer.${i.name}`;
