@@ -43,6 +43,8 @@ export const CacheKeys = {
   deviceCodeFailures: (actorId: string) => `devfail:${actorId}`,
   /** Dynamic client registrations (RFC 7591) from one client address this hour, by its hash. */
   registrations: (address: string) => `dcr:${sha256Base64url(address)}`,
+  /** A Client ID Metadata Document fetched recently (by a hash of its URL, the client id). */
+  clientMetadata: (clientId: string) => `cimd:${sha256Base64url(clientId)}`,
 };
 
 export function namespaceOf(key: string): string {

@@ -118,6 +118,8 @@ export class ClientsService implements OnApplicationBootstrap {
     input: CreateClientInput,
     from?: AuditRequest,
     registration: ClientRegistration = 'admin',
+    /** A Client ID Metadata Document's URL; otherwise a new random `bkc_…` id. */
+    givenClientId?: string,
   ): Promise<CreatedClient> {
     const name = input.name.trim();
     if (name.length === 0) throw ClientsErrors.invalid('name must not be blank');
@@ -139,7 +141,7 @@ export class ClientsService implements OnApplicationBootstrap {
     } else if (input.jwks !== undefined) {
       throw ClientsErrors.invalid('jwks: only PRIVATE_KEY_JWT clients have keys');
     }
-    const clientId = newClientId();
+    const clientId = givenClientId ?? newClientId();
     // A private_key_jwt or public client accepts no secret: it gets the hash of one nobody ever sees.
     const secret = usesSecretMethod(method) ? newClientSecret() : null;
     const entity = await dbCall(() =>
@@ -180,6 +182,8 @@ export class ClientsService implements OnApplicationBootstrap {
         return created;
       }),
     );
+    // A lookup of this client id may have cached its absence (a metadata document URL).
+    if (givenClientId !== undefined) await this.invalidate(clientId);
     const saved = await dbCall(() => this.repo.findOneByOrFail({ id: entity.id }));
     return { client: toClientSnapshot(saved), secret };
   }

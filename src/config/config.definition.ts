@@ -489,6 +489,22 @@ export const GLOBAL_SETTINGS: readonly SettingDefinition[] = [
       'A dynamically registered client that no person approved within this many seconds is deleted (600-2592000; 1 day by default).',
   },
   {
+    name: 'oauth.client.metadata.enabled',
+    type: 'boolean',
+    default: 'true',
+    section: OAUTH,
+    description:
+      'Client ID Metadata Documents (MCP): a `client_id` that is an https URL is fetched (through the outbound policy: no redirects, size and time limits, no link-local addresses), cached 5 minutes, and treated as a self-registered public client (consent page). In development, http URLs on loopback are accepted too.',
+  },
+  {
+    name: 'oauth.client.metadata.allowed.hosts',
+    type: 'list',
+    example: 'claude.ai,vscode.dev',
+    section: OAUTH,
+    description:
+      'Comma list of host names whose metadata documents are accepted (exact match). Unset: any host.',
+  },
+  {
     name: 'auth.bootstrap.secret',
     type: 'string',
     example: '<openssl rand -hex 32>',

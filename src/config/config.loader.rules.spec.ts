@@ -123,6 +123,7 @@ describe('loadConfig trusted issuers', () => {
         deviceCodeTtlSeconds: 600,
         deviceIntervalSeconds: 5,
         registration: { enabled: true, maxPerHour: 20, unusedTtlSeconds: 86400 },
+        clientMetadata: { enabled: true, allowedHosts: [] },
       });
     });
 

@@ -363,6 +363,10 @@ function readOauth(
       maxPerHour: r.intSetting('oauth.registration.max.per.hour'),
       unusedTtlSeconds: r.intSetting('oauth.registration.unused.ttl.seconds'),
     },
+    clientMetadata: {
+      enabled: r.boolSetting('oauth.client.metadata.enabled'),
+      allowedHosts: r.list('bridgekeeper.oauth.client.metadata.allowed.hosts'),
+    },
   };
 }
 

@@ -133,6 +133,8 @@ export interface OauthConfig {
   deviceIntervalSeconds: number;
   /** RFC 7591 dynamic registration of public clients. */
   registration: { enabled: boolean; maxPerHour: number; unusedTtlSeconds: number };
+  /** Client ID Metadata Documents: URL client ids (empty `allowedHosts`: any host). */
+  clientMetadata: { enabled: boolean; allowedHosts: string[] };
 }
 
 export interface AppConfig {

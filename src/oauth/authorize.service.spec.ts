@@ -19,7 +19,7 @@ function setup(session: BrowserSession | null) {
   const issued: unknown[] = [];
   const service = new AuthorizeService(
     {
-      findByClientId: (id: string) => Promise.resolve(id === client.clientId ? client : undefined),
+      resolveClient: (id: string) => Promise.resolve(id === client.clientId ? client : undefined),
     } as never,
     { current: () => Promise.resolve(session) } as never,
     {
@@ -28,7 +28,7 @@ function setup(session: BrowserSession | null) {
         return Promise.resolve('bka_code');
       },
     } as never,
-    { publicUrl: ISSUER } as AppConfig,
+    { publicUrl: ISSUER, oauth: { audience: ISSUER } } as AppConfig,
   );
   const run = (query: Record<string, string | string[] | undefined>) =>
     service.authorize({

@@ -4,7 +4,7 @@ import {
   type BrowserSession,
   BrowserSessionsService,
 } from 'src/browser-sessions/browser-sessions.service';
-import { ClientsService } from 'src/clients/clients.service';
+import { ClientRegistrationService } from 'src/oauth/client-registration.service';
 import { matchesRegisteredUri } from 'src/clients/redirect-uris';
 import { APP_CONFIG } from 'src/config/config.constants';
 import type { AppConfig } from 'src/config/config.types';
@@ -83,7 +83,7 @@ const MAX_LOGIN_HINT = 256;
 @Injectable()
 export class AuthorizeService {
   constructor(
-    private readonly clients: ClientsService,
+    private readonly registrations: ClientRegistrationService,
     private readonly sessions: BrowserSessionsService,
     private readonly grants: GrantsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -103,7 +103,8 @@ export class AuthorizeService {
     const q = params.values;
     const clientId = q.get('client_id');
     if (clientId === undefined) return page(400, 'The request names no client (client_id).');
-    const client = await this.clients.findByClientId(clientId);
+    // A registered client, or a Client ID Metadata Document's URL (fetched and kept as one).
+    const client = await this.registrations.resolveClient(clientId);
     if (
       !client ||
       client.status !== 'ACTIVE' ||

@@ -8,6 +8,9 @@ import type { Logger } from 'pino';
 import { CacheKeys } from 'src/cache/cache-keys';
 import { CacheService } from 'src/cache/cache.service';
 import type { ClientGrantType } from 'src/clients/client.entity';
+import type { ClientSnapshot } from 'src/clients/client-snapshot';
+import { uniqueViolation } from 'src/common/errors/db-errors';
+import { OutboundHttpService } from 'src/outbound/outbound-http.service';
 import { ClientsService } from 'src/clients/clients.service';
 import type { CreateClientInput } from 'src/clients/dto/create-client.input';
 import { AppError } from 'src/common/errors/app-error';
@@ -63,6 +66,7 @@ export class ClientRegistrationService implements OnApplicationBootstrap, OnAppl
   constructor(
     private readonly clients: ClientsService,
     private readonly cache: CacheService,
+    private readonly outbound: OutboundHttpService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -95,7 +99,8 @@ export class ClientRegistrationService implements OnApplicationBootstrap, OnAppl
     return true;
   }
 
-  async register(metadata: unknown): Promise<RegistrationResponse> {
+  /** RFC 7591 metadata checked into a client's policy (public, code flow, loopback or https). */
+  private checked(metadata: unknown): CreateClientInput {
     if (!metadata || typeof metadata !== 'object' || Array.isArray(metadata)) {
       throw invalid('The body must be a JSON object of client metadata');
     }
@@ -147,13 +152,73 @@ export class ClientRegistrationService implements OnApplicationBootstrap, OnAppl
       throw invalid('client_name must be a string');
     }
     const name = ((m.client_name as string | undefined) ?? '').trim().slice(0, MAX_NAME);
-    const input = {
+    return {
       name: name || 'Unnamed application',
       grantTypes: grants.map((g) => GRANTS[g]),
       scopes,
       tokenEndpointAuthMethod: 'none',
       redirectUris,
     } as unknown as CreateClientInput;
+  }
+
+  /**
+   * Client ID Metadata Documents: a URL `client_id` is fetched through the outbound policy (no
+   * redirects, size and time limits, no link-local or metadata addresses), at most every 5 minutes per
+   * URL, and kept as a self-registered client (consent page, expires when unused) whose metadata
+   * follows the document. Undefined when the document cannot be fetched or is not acceptable: the
+   * authorization endpoint then shows "not registered" (never a redirect).
+   */
+  async resolveClient(clientId: string): Promise<ClientSnapshot | undefined> {
+    const existing = await this.clients.findByClientId(clientId);
+    if (
+      !this.config.oauth.clientMetadata.enabled ||
+      !isMetadataDocumentUrl(clientId, this.config)
+    ) {
+      return existing;
+    }
+    if (existing && existing.registration !== 'dynamic') return existing;
+    const key = CacheKeys.clientMetadata(clientId);
+    if (existing && (await this.cache.get<number>(key))) return existing;
+    let input: CreateClientInput;
+    try {
+      const res = await this.outbound.request(clientId);
+      if (res.status !== 200) throw invalid(`status ${res.status}`);
+      const doc = JSON.parse(res.body.toString('utf8')) as Record<string, unknown>;
+      if (!doc || typeof doc !== 'object' || doc.client_id !== clientId) {
+        throw invalid('client_id of the document is not its URL');
+      }
+      input = this.checked(doc);
+    } catch (err) {
+      this.logger.info(
+        { clientId, reason: err instanceof Error ? err.message.slice(0, 100) : 'unknown' },
+        'client metadata document refused',
+      );
+      return undefined;
+    }
+    if (!existing) {
+      try {
+        await this.clients.create(input, 'dynamic', clientId);
+      } catch (err) {
+        // Another node registered it at the same time: fine, it is there now.
+        if (uniqueViolation(err) === undefined) {
+          if (err instanceof AppError && err.kind === 'BAD_INPUT') return undefined;
+          throw err;
+        }
+      }
+    } else {
+      try {
+        await this.clients.update(existing.id, input);
+      } catch (err) {
+        if (err instanceof AppError && err.kind === 'BAD_INPUT') return undefined;
+        throw err;
+      }
+    }
+    await this.cache.set(key, 1, 5 * 60_000);
+    return this.clients.findByClientId(clientId);
+  }
+
+  async register(metadata: unknown): Promise<RegistrationResponse> {
+    const input = this.checked(metadata);
     let created;
     try {
       created = await this.clients.create(input, undefined, 'dynamic');
@@ -179,6 +244,23 @@ export class ClientRegistrationService implements OnApplicationBootstrap, OnAppl
       scope: c.scopes.join(' '),
     };
   }
+}
+
+/** Whether a client id is a metadata document URL we may fetch (https; http on loopback in development). */
+export function isMetadataDocumentUrl(clientId: string, config: AppConfig): boolean {
+  if (!/^https?:\/\//.test(clientId) || clientId.length > 512) return false;
+  let u: URL;
+  try {
+    u = new URL(clientId);
+  } catch {
+    return false;
+  }
+  // draft-ietf-oauth-client-id-metadata-document: https, a path, no fragment, no credentials.
+  if (u.hash || u.username || u.password || u.pathname === '/' || u.href !== clientId) return false;
+  const allowed = config.oauth.clientMetadata.allowedHosts;
+  if (allowed.length > 0 && !allowed.includes(u.hostname)) return false;
+  if (u.protocol === 'https:') return true;
+  return config.mode === 'development' && loopbackOrHttps(clientId);
 }
 
 function invalid(description: string): RegistrationError {

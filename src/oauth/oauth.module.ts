@@ -33,6 +33,7 @@ import { TokenController } from 'src/oauth/token.controller';
 import { TokenExchangeService } from 'src/oauth/token-exchange.service';
 import { TokenService } from 'src/oauth/token.service';
 import { UserinfoController } from 'src/oauth/userinfo.controller';
+import { OutboundModule } from 'src/outbound/outbound.module';
 import { RevocationModule } from 'src/revocation/revocation.module';
 import { SigningKeysModule } from 'src/signing-keys/signing-keys.module';
 import { SsoModule } from 'src/sso/sso.module';
@@ -59,6 +60,7 @@ import { TokenValidationModule } from 'src/token-validation/token-validation.mod
     ClientsModule,
     IdentityModule,
     MembershipsModule,
+    OutboundModule,
     RevocationModule,
     SigningKeysModule,
     SsoModule,

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import { LocalAccountsService } from 'src/accounts/local-accounts.service';
@@ -17,8 +19,22 @@ const MAX_PER_HOUR = 12;
 describe('dynamic client registration (RFC 7591) and consent', () => {
   let bk: RunningBridgekeeper;
   let browser: TestBrowser;
+  /** Serves Client ID Metadata Documents: path → document; counts fetches. */
+  let docs: Server;
+  let docsUrl: string;
+  const documents = new Map<string, unknown>();
+  let fetches = 0;
 
   beforeAll(async () => {
+    docs = createServer((req, res) => {
+      fetches++;
+      const doc = documents.get(req.url ?? '');
+      res.statusCode = doc ? 200 : 404;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(doc ?? {}));
+    });
+    await new Promise<void>((r) => docs.listen(0, '127.0.0.1', r));
+    docsUrl = `http://127.0.0.1:${(docs.address() as AddressInfo).port}`;
     bk = await startBridgekeeper({
       issuers: [],
       properties: { 'bridgekeeper.oauth.registration.max.per.hour': String(MAX_PER_HOUR) },
@@ -29,6 +45,8 @@ describe('dynamic client registration (RFC 7591) and consent', () => {
 
   afterAll(async () => {
     await bk?.close();
+    docs?.closeAllConnections();
+    await new Promise<void>((r) => (docs ? docs.close(() => r()) : r()));
   });
 
   async function register(metadata: unknown) {
@@ -175,6 +193,55 @@ describe('dynamic client registration (RFC 7591) and consent', () => {
     );
   });
 
+  it('accepts a Client ID Metadata Document as client_id: fetched, cached, consent, then tokens', async () => {
+    const clientId = `${docsUrl}/vscode.json`;
+    documents.set('/vscode.json', {
+      client_id: clientId,
+      client_name: 'VS Code',
+      redirect_uris: [REDIRECT],
+      grant_types: ['authorization_code'],
+      token_endpoint_auth_method: 'none',
+    });
+    const before = fetches;
+    const { res, verifier } = await authorize(clientId);
+    expect(res.status).toBe(200);
+    const page = await res.text();
+    expect(page).toContain('VS Code');
+    expect(page).toContain('registered itself');
+    const approved = await browser.post('/oauth2/consent', {
+      ...consentForm(page),
+      decision: 'approve',
+    });
+    const code = new URL(approved.headers.get('location')!).searchParams.get('code')!;
+    const tokens = await fetch(`${bk.url}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        client_id: clientId,
+        code,
+        redirect_uri: REDIRECT,
+        code_verifier: verifier,
+      }).toString(),
+    });
+    expect(tokens.status).toBe(200);
+    expect(
+      decodeJwt(((await tokens.json()) as { access_token: string }).access_token).client_id,
+    ).toBe(clientId);
+    // Cached: asking again does not fetch the document again.
+    await authorize(clientId);
+    expect(fetches - before).toBe(1);
+
+    // A document that names another client_id, an unknown document, a redirect it does not list.
+    const liar = `${docsUrl}/liar.json`;
+    documents.set('/liar.json', { client_id: clientId, redirect_uris: [REDIRECT] });
+    expect((await authorize(liar)).res.status).toBe(400);
+    expect((await authorize(`${docsUrl}/missing.json`)).res.status).toBe(400);
+    expect(
+      (await authorize(clientId, { redirect_uri: 'http://127.0.0.1:1/other' })).res.status,
+    ).toBe(400);
+  });
+
   it.each([
     [{ redirect_uris: ['com.example.app:/cb'] }, 'invalid_redirect_uri'],
     [{ redirect_uris: ['http://evil.example.com/cb'] }, 'invalid_redirect_uri'],
@@ -201,7 +268,7 @@ describe('dynamic client registration (RFC 7591) and consent', () => {
       .query(
         `SELECT client_id FROM oauth_clients WHERE registration = 'dynamic' AND client_id IN (SELECT client_id FROM oauth_grants)`,
       )) as { client_id: string }[];
-    expect(used.length).toBe(1);
+    expect(used.length).toBe(2);
     await bk.app
       .get(DataSource)
       .query(
@@ -213,7 +280,7 @@ describe('dynamic client registration (RFC 7591) and consent', () => {
       .query(`SELECT client_id FROM oauth_clients WHERE registration = 'dynamic'`)) as {
       client_id: string;
     }[];
-    expect(left.map((r) => r.client_id)).toEqual([used[0].client_id]);
+    expect(left.map((r) => r.client_id).sort()).toEqual(used.map((r) => r.client_id).sort());
     const gone = await browser.get(
       `/oauth2/authorize?client_id=${unused.body.client_id as string}&response_type=code&redirect_uri=${encodeURIComponent(REDIRECT)}`,
     );
