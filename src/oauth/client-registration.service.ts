@@ -197,7 +197,7 @@ export class ClientRegistrationService implements OnApplicationBootstrap, OnAppl
     }
     if (!existing) {
       try {
-        await this.clients.create(input, 'dynamic', clientId);
+        await this.clients.create(input, undefined, 'dynamic', clientId);
       } catch (err) {
         // Another node registered it at the same time: fine, it is there now.
         if (uniqueViolation(err) === undefined) {
