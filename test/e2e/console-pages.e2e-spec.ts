@@ -142,6 +142,7 @@ describe('the console pages in a browser', () => {
       // Without asking for an email: said so.
       await page.getByLabel('First name', { exact: true }).fill('Noah');
       await page.getByLabel('Last name', { exact: true }).fill('Nomail');
+      await page.getByLabel('Email', { exact: true }).fill('');
       await page.getByLabel('externalId', { exact: true }).fill('noah-sub');
       await page.getByLabel('Send an invite email', { exact: true }).uncheck();
       await page.getByRole('button', { name: 'Invite' }).click();
