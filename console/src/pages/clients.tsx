@@ -152,7 +152,7 @@ function ClientList({ clients }: { clients: Client[] }) {
   if (clients.length === 0) return <Empty>No client yet: register the first one.</Empty>;
   return (
     <div className="table-wrap">
-      <table className="table">
+      <table className="table table-stack">
         <thead>
           <tr>
             <th scope="col">Name</th>
@@ -165,14 +165,18 @@ function ClientList({ clients }: { clients: Client[] }) {
         <tbody>
           {clients.map((c) => (
             <tr key={c.id}>
-              <td>
+              <td data-label="Name">
                 <Link to={`/clients/${c.id}`}>{c.name}</Link>
                 {c.builtIn && <span className="pill pill-muted"> built in · read-only</span>}
               </td>
-              <td className="mono">{c.clientId}</td>
-              <td>{METHOD_LABEL[c.tokenEndpointAuthMethod]}</td>
-              <td className="small">{c.grantTypes.map(grantLabel).join(', ')}</td>
-              <td>
+              <td data-label="client_id" className="mono">
+                {c.clientId}
+              </td>
+              <td data-label="Authentication">{METHOD_LABEL[c.tokenEndpointAuthMethod]}</td>
+              <td data-label="Grants" className="small">
+                {c.grantTypes.map(grantLabel).join(', ')}
+              </td>
+              <td data-label="Status">
                 <StatusPill client={c} />
               </td>
             </tr>

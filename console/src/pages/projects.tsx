@@ -47,7 +47,7 @@ function ProjectList() {
           </Empty>
         ) : (
           <div className="table-wrap">
-            <table className="table">
+            <table className="table table-stack">
               <thead>
                 <tr>
                   <th scope="col">Project</th>
@@ -63,12 +63,16 @@ function ProjectList() {
               <tbody>
                 {q.data.projects.map((p) => (
                   <tr key={p.id}>
-                    <td>
+                    <td data-label="Project">
                       <Link to={`/projects/${p.id}`}>{p.name}</Link>
                     </td>
-                    <td className="num">{p.memberships.length}</td>
-                    <td className="num">{p.memberships.filter((m) => m.active).length}</td>
-                    <td>{when(p.createdAt)}</td>
+                    <td data-label="Members" className="num">
+                      {p.memberships.length}
+                    </td>
+                    <td data-label="Active" className="num">
+                      {p.memberships.filter((m) => m.active).length}
+                    </td>
+                    <td data-label="Created">{when(p.createdAt)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -163,7 +167,7 @@ function ProjectView({ id }: { id: string }) {
             <Empty>No member yet: invite the first one below.</Empty>
           ) : (
             <div className="table-wrap">
-              <table className="table">
+              <table className="table table-stack">
                 <thead>
                   <tr>
                     <th scope="col">Member</th>
@@ -177,15 +181,19 @@ function ProjectView({ id }: { id: string }) {
                 <tbody>
                   {project.memberships.map((m) => (
                     <tr key={m.id}>
-                      <td>
+                      <td data-label="Member">
                         <strong>{memberName(m)}</strong>
                         {m.admin && <span className="pill pill-muted"> admin</span>}
                         <div className="small">{m.email ?? m.profile.email ?? '—'}</div>
                       </td>
-                      <td className="mono">{m.profile.reference}</td>
-                      <td className="mono">{m.externalId ?? '—'}</td>
-                      <td>{m.issuer ?? '—'}</td>
-                      <td>
+                      <td data-label="Profile" className="mono">
+                        {m.profile.reference}
+                      </td>
+                      <td data-label="externalId" className="mono">
+                        {m.externalId ?? '—'}
+                      </td>
+                      <td data-label="Issuer">{m.issuer ?? '—'}</td>
+                      <td data-label="Status">
                         {m.active ? (
                           <span className="pill pill-ok">active</span>
                         ) : (
@@ -197,7 +205,7 @@ function ProjectView({ id }: { id: string }) {
                           <span className="pill pill-wait">invited</span>
                         )}
                       </td>
-                      <td>
+                      <td data-label="Actions">
                         <div className="member-actions">
                           {m.active ? (
                             <button

@@ -65,7 +65,7 @@ export function SigningKeysPage(_props: { subPath: string }) {
           <Empty>No signing key yet: one is made at the first start.</Empty>
         ) : (
           <div className="table-wrap">
-            <table className="table">
+            <table className="table table-stack">
               <thead>
                 <tr>
                   <th scope="col">Key id (kid)</th>
@@ -80,15 +80,17 @@ export function SigningKeysPage(_props: { subPath: string }) {
               <tbody>
                 {keys.map((k: Key) => (
                   <tr key={k.kid} data-status={k.status}>
-                    <td className="mono">{k.kid}</td>
-                    <td>{k.alg}</td>
-                    <td>
+                    <td data-label="Key id" className="mono">
+                      {k.kid}
+                    </td>
+                    <td data-label="Algorithm">{k.alg}</td>
+                    <td data-label="Status">
                       <span className={`pill pill-${PILL[k.status][0]}`}>{PILL[k.status][1]}</span>
                     </td>
-                    <td>{when(k.createdAt)}</td>
-                    <td>{when(k.activatedAt)}</td>
-                    <td>{when(k.retiredAt)}</td>
-                    <td>{when(k.publishUntil)}</td>
+                    <td data-label="Created">{when(k.createdAt)}</td>
+                    <td data-label="Activated">{when(k.activatedAt)}</td>
+                    <td data-label="Retired">{when(k.retiredAt)}</td>
+                    <td data-label="Published until">{when(k.publishUntil)}</td>
                   </tr>
                 ))}
               </tbody>
