@@ -7,6 +7,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
+# The admin console (Vite): built into console/dist by `npm run build`, served at /console.
+COPY console ./console
+COPY scripts/console-build.mjs ./scripts/
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:24-bookworm-slim
@@ -18,6 +21,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/console/dist ./console/dist
 RUN mkdir -p /var/lib/bridgekeeper && chown node:node /var/lib/bridgekeeper
 # The image's unprivileged user (uid 1000).
 USER node

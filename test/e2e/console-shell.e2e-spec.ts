@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { type RunningBridgekeeper, startBridgekeeper } from '../support/bridgekeeper';
 import { launchChromium, onFailure, type TestChromium, type TestPage } from '../support/chromium';
@@ -43,6 +46,8 @@ describe('the admin console in a browser', () => {
       issuers: [idp.trustedIssuer()],
       admins: ['idp:root'],
       databaseUrl: pg.url,
+      // Short-lived access tokens: the console renews them with its refresh token while open.
+      properties: { 'bridgekeeper.oauth.access.token.ttl.seconds': '30' },
     });
     await createPerson(bk, 'ada', ADMIN_PASSWORD, {
       email: 'ada@example.com',
@@ -90,6 +95,11 @@ describe('the admin console in a browser', () => {
   it('signs an ADMIN in with code + PKCE, shows the Overview and every page, keeps no token in storage', async () => {
     const t = await newConsolePage();
     await run(t, 'console-admin-sign-in', async (page) => {
+      // Some traffic for the chart: accepted and refused tokens of the configured issuer.
+      const good = await idp.login('someone');
+      expect((await bk.get('/oauth2/userinfo', good)).status).toBe(200);
+      const tampered = `${good.slice(0, -4)}AAAA`;
+      expect((await bk.get('/oauth2/userinfo', tampered)).status).toBe(401);
       await openConsole(page, bk, 'ada', ADMIN_PASSWORD);
       await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
       expect(new URL(page.url()).pathname).toBe('/console/overview');
@@ -108,6 +118,9 @@ describe('the admin console in a browser', () => {
       await page.getByRole('heading', { name: /^idp/ }).waitFor();
       await page.getByText('actors created today').waitFor();
       await page.getByText('Ada Admin').waitFor();
+      // Validations and refusals per issuer and reason, as a chart and a table.
+      await page.getByRole('img', { name: /^idp: 1 tokens accepted and 1 refused/ }).waitFor();
+      await page.getByRole('row', { name: /idp refused: / }).waitFor();
       await consoleScreenshot(page, 'overview');
 
       expect(t.tokens.length).toBeGreaterThanOrEqual(2);
@@ -115,7 +128,19 @@ describe('the admin console in a browser', () => {
       expect(storage.local).toEqual([]);
       // The PKCE verifier and state were only kept for the redirect.
       expect(storage.session).toEqual([]);
-      await expectNothingSecret(page, bk, [...t.tokens, ADMIN_PASSWORD], 'overview');
+      await expectNothingSecret(page, bk, [...t.tokens, ADMIN_PASSWORD, good], 'overview');
+
+      // First paint of the Overview with a signed-in browser session: reported, not asserted.
+      const started = Date.now();
+      await page.goto(`${bk.url}/console/overview`);
+      await page.getByText('actors created today').waitFor();
+      const overviewShown = Date.now() - started;
+      const fcp = await page.evaluate<number | null>(
+        "performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null",
+      );
+      console.log(
+        `console: Overview shown ${overviewShown} ms after opening /console/overview (sign-in round trip included); first contentful paint of its last document ${fcp === null ? 'n/a' : Math.round(fcp)} ms`,
+      );
       t.assertNoErrors();
     });
   });
@@ -130,11 +155,39 @@ describe('the admin console in a browser', () => {
       await page.goto(`${bk.url}/console/`);
       await page.getByRole('heading', { name: 'My account', level: 1 }).waitFor();
       expect(new URL(page.url()).pathname).toBe('/console/account');
+      await page.goto(`${bk.url}/console/no-such-page`);
+      await page.getByRole('heading', { name: 'Page not found', level: 1 }).waitFor();
+      // Keyboard only: "Sign out everywhere" asks first; Escape cancels, nothing happens.
+      await page.goto(`${bk.url}/console/account`);
+      const everywhere = page.getByRole('button', { name: 'Sign out everywhere' });
+      await everywhere.focus();
+      await page.keyboard.press('Enter');
+      const dialog = page.getByRole('dialog', { name: 'Sign out everywhere?' });
+      await dialog.waitFor();
+      // Cancel has the focus: Enter by habit does not sign anyone out.
+      expect(await page.evaluate<string>('document.activeElement.textContent')).toBe('Cancel');
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+      await page.getByRole('cell', { name: /this browser/ }).waitFor();
       t.assertNoErrors();
     });
   });
 
-  it('finds an actor, disables and enables it after a confirmation naming it, never oneself', async () => {
+  it('says so when a sign-in answer is not its own (a forged or replayed callback), without a token', async () => {
+    const t = await newConsolePage();
+    await run(t, 'console-bad-callback', async (page) => {
+      await page.goto(`${bk.url}/console/callback?code=forged&state=forged`);
+      await page.getByRole('heading', { name: 'Sign-in failed' }).waitFor();
+      // The code left the address bar and history at once.
+      expect(new URL(page.url()).search).toBe('');
+      expect(t.tokens).toEqual([]);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByLabel('Username or email').waitFor();
+      t.assertNoErrors();
+    });
+  });
+
+  it('finds and pages through actors, disables and enables one after a confirmation naming it, never oneself', async () => {
     const t = await newConsolePage();
     await run(t, 'console-actors', async (page) => {
       await openConsole(page, bk, 'ada', ADMIN_PASSWORD, '/console/actors');
@@ -190,6 +243,25 @@ describe('the admin console in a browser', () => {
         .click();
       await page.getByText('Every session of pat was ended').waitFor();
 
+      // Cursor paging, with the issuer filter in the address: 30 actors of idp (JIT on first token).
+      await Promise.all(
+        Array.from({ length: 30 }, async (_, i) => {
+          const token = await idp.login(`pager-${String(i).padStart(2, '0')}`);
+          expect((await bk.get('/oauth2/userinfo', token)).status).toBe(200);
+        }),
+      );
+      await page.goto(`${bk.url}/console/actors?issuer=idp&subject=pager-`);
+      await page.getByText('30 actors match · page 1').waitFor();
+      expect(await page.getByRole('row').count()).toBe(26);
+      const pager = page.getByRole('navigation', { name: 'Pages of actors' });
+      expect(await pager.getByRole('button', { name: 'Previous page' }).isDisabled()).toBe(true);
+      await pager.getByRole('button', { name: 'Next page' }).click();
+      await page.getByText('30 actors match · page 2').waitFor();
+      expect(await page.getByRole('row').count()).toBe(6);
+      expect(await pager.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
+      await pager.getByRole('button', { name: 'Previous page' }).click();
+      await page.getByText('30 actors match · page 1').waitFor();
+
       // Oneself: the actions are off.
       const self = (await bk.app
         .get(ActorsService)
@@ -212,7 +284,7 @@ describe('the admin console in a browser', () => {
     return row.id;
   }
 
-  it('changes the password on My account: the API’s field error first, then success; nothing kept', async () => {
+  it('changes the password on My account (the API’s field error first, then success, nothing kept) and signs another browser out', async () => {
     const t = await newConsolePage();
     await run(t, 'console-account', async (page) => {
       await openConsole(page, bk, 'mia', MIA_PASSWORD, '/console/account');
@@ -245,11 +317,31 @@ describe('the admin console in a browser', () => {
       );
       t.assertNoErrors(['the server responded with a status of 400']);
 
-      // The new password signs in; the old one no longer does.
+      // The new password signs in, in a second browser; the first one signs that browser out.
       const again = await newConsolePage();
       await run(again, 'console-account-new-password', async (p2) => {
         await openConsole(p2, bk, 'mia', MIA_NEW_PASSWORD, '/console/account');
         await p2.getByRole('heading', { name: 'My account', level: 1 }).waitFor();
+        await page.reload();
+        const rows = page.getByRole('row').filter({ has: page.getByRole('cell') });
+        await rows.nth(1).waitFor();
+        expect(await rows.count()).toBe(2);
+        await rows
+          .filter({ hasNot: page.getByText('this browser') })
+          .getByRole('button', { name: 'Sign out' })
+          .click();
+        await page
+          .getByRole('dialog', { name: /^Sign out / })
+          .getByRole('button', { name: 'Sign it out' })
+          .click();
+        await page.getByRole('dialog').waitFor({ state: 'hidden' });
+        await waitFor('the list without it', async () => (await rows.count()) === 1, 10_000, 100);
+        // The other browser's console is signed out: its next request leads to the login page.
+        await p2
+          .getByRole('banner')
+          .getByRole('link', { name: /Bridgekeeper/ })
+          .click();
+        await p2.getByLabel('Username or email').waitFor();
       });
     });
   });
@@ -309,7 +401,7 @@ describe('the admin console in a browser', () => {
     });
   });
 
-  it('trusts a new issuer with the API’s field errors, accepts its token in “test a token”, deletes it', async () => {
+  it('trusts a new issuer with the API’s field errors, accepts its token in “test a token”, edits and deletes it', async () => {
     const t = await newConsolePage();
     await run(t, 'console-issuers', async (page) => {
       await openConsole(page, bk, 'ada', ADMIN_PASSWORD, '/console/issuers');
@@ -352,6 +444,7 @@ describe('the admin console in a browser', () => {
       expect(await page.getByLabel('Token').inputValue()).toBe('');
       await consoleScreenshot(page, 'trusted-issuers-test-token');
       await expectNothingSecret(page, bk, [...t.tokens, token], 'test a token');
+      expect(await storageOf(page)).toEqual({ local: [], session: [] });
 
       // A token for another audience is refused, naming the failed step.
       const wrong = await stub.token('someone-else', { sub: 'alice' });
@@ -359,6 +452,16 @@ describe('the admin console in a browser', () => {
       await page.getByRole('button', { name: 'Test the token' }).click();
       await page.locator('.verdict-line', { hasText: /^Refused/ }).waitFor();
       expect(await page.locator('.step-fail').count()).toBeGreaterThanOrEqual(1);
+
+      // Edit: accept that audience too; the same token is accepted now.
+      await page.getByRole('link', { name: 'corp', exact: true }).click();
+      await page.getByLabel('Audiences').fill('corp-api, someone-else');
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      await page.getByText('Saved: every node uses the new settings now.').waitFor();
+      await page.getByRole('link', { name: 'All trusted issuers' }).click();
+      await page.getByLabel('Token').fill(wrong);
+      await page.getByRole('button', { name: 'Test the token' }).click();
+      await page.locator('.verdict-line', { hasText: /^Accepted · issuer corp/ }).waitFor();
 
       // Delete, after a confirmation naming it.
       await page.getByRole('link', { name: 'corp', exact: true }).click();
@@ -404,5 +507,59 @@ describe('the admin console in a browser', () => {
       await page.getByRole('alert').filter({ hasText: 'Read-only' }).waitFor({ state: 'hidden' });
       t.assertNoErrors(['503']);
     });
+  });
+
+  it('renews its access token silently with the refresh token and keeps working', async () => {
+    const t = await newConsolePage();
+    await run(t, 'console-renewal', async (page) => {
+      await openConsole(page, bk, 'ada', ADMIN_PASSWORD, '/console/overview');
+      await page.getByText('actors created today').waitFor();
+      const navigations: string[] = [];
+      page.on('framenavigated', (f) => {
+        if (f === page.mainFrame()) navigations.push(new URL(f.url()).pathname);
+      });
+      // The renewal is due at 80 % of the 30 s lifetime.
+      const renewal = await page.waitForResponse(
+        (res) =>
+          new URL(res.url()).pathname === '/oauth2/token' &&
+          (res.request().postData() ?? '').includes('grant_type=refresh_token'),
+        { timeout: 60_000 },
+      );
+      expect(renewal.status()).toBe(200);
+      const renewed = (await renewal.json()) as { access_token: string };
+      const used = page.waitForRequest(
+        (req) =>
+          new URL(req.url()).pathname === '/graphql' &&
+          req.headers().authorization === `Bearer ${renewed.access_token}`,
+      );
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await used;
+      await page.getByText('actors created today').waitFor();
+      // No page load happened: the renewal was silent.
+      expect(navigations).toEqual([]);
+      await expectNothingSecret(page, bk, [renewed.access_token, ...t.tokens], 'renewal');
+      t.assertNoErrors();
+    });
+  });
+
+  it('keeps the initial JavaScript under 200 KB gzipped', () => {
+    const dist = join(__dirname, '..', '..', 'console', 'dist');
+    const html = readFileSync(join(dist, 'index.html'), 'utf8');
+    // The entry script and every module it preloads: what the first load downloads.
+    const scripts = [...html.matchAll(/(?:src|href)="\/console\/(assets\/[^"]+\.js)"/g)].map(
+      (m) => m[1],
+    );
+    expect(scripts.length).toBeGreaterThanOrEqual(1);
+    const gzipped = scripts.reduce(
+      (n, file) => n + gzipSync(readFileSync(join(dist, file))).length,
+      0,
+    );
+    console.log(
+      `console: initial JavaScript ${(gzipped / 1024).toFixed(1)} KB gzipped (${scripts.join(', ')})`,
+    );
+    expect(gzipped).toBeLessThan(200 * 1024);
+    // No inline script or style: the CSP forbids them.
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(html).not.toMatch(/<style|style=/);
   });
 });

@@ -1,22 +1,12 @@
+/**
+ * The console's only way to the server: POST /graphql with the in-memory access token; failures are
+ * ApiErrors (api/errors.ts); a 503 turns the shell's read-only banner on until the next success.
+ */
 import { accessToken, renew, signIn } from '../auth';
+import { ApiError, fieldErrorsOf, type GraphqlError } from './errors';
 import type { Operation } from './generated';
 
-/**
- * The console's only way to the server: POST /graphql with the in-memory access token. One error type
- * for every failure, so pages show them one way: `unavailable` (the API answered 503: the shell shows
- * its read-only banner), `fields` (messages about one input field, from the API's `field: message`
- * errors), `message` for the rest.
- */
-export class ApiError extends Error {
-  constructor(
-    message: string,
-    readonly code: string | undefined,
-    readonly unavailable: boolean,
-    readonly fields: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
+export { ApiError, formErrors, type FormErrors } from './errors';
 
 type Listener = (unavailable: boolean) => void;
 const listeners = new Set<Listener>();
@@ -44,46 +34,6 @@ function setUnavailable(value: boolean): void {
   if (value === unavailable) return;
   unavailable = value;
   for (const l of listeners) l(value);
-}
-
-interface GraphqlError {
-  message: string;
-  extensions?: { code?: string; errorCode?: string };
-}
-
-/** `field: message` → { field: message } (`input.` dropped: `input.name` is the form's `name`). */
-export function fieldErrorsOf(errors: GraphqlError[]): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const e of errors) {
-    // Several problems come joined: "name: …; jwksUrl: …".
-    for (const part of e.message.split(/; (?=[A-Za-z][A-Za-z0-9_.[\]]*: )/)) {
-      const m = /^([A-Za-z][A-Za-z0-9_.[\]]*): (.+)$/s.exec(part);
-      if (m) fields[m[1].replace(/^input\./, '')] ??= m[2];
-    }
-  }
-  return fields;
-}
-
-export interface FormErrors {
-  /** Messages shown next to the form's own fields. */
-  fields: Record<string, string>;
-  /** Everything else, shown above the form's buttons. */
-  form?: string;
-}
-
-/** Splits an error for a form: the API's messages about `known` fields go next to them. */
-export function formErrors(err: unknown, known: readonly string[]): FormErrors {
-  if (!(err instanceof ApiError))
-    return { fields: {}, form: 'Something went wrong. Please retry.' };
-  const fields: Record<string, string> = {};
-  for (const [name, message] of Object.entries(err.fields)) {
-    if (known.includes(name)) fields[name] = message;
-  }
-  if (Object.keys(fields).length === 0) return { fields, form: err.message };
-  const rest = Object.entries(err.fields)
-    .filter(([name]) => !known.includes(name))
-    .map(([name, message]) => `${name}: ${message}`);
-  return { fields, form: rest.length > 0 ? rest.join(' ') : undefined };
 }
 
 async function post(query: string, variables: unknown): Promise<Response> {

@@ -45,3 +45,67 @@ export function FormError({ message }: { message?: string }) {
     </p>
   );
 }
+
+/** A labelled checkbox, its error tied to it. */
+export function Check({
+  label,
+  error,
+  className,
+  ...input
+}: Omit<InputHTMLAttributes<HTMLInputElement>, 'id' | 'type'> & { label: string; error?: string }) {
+  const id = useId();
+  return (
+    <div
+      className={`field field-check${error ? ' field-invalid' : ''}${className ? ` ${className}` : ''}`}
+    >
+      <input
+        type="checkbox"
+        id={id}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? `${id}-error` : undefined}
+        {...input}
+      />
+      <label htmlFor={id}>{label}</label>
+      {error && (
+        <p className="field-error" id={`${id}-error`}>
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** The form's submit button (its label while the request runs) and any other buttons beside it. */
+export function SubmitRow({
+  busy,
+  label,
+  busyLabel,
+  primary = true,
+  disabled,
+  children,
+}: {
+  busy: boolean;
+  label: string;
+  busyLabel: string;
+  primary?: boolean;
+  disabled?: boolean;
+  children?: ReactNode;
+}) {
+  return (
+    <div className="actions">
+      <button type="submit" className={primary ? 'primary' : undefined} disabled={busy || disabled}>
+        {busy ? busyLabel : label}
+      </button>
+      {children}
+    </div>
+  );
+}
+
+/** A short confirmation that something happened (announced by screen readers). */
+export function Notice({ children }: { children: ReactNode }) {
+  return (
+    <p className="notice" role="status">
+      {children}
+    </p>
+  );
+}

@@ -12,7 +12,7 @@ import {
   type ActorStatus,
 } from '../api/generated';
 import { ConfirmDialog } from '../components/confirm';
-import { Field, FormError } from '../components/field';
+import { Field, FormError, Notice, SubmitRow } from '../components/field';
 import { Empty, ErrorState, Loading } from '../components/states';
 import { useQuery } from '../components/use-query';
 import { when } from '../format';
@@ -273,11 +273,7 @@ function ActorView({ id }: { id: string }) {
               account).
             </p>
           )}
-          {notice && (
-            <p className="notice" role="status">
-              {notice}
-            </p>
-          )}
+          {notice && <Notice>{notice}</Notice>}
           {error !== undefined && <ErrorState error={error} />}
           <div className="actions">
             {actor.status === 'ACTIVE' ? (
@@ -470,16 +466,14 @@ function RolesForm({
           disabled={self}
         />
         <FormError message={formError} />
-        {saved && (
-          <p className="notice" role="status">
-            Roles saved.
-          </p>
-        )}
-        <div className="actions">
-          <button type="submit" disabled={busy || self}>
-            {busy ? 'Saving…' : 'Save roles'}
-          </button>
-        </div>
+        {saved && <Notice>Roles saved.</Notice>}
+        <SubmitRow
+          busy={busy}
+          label="Save roles"
+          busyLabel="Saving…"
+          primary={false}
+          disabled={self}
+        />
       </form>
     </>
   );

@@ -9,7 +9,7 @@ import {
 } from '../api/generated';
 import { forget, signIn } from '../auth';
 import { ConfirmDialog } from '../components/confirm';
-import { Field, FormError } from '../components/field';
+import { Field, FormError, Notice, SubmitRow } from '../components/field';
 import { Empty, ErrorState, Loading } from '../components/states';
 import { useQuery } from '../components/use-query';
 import { useTitle } from '../router';
@@ -145,16 +145,8 @@ function PasswordForm() {
           error={errors.fields.repeat}
         />
         <FormError message={errors.form} />
-        {done && (
-          <p className="notice" role="status">
-            Your password was changed. Your other browsers were signed out.
-          </p>
-        )}
-        <div className="actions">
-          <button type="submit" className="primary" disabled={busy}>
-            {busy ? 'Changing…' : 'Change password'}
-          </button>
-        </div>
+        {done && <Notice>Your password was changed. Your other browsers were signed out.</Notice>}
+        <SubmitRow busy={busy} label="Change password" busyLabel="Changing…" />
       </form>
     </>
   );

@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import { OverviewPage as OverviewQuery, type OverviewPageQuery } from '../api/generated';
 import { Empty, ErrorState, Loading } from '../components/states';
 import { useQuery } from '../components/use-query';
@@ -15,6 +16,14 @@ type Issuer = OverviewPageQuery['trustedIssuers'][number];
 export function OverviewPage(_props: { subPath: string }) {
   useTitle('Overview');
   const q = useQuery(OverviewQuery, { lastMinutes: MINUTES });
+  // It stays current while it is looked at: every 30 s while the tab is visible.
+  const { reload } = q;
+  useEffect(() => {
+    const timer = setInterval(() => {
+      if (document.visibilityState === 'visible') reload();
+    }, 30_000);
+    return () => clearInterval(timer);
+  }, [reload]);
   return (
     <section aria-labelledby="page-title">
       <div className="page-head">
@@ -119,7 +128,7 @@ function IssuerHealth({ issuer, now }: { issuer: Issuer; now: number }) {
   return (
     <li className={`card health-${tone}`}>
       <h3>
-        {issuer.name}{' '}
+        <Link to={`/issuers/${encodeURIComponent(issuer.name)}`}>{issuer.name}</Link>{' '}
         <span className={`pill pill-${tone}`}>
           {ks ? STATE_TEXT[state] : 'checked at its userinfo endpoint'}
         </span>

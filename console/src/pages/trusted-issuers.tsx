@@ -11,7 +11,7 @@ import {
   type TrustedIssuerProvisioning,
 } from '../api/generated';
 import { ConfirmDialog } from '../components/confirm';
-import { Field, FormError } from '../components/field';
+import { Check, Field, FormError, Notice, SubmitRow } from '../components/field';
 import { Empty, ErrorState, Loading } from '../components/states';
 import { useQuery } from '../components/use-query';
 import { ago, when } from '../format';
@@ -301,9 +301,9 @@ function IssuerForm({ issuer, onSaved }: { issuer?: Issuer; onSaved: () => void 
     <>
       <h1 id="page-title">{issuer ? issuer.name : 'Trust an issuer'}</h1>
       {issuer && created && (
-        <p className="notice" role="status">
+        <Notice>
           {issuer.name} is trusted on every node: its tokens are accepted from now on.
-        </p>
+        </Notice>
       )}
       {issuer && <IssuerFacts issuer={issuer} />}
       <form onSubmit={(e) => void submit(e)} noValidate className="wide-form">
@@ -426,21 +426,18 @@ function IssuerForm({ issuer, onSaved }: { issuer?: Issuer; onSaved: () => void 
           defaultChecked={false}
         />
         <FormError message={errors.form} />
-        {saved && (
-          <p className="notice" role="status">
-            Saved: every node uses the new settings now.
-          </p>
-        )}
-        <div className="actions">
-          <button type="submit" className="primary" disabled={busy}>
-            {busy ? 'Checking and saving…' : issuer ? 'Save changes' : 'Trust this issuer'}
-          </button>
+        {saved && <Notice>Saved: every node uses the new settings now.</Notice>}
+        <SubmitRow
+          busy={busy}
+          label={issuer ? 'Save changes' : 'Trust this issuer'}
+          busyLabel="Checking and saving…"
+        >
           {issuer && (
             <button type="button" className="danger" onClick={() => setDeleting(true)}>
               Delete
             </button>
           )}
-        </div>
+        </SubmitRow>
       </form>
       {issuer && deleting && (
         <ConfirmDialog
@@ -465,38 +462,6 @@ function IssuerForm({ issuer, onSaved }: { issuer?: Issuer; onSaved: () => void 
         </ConfirmDialog>
       )}
     </>
-  );
-}
-
-function Check({
-  label,
-  name,
-  defaultChecked,
-  error,
-}: {
-  label: string;
-  name: string;
-  defaultChecked: boolean;
-  error?: string;
-}) {
-  const id = `check-${name}`;
-  return (
-    <div className={`field field-check${error ? ' field-invalid' : ''}`}>
-      <input
-        type="checkbox"
-        id={id}
-        name={name}
-        defaultChecked={defaultChecked}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={error ? `${id}-error` : undefined}
-      />
-      <label htmlFor={id}>{label}</label>
-      {error && (
-        <p className="field-error" id={`${id}-error`}>
-          {error}
-        </p>
-      )}
-    </div>
   );
 }
 
@@ -557,11 +522,7 @@ function TokenTester() {
           </p>
           {error && <p className="field-error">{error}</p>}
         </div>
-        <div className="actions">
-          <button type="submit" className="primary" disabled={busy}>
-            {busy ? 'Testing…' : 'Test the token'}
-          </button>
-        </div>
+        <SubmitRow busy={busy} label="Test the token" busyLabel="Testing…" />
       </form>
       {result && <ExplanationView result={result} />}
     </>
