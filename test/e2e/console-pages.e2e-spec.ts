@@ -1,12 +1,14 @@
 import * as oidc from 'openid-client';
 import type { Page } from 'playwright-core';
 import { type RunningBridgekeeper, startBridgekeeper } from '../support/bridgekeeper';
-import { launchChromium, onFailure, type TestChromium, type TestPage } from '../support/chromium';
+import { launchChromium, type TestChromium } from '../support/chromium';
 import {
   consoleScreenshot,
   createPerson,
   expectNothingSecret,
+  newRecordingPage,
   openConsole,
+  runInPage,
   storageOf,
 } from '../support/console-ui';
 import { createProject } from '../support/gql-ops';
@@ -57,31 +59,8 @@ describe('the console pages in a browser', () => {
     await smtp?.stop();
   });
 
-  /** A new context whose token endpoint answers are recorded (they must never stay in the page). */
-  async function newConsolePage(width = 1280): Promise<TestPage & { tokens: string[] }> {
-    const t = await chromium.newPage({ viewport: { width, height: 900 } });
-    const tokens: string[] = [];
-    t.page.on('response', (res) => {
-      if (new URL(res.url()).pathname !== '/oauth2/token') return;
-      void res
-        .json()
-        .then((body: Record<string, unknown>) => {
-          for (const k of ['access_token', 'refresh_token', 'id_token']) {
-            if (typeof body[k] === 'string') tokens.push(body[k]);
-          }
-        })
-        .catch(() => undefined);
-    });
-    return Object.assign(t, { tokens });
-  }
-
-  async function run(t: TestPage, name: string, body: (page: Page) => Promise<void>) {
-    try {
-      await onFailure(t.page, name, () => body(t.page));
-    } finally {
-      await t.close();
-    }
-  }
+  const newConsolePage = (width?: number) => newRecordingPage(chromium, width);
+  const run = runInPage;
 
   /** Nothing secret in the DOM, the values of its inputs, the storages or the server log. */
   async function expectClean(page: Page, secrets: string[], label: string): Promise<void> {
@@ -144,7 +123,7 @@ describe('the console pages in a browser', () => {
       await page.getByLabel('Last name', { exact: true }).fill('Nomail');
       await page.getByLabel('Email', { exact: true }).fill('');
       await page.getByLabel('externalId', { exact: true }).fill('noah-sub');
-      await page.getByLabel('Send an invite email', { exact: true }).uncheck();
+      await page.getByLabel(/^Send an invite email/).uncheck();
       await page.getByRole('button', { name: 'Invite' }).click();
       await page.getByText('Invite email: not sent (no email address).').waitFor();
       await page.getByText('A token of corp with sub =').waitFor();

@@ -15,21 +15,12 @@ import {
   type TokenEndpointAuthMethod,
 } from '../api/generated';
 import { ConfirmDialog } from '../components/confirm';
-import { Field, FormError } from '../components/field';
+import { Check, Field, FormError, Notice } from '../components/field';
 import { Empty, ErrorState, Loading } from '../components/states';
 import { when } from '../format';
 import { Link, navigate, useTitle } from '../router';
 import { useQuery } from '../components/use-query';
-import {
-  Checkbox,
-  CopyValue,
-  fieldErrors,
-  linesOf,
-  listOf,
-  SecretOnce,
-  Select,
-  TextArea,
-} from './page-kit';
+import { CopyValue, fieldErrors, linesOf, listOf, SecretOnce, Select, TextArea } from './page-kit';
 
 type Client = ClientFieldsFragment;
 
@@ -311,7 +302,7 @@ function SettingsFields({ client, f }: { client?: Client; f: Record<string, stri
       <fieldset aria-describedby={f.grantTypes ? 'grants-error' : undefined}>
         <legend>Grants</legend>
         {GRANTS.map((g) => (
-          <Checkbox
+          <Check
             key={g.value}
             label={g.label}
             name="grantTypes"
@@ -510,11 +501,7 @@ function ClientView({
         {client.name} <StatusPill client={client} />
       </h1>
       {children}
-      {notice && (
-        <p className="notice" role="status">
-          {notice}
-        </p>
-      )}
+      {notice && <Notice>{notice}</Notice>}
       <FormError message={error} />
       <div className="facts-wide">
         <CopyValue label="client_id" value={client.clientId} />
@@ -641,11 +628,7 @@ function EditClient({ client, reload }: { client: Client; reload: () => void }) 
       <h2>Settings</h2>
       <SettingsFields client={client} f={errors.fields} />
       <FormError message={errors.form} />
-      {saved && (
-        <p className="notice" role="status">
-          Saved: every node uses the new settings now.
-        </p>
-      )}
+      {saved && <Notice>Saved: every node uses the new settings now.</Notice>}
       <div className="actions">
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Saving…' : 'Save changes'}
@@ -689,11 +672,7 @@ function JwksForm({ client, reload }: { client: Client; reload: () => void }) {
         hint="Replaces the keys at once: assertions signed by a removed key fail."
         error={error}
       />
-      {saved && (
-        <p className="notice" role="status">
-          Keys replaced.
-        </p>
-      )}
+      {saved && <Notice>Keys replaced.</Notice>}
       <div className="actions">
         <button type="submit" className="primary">
           Replace the keys

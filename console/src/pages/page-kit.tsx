@@ -3,8 +3,8 @@ import { ApiError, formErrors, type FormErrors } from '../api/client';
 
 /**
  * Small pieces shared by the Projects, Clients, Signing keys and Single sign-on pages: the API's field
- * errors (also class-validator's "email must be an email"), checkboxes, copy buttons and the one-time
- * secret box.
+ * errors (also class-validator's "email must be an email"), text areas, selects, copy buttons and the
+ * one-time secret box.
  */
 
 /** Like formErrors, and a message that starts with a known field's name ("email must be …") goes there. */
@@ -55,44 +55,10 @@ export function isHttpUrl(value: string): boolean {
   }
 }
 
-/** A labelled checkbox with its error. */
-export function Checkbox({
-  label,
-  name,
-  defaultChecked,
-  checked,
-  onChange,
-  error,
-  hint,
-  value,
-}: {
-  label: string;
-  name: string;
-  defaultChecked?: boolean;
-  checked?: boolean;
-  onChange?: (checked: boolean) => void;
-  error?: string;
-  hint?: string;
-  value?: string;
-}) {
-  const id = useId();
-  const describedBy = [hint ? `${id}-hint` : '', error ? `${id}-error` : '']
-    .filter(Boolean)
-    .join(' ');
+/** The hint and the error under a control, with the ids its aria-describedby names. */
+function Help({ id, hint, error }: { id: string; hint?: ReactNode; error?: string }) {
   return (
-    <div className={`field field-check${error ? ' field-invalid' : ''}`}>
-      <input
-        type="checkbox"
-        id={id}
-        name={name}
-        value={value}
-        defaultChecked={defaultChecked}
-        checked={checked}
-        onChange={onChange ? (e) => onChange(e.currentTarget.checked) : undefined}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy || undefined}
-      />
-      <label htmlFor={id}>{label}</label>
+    <>
       {hint && (
         <p className="hint" id={`${id}-hint`}>
           {hint}
@@ -103,7 +69,13 @@ export function Checkbox({
           {error}
         </p>
       )}
-    </div>
+    </>
+  );
+}
+
+function describedBy(id: string, hint: unknown, error: unknown): string | undefined {
+  return (
+    [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined
   );
 }
 
@@ -124,9 +96,6 @@ export function TextArea({
   rows?: number;
 }) {
   const id = useId();
-  const describedBy = [hint ? `${id}-hint` : '', error ? `${id}-error` : '']
-    .filter(Boolean)
-    .join(' ');
   return (
     <div className={`field${error ? ' field-invalid' : ''}`}>
       <label htmlFor={id}>{label}</label>
@@ -138,18 +107,9 @@ export function TextArea({
         spellCheck={false}
         autoComplete="off"
         aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy || undefined}
+        aria-describedby={describedBy(id, hint, error)}
       />
-      {hint && (
-        <p className="hint" id={`${id}-hint`}>
-          {hint}
-        </p>
-      )}
-      {error && (
-        <p className="field-error" id={`${id}-error`}>
-          {error}
-        </p>
-      )}
+      <Help id={id} hint={hint} error={error} />
     </div>
   );
 }
@@ -173,9 +133,6 @@ export function Select({
   onChange?: (value: string) => void;
 }) {
   const id = useId();
-  const describedBy = [hint ? `${id}-hint` : '', error ? `${id}-error` : '']
-    .filter(Boolean)
-    .join(' ');
   return (
     <div className={`field${error ? ' field-invalid' : ''}`}>
       <label htmlFor={id}>{label}</label>
@@ -185,7 +142,7 @@ export function Select({
         defaultValue={defaultValue}
         onChange={onChange ? (e) => onChange(e.currentTarget.value) : undefined}
         aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy || undefined}
+        aria-describedby={describedBy(id, hint, error)}
       >
         {options.map((o) => (
           <option key={o.value} value={o.value}>
@@ -193,16 +150,7 @@ export function Select({
           </option>
         ))}
       </select>
-      {hint && (
-        <p className="hint" id={`${id}-hint`}>
-          {hint}
-        </p>
-      )}
-      {error && (
-        <p className="field-error" id={`${id}-error`}>
-          {error}
-        </p>
-      )}
+      <Help id={id} hint={hint} error={error} />
     </div>
   );
 }

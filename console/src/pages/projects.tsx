@@ -13,13 +13,13 @@ import {
   type ProfileResourceType,
 } from '../api/generated';
 import { ConfirmDialog } from '../components/confirm';
-import { Field, FormError } from '../components/field';
+import { Check, Field, FormError } from '../components/field';
 import { Empty, ErrorState, Loading } from '../components/states';
 import { useQuery } from '../components/use-query';
 import { when } from '../format';
 import { Link, navigate, useTitle } from '../router';
 import { useViewer } from '../viewer';
-import { Checkbox, fieldErrors, Select } from './page-kit';
+import { fieldErrors, Select } from './page-kit';
 
 /**
  * Projects and members: `/projects` (the projects this person administers; a server ADMIN creates
@@ -438,12 +438,11 @@ function InviteForm({
           error={f.issuer}
         />
       )}
-      <Checkbox label="Project admin" name="admin" error={f.admin} />
-      <Checkbox
-        label="Send an invite email"
+      <Check label="Project admin" name="admin" error={f.admin} />
+      <Check
+        label="Send an invite email (with an email address; without an externalId it carries a one-time set-password link)"
         name="sendEmail"
         defaultChecked
-        hint="Only with an email address. Without an externalId it carries a one-time set-password link."
         error={f.sendEmail}
       />
       <FormError message={errors.form} />

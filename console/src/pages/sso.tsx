@@ -8,11 +8,11 @@ import {
   type SsoFieldsFragment,
 } from '../api/generated';
 import { ConfirmDialog } from '../components/confirm';
-import { Field, FormError } from '../components/field';
+import { Check, Field, FormError, Notice } from '../components/field';
 import { Empty, ErrorState, Loading } from '../components/states';
 import { useQuery } from '../components/use-query';
 import { Link, navigate, useTitle } from '../router';
-import { Checkbox, CopyValue, fieldErrors, isHttpUrl, listOf } from './page-kit';
+import { CopyValue, fieldErrors, isHttpUrl, listOf } from './page-kit';
 
 type Provider = SsoFieldsFragment;
 
@@ -316,10 +316,10 @@ function ProviderForm({
         {provider && <EnabledPill p={provider} />}
       </h1>
       {provider && created && (
-        <p className="notice" role="status">
+        <Notice>
           Saved. Register the two URLs below at {provider.displayName}, then people can use
           “Continue with {provider.displayName}” on the login page.
-        </p>
+        </Notice>
       )}
       {provider ? (
         <Urls p={provider} />
@@ -368,7 +368,7 @@ function ProviderForm({
           error={f.clientSecret}
         />
         {provider?.hasClientSecret && (
-          <Checkbox label="Remove the stored secret (public client)" name="removeSecret" />
+          <Check label="Remove the stored secret (public client)" name="removeSecret" />
         )}
         <Field
           label="Scopes"
@@ -470,19 +470,15 @@ function ProviderForm({
           hint="Parameters of the login URL passed on to the provider, e.g. login_hint, invite."
           error={f.forwardedParameters}
         />
-        <Checkbox
+        <Check
           label="Enabled: show “Continue with …” on the login page"
           name="enabled"
           checked={enabled}
-          onChange={setEnabled}
+          onChange={(e) => setEnabled(e.currentTarget.checked)}
           error={f.enabled}
         />
         <FormError message={errors.form} />
-        {saved && (
-          <p className="notice" role="status">
-            Saved: every node uses the new settings now.
-          </p>
-        )}
+        {saved && <Notice>Saved: every node uses the new settings now.</Notice>}
         <div className="actions">
           <button type="submit" className="primary" disabled={busy}>
             {busy ? 'Saving…' : 'Save'}
