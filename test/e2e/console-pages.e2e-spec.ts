@@ -123,7 +123,7 @@ describe('the console pages in a browser', () => {
       await page.getByLabel('Last name', { exact: true }).fill('Nomail');
       await page.getByLabel('Email', { exact: true }).fill('');
       await page.getByLabel('externalId', { exact: true }).fill('noah-sub');
-      await page.getByLabel(/^Send an invite email/).uncheck();
+      await page.getByLabel('Send an invite email', { exact: true }).uncheck();
       await page.getByRole('button', { name: 'Invite' }).click();
       await page.getByText('Invite email: not sent (no email address).').waitFor();
       await page.getByText('A token of corp with sub =').waitFor();
@@ -260,8 +260,16 @@ describe('the console pages in a browser', () => {
       const next = (await nextRow.locator('td').first().textContent())!;
       const active = (await activeRow.locator('td').first().textContent())!;
       await consoleScreenshot(page, 'signing-keys');
-      await page.getByRole('button', { name: 'Rotate now' }).click();
+      // By keyboard: the confirmation opens with Cancel focused, and Escape closes it unchanged.
+      await page.getByRole('button', { name: 'Rotate now' }).focus();
+      await page.keyboard.press('Enter');
       const dialog = page.getByRole('dialog');
+      await dialog.waitFor();
+      expect(await page.evaluate<string>('document.activeElement.textContent')).toBe('Cancel');
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'detached' });
+      expect(await page.locator('tr[data-status="ACTIVE"]').getByText(active).count()).toBe(1);
+      await page.getByRole('button', { name: 'Rotate now' }).click();
       expect(await dialog.getByRole('heading').textContent()).toBe(
         `Rotate the signing key ${active}?`,
       );

@@ -439,12 +439,10 @@ function InviteForm({
         />
       )}
       <Check label="Project admin" name="admin" error={f.admin} />
-      <Check
-        label="Send an invite email (with an email address; without an externalId it carries a one-time set-password link)"
-        name="sendEmail"
-        defaultChecked
-        error={f.sendEmail}
-      />
+      <Check label="Send an invite email" name="sendEmail" defaultChecked error={f.sendEmail} />
+      <p className="small">
+        Only with an email address. Without an externalId it carries a one-time set-password link.
+      </p>
       <FormError message={errors.form} />
       <div className="actions">
         <button type="submit" className="primary" disabled={busy}>
