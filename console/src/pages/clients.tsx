@@ -1,5 +1,5 @@
-import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import { gql, type FormErrors } from '../api/client';
+import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { gql, onRetry, type FormErrors } from '../api/client';
 import {
   ClientFormChoices,
   Clients,
@@ -38,23 +38,27 @@ async function allClients(): Promise<Client[]> {
   return out;
 }
 
+/** Like useQuery, over every page of clients: data kept during a reload, the banner's Retry heard. */
 function useClients() {
-  const [state, setState] = useState<{ data?: Client[]; error?: unknown; n: number }>({ n: 0 });
+  const [state, setState] = useState<{
+    data?: Client[];
+    error?: unknown;
+    n: number;
+    busy: boolean;
+  }>({ n: 0, busy: true });
   useEffect(() => {
     let live = true;
     allClients().then(
-      (data) => live && setState((s) => ({ data, n: s.n })),
-      (error: unknown) => live && setState((s) => ({ ...s, error })),
+      (data) => live && setState((s) => ({ ...s, data, error: undefined, busy: false })),
+      (error: unknown) => live && setState((s) => ({ ...s, error, busy: false })),
     );
     return () => {
       live = false;
     };
   }, [state.n]);
-  return {
-    data: state.data,
-    error: state.error,
-    reload: () => setState((s) => ({ ...s, error: undefined, n: s.n + 1 })),
-  };
+  const reload = useCallback(() => setState((s) => ({ ...s, n: s.n + 1, busy: true })), []);
+  useEffect(() => onRetry(reload), [reload]);
+  return { data: state.data, error: state.error, loading: state.busy, reload };
 }
 
 /**
@@ -84,7 +88,12 @@ export function ClientsPage({ subPath }: { subPath: string }) {
         />
       );
     const client = q.data.find((c) => c.id === id);
-    if (!client) return <Empty>No client has the id “{id}”.</Empty>;
+    if (!client)
+      return q.loading ? (
+        <Loading what="the client" />
+      ) : (
+        <Empty>No client has the id “{id}”.</Empty>
+      );
     return (
       <ClientView
         client={client}
