@@ -487,8 +487,9 @@ describe('the admin console in a browser', () => {
         await page.getByRole('button', { name: 'Refresh' }).click();
         const banner = page.getByRole('alert').filter({ hasText: 'Read-only' });
         await banner.waitFor();
-        // What was loaded stays on screen.
+        // What was loaded stays on screen, with the banner as the only message.
         expect(await page.getByText('actors created today').isVisible()).toBe(true);
+        expect(await page.getByRole('alert').count()).toBe(1);
         await consoleScreenshot(page, 'read-only-banner');
       } finally {
         await pg.up();

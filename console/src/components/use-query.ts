@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { gql, onRetry } from '../api/client';
+import { ApiError, gql, onRetry } from '../api/client';
 import type { Operation } from '../api/generated';
 
 export interface QueryState<R> {
@@ -12,7 +12,7 @@ export interface QueryState<R> {
 
 /**
  * Runs a query when the component shows and whenever its variables change. Data already shown stays
- * while a reload runs or fails (the read-only mode keeps the page usable during a 503).
+ * while a reload runs or fails; a 503 then is no error of the page (the read-only banner shows it).
  */
 export function useQuery<R, V>(op: Operation<R, V>, variables?: V): QueryState<R> {
   const [data, setData] = useState<R>();
@@ -21,6 +21,7 @@ export function useQuery<R, V>(op: Operation<R, V>, variables?: V): QueryState<R
   const [generation, setGeneration] = useState(0);
   const key = JSON.stringify(variables ?? {});
   const latest = useRef(0);
+  const shown = useRef(false);
 
   useEffect(() => {
     const run = ++latest.current;
@@ -29,12 +30,14 @@ export function useQuery<R, V>(op: Operation<R, V>, variables?: V): QueryState<R
       (result) => {
         if (run !== latest.current) return;
         setData(result);
+        shown.current = true;
         setError(undefined);
         setLoading(false);
       },
       (err: unknown) => {
         if (run !== latest.current) return;
-        setError(err);
+        // A 503 while data is shown: the shell's read-only banner says it once, the data stays.
+        if (!(err instanceof ApiError && err.unavailable && shown.current)) setError(err);
         setLoading(false);
       },
     );

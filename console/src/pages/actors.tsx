@@ -12,6 +12,7 @@ import {
   type ActorStatus,
 } from '../api/generated';
 import { ConfirmDialog } from '../components/confirm';
+import { Facts } from '../components/facts';
 import { Field, FormError, Notice, SubmitRow } from '../components/field';
 import { Empty, ErrorState, Loading } from '../components/states';
 import { useQuery } from '../components/use-query';
@@ -295,35 +296,25 @@ function ActorView({ id }: { id: string }) {
             </button>
           </div>
           <h2>Identity</h2>
-          <dl className="facts facts-wide">
-            {(
-              [
-                ['Issuer', actor.issuer],
-                ['Subject', actor.subject],
-                [
-                  'Email',
-                  actor.email ? `${actor.email}${actor.emailVerified ? ' (verified)' : ''}` : '—',
-                ],
-                ['Username', actor.preferredUsername ?? '—'],
-                ['Given name', actor.givenName ?? '—'],
-                ['Family name', actor.familyName ?? '—'],
-                ['First seen', when(actor.createdAt)],
-                ['Last seen', when(actor.lastSeenAt)],
-                ['Id', actor.id],
-              ] as const
-            ).map(([k, v]) => (
-              <div className="fact" key={k}>
-                <dt>{k}</dt>
-                <dd className={k === 'Subject' || k === 'Id' ? 'mono' : undefined}>{v}</dd>
-              </div>
-            ))}
-            {actor.attributes.map((a) => (
-              <div className="fact" key={`attr-${a.name}`}>
-                <dt>{a.name}</dt>
-                <dd className="mono">{a.value}</dd>
-              </div>
-            ))}
-          </dl>
+          <Facts
+            facts={[
+              { label: 'Issuer', value: actor.issuer },
+              { label: 'Subject', value: actor.subject, mono: true },
+              {
+                label: 'Email',
+                value: actor.email
+                  ? `${actor.email}${actor.emailVerified ? ' (verified)' : ''}`
+                  : '—',
+              },
+              { label: 'Username', value: actor.preferredUsername ?? '—' },
+              { label: 'Given name', value: actor.givenName ?? '—' },
+              { label: 'Family name', value: actor.familyName ?? '—' },
+              { label: 'First seen', value: when(actor.createdAt) },
+              { label: 'Last seen', value: when(actor.lastSeenAt) },
+              { label: 'Id', value: actor.id, mono: true },
+              ...actor.attributes.map((a) => ({ label: a.name, value: a.value, mono: true })),
+            ]}
+          />
           <RolesForm actor={actor} self={self} onSaved={q.reload} />
           <h2>Memberships</h2>
           {actor.memberships.length === 0 ? (

@@ -9,6 +9,7 @@ import {
 } from '../api/generated';
 import { forget, signIn } from '../auth';
 import { ConfirmDialog } from '../components/confirm';
+import { Facts } from '../components/facts';
 import { Field, FormError, Notice, SubmitRow } from '../components/field';
 import { Empty, ErrorState, Loading } from '../components/states';
 import { useQuery } from '../components/use-query';
@@ -56,25 +57,24 @@ export function MyAccountPage(_props: { subPath: string }) {
 }
 
 function Profile({ me }: { me: Me }) {
-  const rows: [string, string][] = [
-    ['Name', displayName(me)],
-    ['Username', me.preferredUsername ?? '—'],
-    ['Email', me.email ? `${me.email}${me.emailVerified ? ' (verified)' : ''}` : '—'],
-    ['Signs in with', me.issuer === LOCAL_ISSUER ? 'a Bridgekeeper password' : me.issuer],
-    ['Roles', me.roles.length > 0 ? me.roles.join(', ') : 'none'],
-    ['Since', when(me.createdAt)],
+  const facts = [
+    { label: 'Name', value: displayName(me) },
+    { label: 'Username', value: me.preferredUsername ?? '—' },
+    {
+      label: 'Email',
+      value: me.email ? `${me.email}${me.emailVerified ? ' (verified)' : ''}` : '—',
+    },
+    {
+      label: 'Signs in with',
+      value: me.issuer === LOCAL_ISSUER ? 'a Bridgekeeper password' : me.issuer,
+    },
+    { label: 'Roles', value: me.roles.length > 0 ? me.roles.join(', ') : 'none' },
+    { label: 'Since', value: when(me.createdAt) },
   ];
   return (
     <>
       <h2>Profile</h2>
-      <dl className="facts facts-wide">
-        {rows.map(([k, v]) => (
-          <div key={k} className="fact">
-            <dt>{k}</dt>
-            <dd>{v}</dd>
-          </div>
-        ))}
-      </dl>
+      <Facts facts={facts} />
     </>
   );
 }

@@ -11,6 +11,7 @@ import {
   type TrustedIssuerProvisioning,
 } from '../api/generated';
 import { ConfirmDialog } from '../components/confirm';
+import { Facts } from '../components/facts';
 import { Check, Field, FormError, Notice, SubmitRow } from '../components/field';
 import { Empty, ErrorState, Loading } from '../components/states';
 import { useQuery } from '../components/use-query';
@@ -131,10 +132,10 @@ function ConfigIssuer({ issuer }: { issuer: Issuer }) {
 
 function IssuerFacts({ issuer }: { issuer: Issuer }) {
   const now = Date.now();
-  const rows: [string, string][] = [
-    ['Issuer (iss)', issuer.issuer],
-    ['JWKS URL', issuer.jwksUrl ?? '—'],
-    ['Userinfo URL', issuer.userinfoUrl ?? '—'],
+  const rows: [string, string, boolean?][] = [
+    ['Issuer (iss)', issuer.issuer, true],
+    ['JWKS URL', issuer.jwksUrl ?? '—', true],
+    ['Userinfo URL', issuer.userinfoUrl ?? '—', true],
     ['Audiences', issuer.audiences.join(', ') || (issuer.audiencesRequired ? '—' : 'any')],
     ['Algorithms', issuer.algorithms.join(', ')],
     ['Provisioning', issuer.provisioning === 'JIT' ? 'on first token (JIT)' : 'known actors only'],
@@ -149,16 +150,7 @@ function IssuerFacts({ issuer }: { issuer: Issuer }) {
         : '—',
     ],
   ];
-  return (
-    <dl className="facts facts-wide">
-      {rows.map(([k, v]) => (
-        <div className="fact" key={k}>
-          <dt>{k}</dt>
-          <dd>{v}</dd>
-        </div>
-      ))}
-    </dl>
-  );
+  return <Facts facts={rows.map(([label, value, mono]) => ({ label, value, mono }))} />;
 }
 
 const NAME = /^[a-z0-9]{1,64}$/;
