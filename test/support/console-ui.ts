@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { LocalAccountsService } from 'src/accounts/local-accounts.service';
 import type { RunningBridgekeeper } from './bridgekeeper';
-import { browserState, screenshot } from './chromium';
+import { browserState, onFailure, screenshot, type TestChromium, type TestPage } from './chromium';
 
 /**
  * Helpers for the admin console's browser tests (issue 10): people with local accounts, signing in to
@@ -84,4 +84,38 @@ export function storageOf(page: Page): Promise<{ local: string[]; session: strin
     const dump = (s) => Array.from({ length: s.length }, (_, i) => s.key(i) + '=' + s.getItem(s.key(i)));
     return { local: dump(localStorage), session: dump(sessionStorage) };
   })()`);
+}
+
+/** A new context whose token endpoint answers are recorded, to prove they never stay in the page. */
+export async function newRecordingPage(
+  chromium: TestChromium,
+  width = 1280,
+): Promise<TestPage & { tokens: string[] }> {
+  const t = await chromium.newPage({ viewport: { width, height: 900 } });
+  const tokens: string[] = [];
+  t.page.on('response', (res) => {
+    if (new URL(res.url()).pathname !== '/oauth2/token') return;
+    void res
+      .json()
+      .then((body: Record<string, unknown>) => {
+        for (const k of ['access_token', 'refresh_token', 'id_token']) {
+          if (typeof body[k] === 'string') tokens.push(body[k]);
+        }
+      })
+      .catch(() => undefined);
+  });
+  return Object.assign(t, { tokens });
+}
+
+/** Runs a browser test body (a screenshot named `name` when it fails) and closes its context. */
+export async function runInPage(
+  t: TestPage,
+  name: string,
+  body: (page: Page) => Promise<void>,
+): Promise<void> {
+  try {
+    await onFailure(t.page, name, () => body(t.page));
+  } finally {
+    await t.close();
+  }
 }

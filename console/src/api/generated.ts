@@ -11,11 +11,25 @@ export interface Operation<TResult, TVariables> {
 
 export type ActorStatus = 'ACTIVE' | 'DISABLED';
 
+export type ClientStatus = 'ACTIVE' | 'DISABLED';
+
 export type ExplainOutcome = 'FAIL' | 'PASS' | 'SKIPPED';
+
+export type GrantType = 'AUTHORIZATION_CODE' | 'CLIENT_CREDENTIALS' | 'REFRESH_TOKEN' | 'TOKEN_EXCHANGE';
 
 export type KeySetState = 'FAILING' | 'OK' | 'PENDING' | 'STALE';
 
 export type ProfileResourceType = 'Patient' | 'Practitioner' | 'RelatedPerson';
+
+export type RecognitionMethod = 'EXTERNAL_ID' | 'FHIR_USER' | 'VERIFIED_EMAIL';
+
+export type SigningKeyAlgorithm = 'ES256' | 'RS256';
+
+export type SigningKeyStatus = 'ACTIVE' | 'NEXT' | 'RETIRED';
+
+export type SubjectResolution = 'EMAIL' | 'MEMBERSHIP' | 'SUBJECT';
+
+export type TokenEndpointAuthMethod = 'CLIENT_SECRET_BASIC' | 'CLIENT_SECRET_POST' | 'NONE' | 'PRIVATE_KEY_JWT';
 
 export type TokenOutcome = 'ACCEPTED' | 'REFUSED';
 
@@ -30,6 +44,32 @@ export interface ActorFilter {
   search?: string | null;
   status?: ActorStatus | null;
   subject?: string | null;
+}
+
+export interface CreateClientInput {
+  exchangeIssuers?: Array<string> | null;
+  grantTypes: Array<GrantType>;
+  jwks?: string | null;
+  name: string;
+  postLogoutRedirectUris?: Array<string> | null;
+  projectId?: string | null;
+  redirectUris?: Array<string> | null;
+  roles?: Array<string> | null;
+  scopes: Array<string>;
+  subjectResolution?: SubjectResolution | null;
+  tokenEndpointAuthMethod?: TokenEndpointAuthMethod | null;
+}
+
+export interface CreateSsoProviderInput {
+  authority: string;
+  claimMappings?: SsoClaimMappingsInput | null;
+  clientId: string;
+  clientSecret?: string | null;
+  displayName?: string | null;
+  enabled?: boolean | null;
+  forwardedParameters?: Array<string> | null;
+  name: string;
+  scopes?: Array<string> | null;
 }
 
 export interface CreateTrustedIssuerInput {
@@ -48,6 +88,58 @@ export interface CreateTrustedIssuerInput {
   skipReachabilityCheck?: boolean | null;
   userinfoCredentials?: boolean | null;
   userinfoUrl?: string | null;
+}
+
+export interface IdentifierInput {
+  system?: string | null;
+  value: string;
+}
+
+export interface InviteInput {
+  admin?: boolean | null;
+  email?: string | null;
+  externalId?: string | null;
+  firstName: string;
+  identifiers?: Array<IdentifierInput> | null;
+  issuer?: string | null;
+  lastName: string;
+  resourceType: ProfileResourceType;
+  sendEmail?: boolean | null;
+  upsert?: boolean | null;
+}
+
+export interface SsoClaimMappingsInput {
+  custom?: Array<SsoCustomClaimInput> | null;
+  email?: string | null;
+  firstName?: string | null;
+  lastName?: string | null;
+}
+
+export interface SsoCustomClaimInput {
+  attribute: string;
+  claim: string;
+}
+
+export interface UpdateClientInput {
+  exchangeIssuers?: Array<string> | null;
+  grantTypes?: Array<GrantType> | null;
+  name?: string | null;
+  postLogoutRedirectUris?: Array<string> | null;
+  redirectUris?: Array<string> | null;
+  scopes?: Array<string> | null;
+  subjectResolution?: SubjectResolution | null;
+}
+
+export interface UpdateSsoProviderInput {
+  authority?: string | null;
+  claimMappings?: SsoClaimMappingsInput | null;
+  clientId?: string | null;
+  clientSecret?: string | null;
+  displayName?: string | null;
+  enabled?: boolean | null;
+  forwardedParameters?: Array<string> | null;
+  name?: string | null;
+  scopes?: Array<string> | null;
 }
 
 export interface UpdateTrustedIssuerInput {
@@ -80,6 +172,26 @@ export type ActorRowFragment = {
   lastSeenAt: string | null;
 };
 
+export type ClientFieldsFragment = {
+  id: string;
+  clientId: string;
+  name: string;
+  builtIn: boolean;
+  status: ClientStatus;
+  grantTypes: Array<GrantType>;
+  scopes: Array<string>;
+  redirectUris: Array<string>;
+  postLogoutRedirectUris: Array<string>;
+  exchangeIssuers: Array<string>;
+  subjectResolution: SubjectResolution;
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  jwks: string | null;
+  projectId: string | null;
+  actorId: string;
+  createdAt: string;
+  secretRotatedAt: string;
+};
+
 export type IssuerFieldsFragment = {
   name: string;
   issuer: string;
@@ -108,6 +220,52 @@ export type IssuerFieldsFragment = {
       message: string;
     } | null;
   } | null;
+};
+
+export type MemberRowFragment = {
+  id: string;
+  projectId: string;
+  active: boolean;
+  admin: boolean;
+  email: string | null;
+  externalId: string | null;
+  issuer: string | null;
+  actorId: string | null;
+  createdAt: string;
+  profile: {
+    id: string;
+    givenName: string;
+    familyName: string;
+    email: string | null;
+    resourceType: ProfileResourceType;
+    reference: string;
+  };
+};
+
+export type SsoFieldsFragment = {
+  id: string;
+  name: string;
+  displayName: string;
+  authority: string;
+  clientId: string;
+  hasClientSecret: boolean;
+  scopes: Array<string>;
+  enabled: boolean;
+  readOnly: boolean;
+  callbackUrl: string;
+  logoutRedirectUrl: string;
+  forwardedParameters: Array<string>;
+  claimMappings: {
+    email: string;
+    firstName: string;
+    lastName: string | null;
+    custom: Array<{
+      claim: string;
+      attribute: string;
+    }>;
+  };
+  createdAt: string | null;
+  updatedAt: string | null;
 };
 
 export type ActorDetailQuery = {
@@ -206,6 +364,142 @@ export const ChangePassword: Operation<ChangePasswordMutation, ChangePasswordMut
   query: "mutation ChangePassword($currentPassword:String!$newPassword:String!){changePassword(currentPassword:$currentPassword newPassword:$newPassword)}",
 };
 
+export type ClientFormChoicesQuery = {
+  projects: Array<{
+    id: string;
+    name: string;
+  }>;
+  trustedIssuers: Array<{
+    name: string;
+  }>;
+};
+export type ClientFormChoicesQueryVariables = Record<string, never>;
+export const ClientFormChoices: Operation<ClientFormChoicesQuery, ClientFormChoicesQueryVariables> = {
+  name: 'ClientFormChoices',
+  query: "query ClientFormChoices{projects{id name}trustedIssuers{name}}",
+};
+
+export type ClientsQuery = {
+  clients: {
+    totalCount: number;
+    edges: Array<{
+      cursor: string;
+      node: {
+        id: string;
+        clientId: string;
+        name: string;
+        builtIn: boolean;
+        status: ClientStatus;
+        grantTypes: Array<GrantType>;
+        scopes: Array<string>;
+        redirectUris: Array<string>;
+        postLogoutRedirectUris: Array<string>;
+        exchangeIssuers: Array<string>;
+        subjectResolution: SubjectResolution;
+        tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+        jwks: string | null;
+        projectId: string | null;
+        actorId: string;
+        createdAt: string;
+        secretRotatedAt: string;
+      };
+    }>;
+    pageInfo: {
+      endCursor: string | null;
+      hasNextPage: boolean;
+    };
+  };
+};
+export type ClientsQueryVariables = {
+  first: number;
+  after?: string | null;
+};
+export const Clients: Operation<ClientsQuery, ClientsQueryVariables> = {
+  name: 'Clients',
+  query: "query Clients($first:Int!$after:String){clients(first:$first after:$after){totalCount edges{cursor node{...ClientFields}}pageInfo{endCursor hasNextPage}}} fragment ClientFields on Client{id clientId name builtIn status grantTypes scopes redirectUris postLogoutRedirectUris exchangeIssuers subjectResolution tokenEndpointAuthMethod jwks projectId actorId createdAt secretRotatedAt}",
+};
+
+export type CreateClientMutation = {
+  createClient: {
+    client: {
+      id: string;
+      clientId: string;
+      name: string;
+      builtIn: boolean;
+      status: ClientStatus;
+      grantTypes: Array<GrantType>;
+      scopes: Array<string>;
+      redirectUris: Array<string>;
+      postLogoutRedirectUris: Array<string>;
+      exchangeIssuers: Array<string>;
+      subjectResolution: SubjectResolution;
+      tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+      jwks: string | null;
+      projectId: string | null;
+      actorId: string;
+      createdAt: string;
+      secretRotatedAt: string;
+    };
+    clientSecret: string | null;
+  };
+};
+export type CreateClientMutationVariables = {
+  input: CreateClientInput;
+};
+export const CreateClient: Operation<CreateClientMutation, CreateClientMutationVariables> = {
+  name: 'CreateClient',
+  query: "mutation CreateClient($input:CreateClientInput!){createClient(input:$input){client{...ClientFields}clientSecret}} fragment ClientFields on Client{id clientId name builtIn status grantTypes scopes redirectUris postLogoutRedirectUris exchangeIssuers subjectResolution tokenEndpointAuthMethod jwks projectId actorId createdAt secretRotatedAt}",
+};
+
+export type CreateProjectMutation = {
+  createProject: {
+    id: string;
+    name: string;
+  };
+};
+export type CreateProjectMutationVariables = {
+  name: string;
+};
+export const CreateProject: Operation<CreateProjectMutation, CreateProjectMutationVariables> = {
+  name: 'CreateProject',
+  query: "mutation CreateProject($name:String!){createProject(name:$name){id name}}",
+};
+
+export type CreateSsoProviderMutation = {
+  createSsoProvider: {
+    id: string;
+    name: string;
+    displayName: string;
+    authority: string;
+    clientId: string;
+    hasClientSecret: boolean;
+    scopes: Array<string>;
+    enabled: boolean;
+    readOnly: boolean;
+    callbackUrl: string;
+    logoutRedirectUrl: string;
+    forwardedParameters: Array<string>;
+    claimMappings: {
+      email: string;
+      firstName: string;
+      lastName: string | null;
+      custom: Array<{
+        claim: string;
+        attribute: string;
+      }>;
+    };
+    createdAt: string | null;
+    updatedAt: string | null;
+  };
+};
+export type CreateSsoProviderMutationVariables = {
+  input: CreateSsoProviderInput;
+};
+export const CreateSsoProvider: Operation<CreateSsoProviderMutation, CreateSsoProviderMutationVariables> = {
+  name: 'CreateSsoProvider',
+  query: "mutation CreateSsoProvider($input:CreateSsoProviderInput!){createSsoProvider(input:$input){...SsoFields}} fragment SsoFields on SsoProvider{id name displayName authority clientId hasClientSecret scopes enabled readOnly callbackUrl logoutRedirectUrl forwardedParameters claimMappings{email firstName lastName custom{claim attribute}}createdAt updatedAt}",
+};
+
 export type CreateTrustedIssuerMutation = {
   createTrustedIssuer: {
     name: string;
@@ -245,6 +539,17 @@ export const CreateTrustedIssuer: Operation<CreateTrustedIssuerMutation, CreateT
   query: "mutation CreateTrustedIssuer($input:CreateTrustedIssuerInput!){createTrustedIssuer(input:$input){...IssuerFields}} fragment IssuerFields on TrustedIssuer{name issuer source editable jwksUrl userinfoUrl opaque userinfoCredentials audiences audiencesRequired algorithms clockToleranceSeconds maxTokenAgeSeconds provisioning emailMatching fhirBase createdAt updatedAt keySet{state keyCount lastSuccessAt lastError{at message}}}",
 };
 
+export type DeleteSsoProviderMutation = {
+  deleteSsoProvider: boolean;
+};
+export type DeleteSsoProviderMutationVariables = {
+  id: string;
+};
+export const DeleteSsoProvider: Operation<DeleteSsoProviderMutation, DeleteSsoProviderMutationVariables> = {
+  name: 'DeleteSsoProvider',
+  query: "mutation DeleteSsoProvider($id:ID!){deleteSsoProvider(id:$id)}",
+};
+
 export type DeleteTrustedIssuerMutation = {
   deleteTrustedIssuer: boolean;
 };
@@ -278,6 +583,35 @@ export const DisableActor: Operation<DisableActorMutation, DisableActorMutationV
   query: "mutation DisableActor($id:ID!){disableActor(id:$id){...ActorRow}} fragment ActorRow on Actor{id issuer subject email name preferredUsername status roles createdAt lastSeenAt}",
 };
 
+export type DisableClientMutation = {
+  disableClient: {
+    id: string;
+    clientId: string;
+    name: string;
+    builtIn: boolean;
+    status: ClientStatus;
+    grantTypes: Array<GrantType>;
+    scopes: Array<string>;
+    redirectUris: Array<string>;
+    postLogoutRedirectUris: Array<string>;
+    exchangeIssuers: Array<string>;
+    subjectResolution: SubjectResolution;
+    tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+    jwks: string | null;
+    projectId: string | null;
+    actorId: string;
+    createdAt: string;
+    secretRotatedAt: string;
+  };
+};
+export type DisableClientMutationVariables = {
+  id: string;
+};
+export const DisableClient: Operation<DisableClientMutation, DisableClientMutationVariables> = {
+  name: 'DisableClient',
+  query: "mutation DisableClient($id:ID!){disableClient(id:$id){...ClientFields}} fragment ClientFields on Client{id clientId name builtIn status grantTypes scopes redirectUris postLogoutRedirectUris exchangeIssuers subjectResolution tokenEndpointAuthMethod jwks projectId actorId createdAt secretRotatedAt}",
+};
+
 export type EnableActorMutation = {
   enableActor: {
     id: string;
@@ -298,6 +632,35 @@ export type EnableActorMutationVariables = {
 export const EnableActor: Operation<EnableActorMutation, EnableActorMutationVariables> = {
   name: 'EnableActor',
   query: "mutation EnableActor($id:ID!){enableActor(id:$id){...ActorRow}} fragment ActorRow on Actor{id issuer subject email name preferredUsername status roles createdAt lastSeenAt}",
+};
+
+export type EnableClientMutation = {
+  enableClient: {
+    id: string;
+    clientId: string;
+    name: string;
+    builtIn: boolean;
+    status: ClientStatus;
+    grantTypes: Array<GrantType>;
+    scopes: Array<string>;
+    redirectUris: Array<string>;
+    postLogoutRedirectUris: Array<string>;
+    exchangeIssuers: Array<string>;
+    subjectResolution: SubjectResolution;
+    tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+    jwks: string | null;
+    projectId: string | null;
+    actorId: string;
+    createdAt: string;
+    secretRotatedAt: string;
+  };
+};
+export type EnableClientMutationVariables = {
+  id: string;
+};
+export const EnableClient: Operation<EnableClientMutation, EnableClientMutationVariables> = {
+  name: 'EnableClient',
+  query: "mutation EnableClient($id:ID!){enableClient(id:$id){...ClientFields}} fragment ClientFields on Client{id clientId name builtIn status grantTypes scopes redirectUris postLogoutRedirectUris exchangeIssuers subjectResolution tokenEndpointAuthMethod jwks projectId actorId createdAt secretRotatedAt}",
 };
 
 export type EndMyBrowserSessionMutation = {
@@ -330,6 +693,54 @@ export type ExplainTokenQueryVariables = {
 export const ExplainToken: Operation<ExplainTokenQuery, ExplainTokenQueryVariables> = {
   name: 'ExplainToken',
   query: "query ExplainToken($token:String!){explainToken(token:$token){valid issuer subject expiresAt steps{name outcome detail}}}",
+};
+
+export type InviteIssuersQuery = {
+  trustedIssuers: Array<{
+    name: string;
+  }>;
+};
+export type InviteIssuersQueryVariables = Record<string, never>;
+export const InviteIssuers: Operation<InviteIssuersQuery, InviteIssuersQueryVariables> = {
+  name: 'InviteIssuers',
+  query: "query InviteIssuers{trustedIssuers{name}}",
+};
+
+export type InviteMemberMutation = {
+  inviteMember: {
+    id: string;
+    projectId: string;
+    active: boolean;
+    admin: boolean;
+    email: string | null;
+    externalId: string | null;
+    issuer: string | null;
+    actorId: string | null;
+    createdAt: string;
+    profile: {
+      id: string;
+      givenName: string;
+      familyName: string;
+      email: string | null;
+      resourceType: ProfileResourceType;
+      reference: string;
+    };
+    inviteEmailSent: boolean | null;
+    recognisedBy: Array<{
+      method: RecognitionMethod;
+      issuer: string;
+      claim: string;
+      value: string;
+    }> | null;
+  };
+};
+export type InviteMemberMutationVariables = {
+  projectId: string;
+  input: InviteInput;
+};
+export const InviteMember: Operation<InviteMemberMutation, InviteMemberMutationVariables> = {
+  name: 'InviteMember',
+  query: "mutation InviteMember($projectId:ID!$input:InviteInput!){inviteMember(projectId:$projectId input:$input){...MemberRow inviteEmailSent recognisedBy{method issuer claim value}}} fragment MemberRow on ProjectMembership{id projectId active admin email externalId issuer actorId createdAt profile{id givenName familyName email resourceType reference}}",
 };
 
 export type MyAccountQuery = {
@@ -403,6 +814,73 @@ export const OverviewPage: Operation<OverviewPageQuery, OverviewPageQueryVariabl
   query: "query OverviewPage($lastMinutes:Int!){overview{actorsCreatedToday failedLoginsLastHour activeBrowserSessions}trustedIssuers{name issuer source jwksUrl keySet{state keyCount lastSuccessAt lastAttemptAt lastError{at message httpStatus networkError}}}tokenStats(lastMinutes:$lastMinutes){buckets{minute issuer outcome reason count}}}",
 };
 
+export type ProjectPageQuery = {
+  project: {
+    id: string;
+    name: string;
+    createdAt: string;
+    memberships: Array<{
+      id: string;
+      projectId: string;
+      active: boolean;
+      admin: boolean;
+      email: string | null;
+      externalId: string | null;
+      issuer: string | null;
+      actorId: string | null;
+      createdAt: string;
+      profile: {
+        id: string;
+        givenName: string;
+        familyName: string;
+        email: string | null;
+        resourceType: ProfileResourceType;
+        reference: string;
+      };
+    }>;
+  };
+  viewer: {
+    isServerAdmin: boolean;
+  };
+};
+export type ProjectPageQueryVariables = {
+  id: string;
+};
+export const ProjectPage: Operation<ProjectPageQuery, ProjectPageQueryVariables> = {
+  name: 'ProjectPage',
+  query: "query ProjectPage($id:ID!){project(id:$id){id name createdAt memberships{...MemberRow}}viewer{isServerAdmin}} fragment MemberRow on ProjectMembership{id projectId active admin email externalId issuer actorId createdAt profile{id givenName familyName email resourceType reference}}",
+};
+
+export type ProjectsQuery = {
+  projects: Array<{
+    id: string;
+    name: string;
+    createdAt: string;
+    memberships: Array<{
+      id: string;
+      active: boolean;
+    }>;
+  }>;
+};
+export type ProjectsQueryVariables = Record<string, never>;
+export const Projects: Operation<ProjectsQuery, ProjectsQueryVariables> = {
+  name: 'Projects',
+  query: "query Projects{projects{id name createdAt memberships{id active}}}",
+};
+
+export type RemoveMembershipMutation = {
+  removeMembership: {
+    id: string;
+  };
+};
+export type RemoveMembershipMutationVariables = {
+  id: string;
+};
+export const RemoveMembership: Operation<RemoveMembershipMutation, RemoveMembershipMutationVariables> = {
+  name: 'RemoveMembership',
+  query: "mutation RemoveMembership($id:ID!){removeMembership(id:$id){id}}",
+};
+
 export type RevokeSessionsMutation = {
   revokeSessions: number;
 };
@@ -412,6 +890,50 @@ export type RevokeSessionsMutationVariables = {
 export const RevokeSessions: Operation<RevokeSessionsMutation, RevokeSessionsMutationVariables> = {
   name: 'RevokeSessions',
   query: "mutation RevokeSessions($actorId:ID!){revokeSessions(actorId:$actorId)}",
+};
+
+export type RotateClientSecretMutation = {
+  rotateClientSecret: {
+    client: {
+      id: string;
+      clientId: string;
+      name: string;
+      builtIn: boolean;
+      status: ClientStatus;
+      grantTypes: Array<GrantType>;
+      scopes: Array<string>;
+      redirectUris: Array<string>;
+      postLogoutRedirectUris: Array<string>;
+      exchangeIssuers: Array<string>;
+      subjectResolution: SubjectResolution;
+      tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+      jwks: string | null;
+      projectId: string | null;
+      actorId: string;
+      createdAt: string;
+      secretRotatedAt: string;
+    };
+    clientSecret: string | null;
+  };
+};
+export type RotateClientSecretMutationVariables = {
+  id: string;
+};
+export const RotateClientSecret: Operation<RotateClientSecretMutation, RotateClientSecretMutationVariables> = {
+  name: 'RotateClientSecret',
+  query: "mutation RotateClientSecret($id:ID!){rotateClientSecret(id:$id){client{...ClientFields}clientSecret}} fragment ClientFields on Client{id clientId name builtIn status grantTypes scopes redirectUris postLogoutRedirectUris exchangeIssuers subjectResolution tokenEndpointAuthMethod jwks projectId actorId createdAt secretRotatedAt}",
+};
+
+export type RotateSigningKeyMutation = {
+  rotateSigningKey: {
+    kid: string;
+    status: SigningKeyStatus;
+  };
+};
+export type RotateSigningKeyMutationVariables = Record<string, never>;
+export const RotateSigningKey: Operation<RotateSigningKeyMutation, RotateSigningKeyMutationVariables> = {
+  name: 'RotateSigningKey',
+  query: "mutation RotateSigningKey{rotateSigningKey{kid status}}",
 };
 
 export type SetActorRolesMutation = {
@@ -437,6 +959,83 @@ export const SetActorRoles: Operation<SetActorRolesMutation, SetActorRolesMutati
   query: "mutation SetActorRoles($id:ID!$roles:[String!]!){setActorRoles(id:$id roles:$roles){...ActorRow}} fragment ActorRow on Actor{id issuer subject email name preferredUsername status roles createdAt lastSeenAt}",
 };
 
+export type SetClientJwksMutation = {
+  setClientJwks: {
+    id: string;
+    clientId: string;
+    name: string;
+    builtIn: boolean;
+    status: ClientStatus;
+    grantTypes: Array<GrantType>;
+    scopes: Array<string>;
+    redirectUris: Array<string>;
+    postLogoutRedirectUris: Array<string>;
+    exchangeIssuers: Array<string>;
+    subjectResolution: SubjectResolution;
+    tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+    jwks: string | null;
+    projectId: string | null;
+    actorId: string;
+    createdAt: string;
+    secretRotatedAt: string;
+  };
+};
+export type SetClientJwksMutationVariables = {
+  id: string;
+  jwks: string;
+};
+export const SetClientJwks: Operation<SetClientJwksMutation, SetClientJwksMutationVariables> = {
+  name: 'SetClientJwks',
+  query: "mutation SetClientJwks($id:ID!$jwks:String!){setClientJwks(id:$id jwks:$jwks){...ClientFields}} fragment ClientFields on Client{id clientId name builtIn status grantTypes scopes redirectUris postLogoutRedirectUris exchangeIssuers subjectResolution tokenEndpointAuthMethod jwks projectId actorId createdAt secretRotatedAt}",
+};
+
+export type SetMembershipActiveMutation = {
+  setMembershipActive: {
+    id: string;
+    projectId: string;
+    active: boolean;
+    admin: boolean;
+    email: string | null;
+    externalId: string | null;
+    issuer: string | null;
+    actorId: string | null;
+    createdAt: string;
+    profile: {
+      id: string;
+      givenName: string;
+      familyName: string;
+      email: string | null;
+      resourceType: ProfileResourceType;
+      reference: string;
+    };
+  };
+};
+export type SetMembershipActiveMutationVariables = {
+  id: string;
+  active: boolean;
+};
+export const SetMembershipActive: Operation<SetMembershipActiveMutation, SetMembershipActiveMutationVariables> = {
+  name: 'SetMembershipActive',
+  query: "mutation SetMembershipActive($id:ID!$active:Boolean!){setMembershipActive(id:$id active:$active){...MemberRow}} fragment MemberRow on ProjectMembership{id projectId active admin email externalId issuer actorId createdAt profile{id givenName familyName email resourceType reference}}",
+};
+
+export type SigningKeysQuery = {
+  signingKeys: Array<{
+    kid: string;
+    alg: SigningKeyAlgorithm;
+    status: SigningKeyStatus;
+    createdAt: string;
+    activatedAt: string | null;
+    retiredAt: string | null;
+    publishUntil: string | null;
+  }>;
+};
+export type SigningKeysQueryVariables = Record<string, never>;
+export const SigningKeys: Operation<SigningKeysQuery, SigningKeysQueryVariables> = {
+  name: 'SigningKeys',
+  query: "query SigningKeys{signingKeys{kid alg status createdAt activatedAt retiredAt publishUntil}}",
+};
+
 export type SignOutEverywhereMutation = {
   signOutEverywhere: number;
 };
@@ -444,6 +1043,43 @@ export type SignOutEverywhereMutationVariables = Record<string, never>;
 export const SignOutEverywhere: Operation<SignOutEverywhereMutation, SignOutEverywhereMutationVariables> = {
   name: 'SignOutEverywhere',
   query: "mutation SignOutEverywhere{signOutEverywhere}",
+};
+
+export type SsoProvidersQuery = {
+  ssoProviders: Array<{
+    id: string;
+    name: string;
+    displayName: string;
+    authority: string;
+    clientId: string;
+    hasClientSecret: boolean;
+    scopes: Array<string>;
+    enabled: boolean;
+    readOnly: boolean;
+    callbackUrl: string;
+    logoutRedirectUrl: string;
+    forwardedParameters: Array<string>;
+    claimMappings: {
+      email: string;
+      firstName: string;
+      lastName: string | null;
+      custom: Array<{
+        claim: string;
+        attribute: string;
+      }>;
+    };
+    createdAt: string | null;
+    updatedAt: string | null;
+  }>;
+  trustedIssuers: Array<{
+    name: string;
+    issuer: string;
+  }>;
+};
+export type SsoProvidersQueryVariables = Record<string, never>;
+export const SsoProviders: Operation<SsoProvidersQuery, SsoProvidersQueryVariables> = {
+  name: 'SsoProviders',
+  query: "query SsoProviders{ssoProviders{...SsoFields}trustedIssuers{name issuer}} fragment SsoFields on SsoProvider{id name displayName authority clientId hasClientSecret scopes enabled readOnly callbackUrl logoutRedirectUrl forwardedParameters claimMappings{email firstName lastName custom{claim attribute}}createdAt updatedAt}",
 };
 
 export type TrustedIssuersQuery = {
@@ -481,6 +1117,72 @@ export type TrustedIssuersQueryVariables = Record<string, never>;
 export const TrustedIssuers: Operation<TrustedIssuersQuery, TrustedIssuersQueryVariables> = {
   name: 'TrustedIssuers',
   query: "query TrustedIssuers{trustedIssuers{...IssuerFields}} fragment IssuerFields on TrustedIssuer{name issuer source editable jwksUrl userinfoUrl opaque userinfoCredentials audiences audiencesRequired algorithms clockToleranceSeconds maxTokenAgeSeconds provisioning emailMatching fhirBase createdAt updatedAt keySet{state keyCount lastSuccessAt lastError{at message}}}",
+};
+
+export type UpdateClientMutation = {
+  updateClient: {
+    id: string;
+    clientId: string;
+    name: string;
+    builtIn: boolean;
+    status: ClientStatus;
+    grantTypes: Array<GrantType>;
+    scopes: Array<string>;
+    redirectUris: Array<string>;
+    postLogoutRedirectUris: Array<string>;
+    exchangeIssuers: Array<string>;
+    subjectResolution: SubjectResolution;
+    tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+    jwks: string | null;
+    projectId: string | null;
+    actorId: string;
+    createdAt: string;
+    secretRotatedAt: string;
+  };
+};
+export type UpdateClientMutationVariables = {
+  id: string;
+  input: UpdateClientInput;
+};
+export const UpdateClient: Operation<UpdateClientMutation, UpdateClientMutationVariables> = {
+  name: 'UpdateClient',
+  query: "mutation UpdateClient($id:ID!$input:UpdateClientInput!){updateClient(id:$id input:$input){...ClientFields}} fragment ClientFields on Client{id clientId name builtIn status grantTypes scopes redirectUris postLogoutRedirectUris exchangeIssuers subjectResolution tokenEndpointAuthMethod jwks projectId actorId createdAt secretRotatedAt}",
+};
+
+export type UpdateSsoProviderMutation = {
+  updateSsoProvider: {
+    id: string;
+    name: string;
+    displayName: string;
+    authority: string;
+    clientId: string;
+    hasClientSecret: boolean;
+    scopes: Array<string>;
+    enabled: boolean;
+    readOnly: boolean;
+    callbackUrl: string;
+    logoutRedirectUrl: string;
+    forwardedParameters: Array<string>;
+    claimMappings: {
+      email: string;
+      firstName: string;
+      lastName: string | null;
+      custom: Array<{
+        claim: string;
+        attribute: string;
+      }>;
+    };
+    createdAt: string | null;
+    updatedAt: string | null;
+  };
+};
+export type UpdateSsoProviderMutationVariables = {
+  id: string;
+  input: UpdateSsoProviderInput;
+};
+export const UpdateSsoProvider: Operation<UpdateSsoProviderMutation, UpdateSsoProviderMutationVariables> = {
+  name: 'UpdateSsoProvider',
+  query: "mutation UpdateSsoProvider($id:ID!$input:UpdateSsoProviderInput!){updateSsoProvider(id:$id input:$input){...SsoFields}} fragment SsoFields on SsoProvider{id name displayName authority clientId hasClientSecret scopes enabled readOnly callbackUrl logoutRedirectUrl forwardedParameters claimMappings{email firstName lastName custom{claim attribute}}createdAt updatedAt}",
 };
 
 export type UpdateTrustedIssuerMutation = {
