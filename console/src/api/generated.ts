@@ -15,7 +15,7 @@ export type ClientStatus = 'ACTIVE' | 'DISABLED';
 
 export type ExplainOutcome = 'FAIL' | 'PASS' | 'SKIPPED';
 
-export type GrantType = 'AUTHORIZATION_CODE' | 'CLIENT_CREDENTIALS' | 'REFRESH_TOKEN' | 'TOKEN_EXCHANGE';
+export type GrantType = 'AUTHORIZATION_CODE' | 'CLIENT_CREDENTIALS' | 'DEVICE_CODE' | 'REFRESH_TOKEN' | 'TOKEN_EXCHANGE';
 
 export type KeySetState = 'FAILING' | 'OK' | 'PENDING' | 'STALE';
 
