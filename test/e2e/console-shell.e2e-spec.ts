@@ -252,12 +252,22 @@ describe('the admin console in a browser', () => {
       );
       await page.goto(`${bk.url}/console/actors?issuer=idp&subject=pager-`);
       await page.getByText('30 actors match · page 1').waitFor();
-      expect(await page.getByRole('row').count()).toBe(26);
+      // The page's label changes with the cursor; the rows once the next page's answer is in.
+      await waitFor(
+        '26 table rows',
+        async () => (await page.getByRole('row').count()) === 26,
+        10_000,
+      );
       const pager = page.getByRole('navigation', { name: 'Pages of actors' });
       expect(await pager.getByRole('button', { name: 'Previous page' }).isDisabled()).toBe(true);
       await pager.getByRole('button', { name: 'Next page' }).click();
       await page.getByText('30 actors match · page 2').waitFor();
-      expect(await page.getByRole('row').count()).toBe(6);
+      // The page's label changes with the cursor; the rows once the next page's answer is in.
+      await waitFor(
+        '6 table rows',
+        async () => (await page.getByRole('row').count()) === 6,
+        10_000,
+      );
       expect(await pager.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
       await pager.getByRole('button', { name: 'Previous page' }).click();
       await page.getByText('30 actors match · page 1').waitFor();
