@@ -160,7 +160,9 @@ describe('the console pages in a browser', () => {
     await run(t, 'console-clients', async (page) => {
       await openConsole(page, bk, 'ada', ADMIN_PASSWORD, '/console/clients');
       await heading(page, 'Clients').waitFor();
-      await page.getByText('built in · read-only').waitFor();
+      // The console's and the command line's own clients.
+      await page.getByRole('row', { name: /Bridgekeeper console.*built in/ }).waitFor();
+      await page.getByRole('row', { name: /Bridgekeeper CLI.*built in/ }).waitFor();
       await page.getByRole('link', { name: 'Register a client' }).click();
       await heading(page, 'Register a client').waitFor();
       await page.getByLabel('Name', { exact: true }).fill('Reporting service');
@@ -239,10 +241,10 @@ describe('the console pages in a browser', () => {
       // The built-in console client: facts only.
       await page.getByRole('link', { name: '← All clients' }).click();
       await page
-        .getByRole('row', { name: /built in/ })
+        .getByRole('row', { name: /Bridgekeeper console.*built in/ })
         .getByRole('link')
         .click();
-      await page.getByText('The admin console’s own client is built in').waitFor();
+      await page.getByText('This client is built in').waitFor();
       expect(await page.getByRole('button', { name: /Rotate|Disable|Save/ }).count()).toBe(0);
       await expectClean(page, [secret, rotated, ...t.tokens, ADMIN_PASSWORD], 'built-in client');
       t.assertNoErrors();

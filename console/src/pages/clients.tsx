@@ -533,8 +533,8 @@ function ClientView({
       </div>
       {client.builtIn ? (
         <p className="notice">
-          The admin console’s own client is built in: Bridgekeeper keeps it, and refuses every
-          change to it.
+          This client is built in (the admin console’s or the command line’s): Bridgekeeper
+          registers it at every start, and refuses every change to it.
         </p>
       ) : (
         <>
