@@ -41,6 +41,12 @@ interface CachedToken {
 }
 
 const LOCAL_TTL_MS = 60_000;
+/**
+ * How long a userinfo answer is reused for the same token on this node after its single flight settled:
+ * long enough to cover the gap until the verdict is in the verified-token cache (the remaining steps and
+ * a Redis write), short enough that it changes nothing a cached verdict would not.
+ */
+const USERINFO_SETTLED_TTL_MS = 5_000;
 
 /**
  * Validates bearer tokens (SECURITY.md rules 1-4, 7): TOKEN_STEPS in order (exact-`iss` issuer lookup
@@ -55,6 +61,11 @@ export class TokenValidationService {
    * that never changes until `exp`, and every hit still re-checks `exp` and the issuer. Keyed by SHA-256.
    */
   private readonly local?: LRUCache<string, CachedToken>;
+  /** Userinfo answers just settled, by `<issuer>:<token SHA-256>`: see USERINFO_SETTLED_TTL_MS. */
+  private readonly settledUserinfo = new LRUCache<string, TokenClaims>({
+    max: 10_000,
+    ttl: USERINFO_SETTLED_TTL_MS,
+  });
   /** Bridgekeeper itself: tokens whose `iss` is our public URL, verified with our own keys. */
   private readonly own: TrustedIssuerConfig;
   private readonly deps: TokenStepDeps;
@@ -173,14 +184,24 @@ export class TokenValidationService {
     return readOnly ? this.readOnlyDeps : this.deps;
   }
 
-  /** Asks the issuer's userinfo endpoint (once for concurrent identical tokens, per node). */
+  /**
+   * Asks the issuer's userinfo endpoint once for concurrent identical tokens, per node. A request that
+   * missed the verified-token cache just before the first request's verdict reached it (a Redis round
+   * trip away) reuses the answer that first request got instead of asking the issuer again.
+   */
   private async askUserinfo(
     check: TokenCheck,
     issuer: TrustedIssuerConfig,
   ): Promise<UserinfoVerdict> {
-    const claims = await this.cache.singleFlight(`userinfo:${issuer.name}:${check.sha256}`, () =>
-      this.userinfo.validate(check.token, issuer, check.jws?.payload),
-    );
+    const key = `${issuer.name}:${issuer.revision ?? 0}:${check.sha256}`;
+    const settled = this.settledUserinfo.get(key);
+    if (settled && settled.exp * 1000 > Date.now()) return { claims: settled, cached: false };
+    const claims = await this.cache.singleFlight(`userinfo:${key}`, async () => {
+      const answer = await this.userinfo.validate(check.token, issuer, check.jws?.payload);
+      const ttl = Math.min(USERINFO_SETTLED_TTL_MS, answer.exp * 1000 - Date.now());
+      if (ttl > 0) this.settledUserinfo.set(key, answer, { ttl });
+      return answer;
+    });
     return { claims, cached: false };
   }
 

@@ -164,6 +164,21 @@ describe.each(['memory', 'redis'] as const)(
       expect(med.calls(token)).toBe(1);
     });
 
+    it('makes one IdP call for a stream of requests that keeps arriving while the answer lands', async () => {
+      // Requests that start every millisecond: some miss the verified-token cache just before the first
+      // verdict reaches it, after the single flight settled. They must not ask the IdP again.
+      const token = await jwt(MED_ISS, { sub: 'stream' });
+      med.answers.set(token, { status: 200, body: { sub: 'stream' }, delayMs: 20 });
+      const pending: Promise<number>[] = [];
+      const until = Date.now() + 80;
+      while (Date.now() < until) {
+        pending.push(status(token), status(token));
+        await new Promise((r) => setImmediate(r));
+      }
+      expect(new Set(await Promise.all(pending))).toEqual(new Set([200]));
+      expect(med.calls(token)).toBe(1);
+    });
+
     it('still checks the actor on a cache hit: a disabled actor is refused at once', async () => {
       const admin = await jwt(MED_ISS, { sub: 'med-admin' });
       med.answers.set(admin, { status: 200, body: { sub: 'med-admin' } });
