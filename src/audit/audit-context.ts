@@ -14,10 +14,17 @@ export interface AuditRequest {
   principal?: {
     actor: { id: string };
     /** Bridgekeeper's own token: the client it was issued to and the project it is limited to. */
-    own?: { clientId: string; project?: string };
+    own?: { clientId: string; project?: string; act?: ActChainLink };
     /** An admin client acting for a member: who really called. */
     onBehalfOf?: { actorId: string; clientId: string };
   };
+}
+
+/** RFC 8693 `act`, nested: the most recent acting party outermost. */
+export interface ActChainLink {
+  sub: string;
+  client_id?: string;
+  act?: ActChainLink;
 }
 
 /** The request of a REST handler or GraphQL resolver, as the audit context of what it changes. */

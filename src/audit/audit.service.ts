@@ -190,9 +190,7 @@ export class AuditService implements OnApplicationBootstrap, BeforeApplicationSh
     row.outcome = d.outcome ?? 'SUCCESS';
     row.actorId = d.actorId !== undefined ? d.actorId : (p?.actor.id ?? null);
     row.clientId = d.clientId !== undefined ? d.clientId : (p?.own?.clientId ?? null);
-    row.act =
-      d.act ??
-      (p?.onBehalfOf ? [{ sub: p.onBehalfOf.actorId, client_id: p.onBehalfOf.clientId }] : null);
+    row.act = d.act ?? actChain(p);
     row.targetType = d.targetType ?? null;
     row.targetId = d.targetId ?? null;
     row.projectId =
@@ -227,4 +225,20 @@ function safeDetails(d: AuditDetails): AuditDetails {
     out[k] = typeof v === 'string' ? v.slice(0, MAX_DETAIL_LENGTH) : v;
   }
   return out;
+}
+
+/** Tokens nest `act` at most 5 deep (own-tokens.ts); a bound here too, whatever the principal holds. */
+const MAX_ACT_LINKS = 8;
+
+/**
+ * Who acted for the caller, most recent first: the agents of a delegated token (RFC 8693 `act`,
+ * flattened), then an admin client acting for a member; null when the caller acted for itself.
+ */
+function actChain(p: AuditRequest['principal']): AuditEventEntity['act'] {
+  const chain: { sub: string; client_id?: string }[] = [];
+  for (let link = p?.own?.act; link && chain.length < MAX_ACT_LINKS; link = link.act) {
+    chain.push(link.client_id ? { sub: link.sub, client_id: link.client_id } : { sub: link.sub });
+  }
+  if (p?.onBehalfOf) chain.push({ sub: p.onBehalfOf.actorId, client_id: p.onBehalfOf.clientId });
+  return chain.length > 0 ? chain : null;
 }

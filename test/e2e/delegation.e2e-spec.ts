@@ -1,3 +1,5 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import { LocalAccountsService } from 'src/accounts/local-accounts.service';
@@ -6,6 +8,7 @@ import { AppError } from 'src/common/errors/app-error';
 import { IdentityService } from 'src/identity/identity.service';
 import { type RunningBridgekeeper, startBridgekeeper } from '../support/bridgekeeper';
 import { TestBrowser } from '../support/browser';
+import { gqlData } from '../support/gql-ops';
 import { OidcIdp } from '../support/oidc-provider';
 
 // Issue 11 §1 and §4: RFC 8693 delegation. An agent (a client allowed to act for people) exchanges a
@@ -249,6 +252,52 @@ describe('delegation: token exchange with actor_token (RFC 8693)', () => {
       resource: 'https://evil.example.com/',
     });
     expect(other.body.error).toBe('invalid_target');
+  });
+
+  it('lets an agent call /mcp for the person with the official SDK: whoami and the audit log name both', async () => {
+    const subject = await personToken('mcp:read', `${bk.url}/mcp`);
+    const delegated = (await delegate(agent, subject, await ownToken(agent))).body.access_token;
+    const mcp = new Client({ name: 'delegating-agent', version: '1.0.0' });
+    await mcp.connect(
+      new StreamableHTTPClientTransport(new URL(`${bk.url}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${delegated}` } },
+      }),
+    );
+    try {
+      // Alice is no admin: her own tools only, whatever the agent could do with its own token.
+      const tools = (await mcp.listTools()).tools.map((t) => t.name);
+      expect(tools).toContain('whoami');
+      expect(tools).not.toContain('disable_actor');
+      const who = (await mcp.callTool({ name: 'whoami', arguments: {} })).structuredContent as {
+        actor: { id: string };
+        act?: { sub: string; client_id: string };
+      };
+      expect(who.actor.id).toBe(aliceId);
+      expect(who.act).toEqual({ sub: agent.clientId, client_id: agent.clientId });
+    } finally {
+      await mcp.close();
+    }
+    // Attributable: the tool call is Alice's, made by the agent's client (security events are written in batches).
+    const query = `query($filter: AuditEventFilter) {
+      auditEvents(filter: $filter, first: 5) { edges { node { actorId clientId act { sub clientId } targetId } } }
+    }`;
+    let nodes: { actorId: string; clientId: string; act: unknown[]; targetId: string }[] = [];
+    for (let i = 0; i < 50 && nodes.length === 0; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 100));
+      const data = await gqlData<{ auditEvents: { edges: { node: (typeof nodes)[0] }[] } }>(
+        bk,
+        adminToken,
+        query,
+        { filter: { action: 'mcp.tool_call', actorId: aliceId } },
+      );
+      nodes = data.auditEvents.edges.map((e) => e.node);
+    }
+    expect(nodes).toContainEqual({
+      actorId: aliceId,
+      clientId: agent.clientId,
+      act: [{ sub: agent.clientId, clientId: agent.clientId }],
+      targetId: 'whoami',
+    });
   });
 
   it('refuses what is not a delegation by an allowed agent of a person', async () => {

@@ -33,7 +33,10 @@ export class AuditEvent {
   @Field(() => String, { nullable: true, description: 'The OAuth client involved' })
   clientId: string | null;
 
-  @Field(() => [AuditActor], { description: 'RFC 8693 act chain (on-behalf-of calls)' })
+  @Field(() => [AuditActor], {
+    description:
+      'Who acted for the caller, most recent first: the agents of an RFC 8693 delegated token, then an admin client acting for a member',
+  })
   act: AuditActor[];
 
   @Field(() => String, { nullable: true })
