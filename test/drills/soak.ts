@@ -145,8 +145,13 @@ async function main(): Promise<number> {
   process.once('SIGTERM', stopAll);
   const broken: string[] = [];
   try {
+    // Valid for the whole run (both phases, their peaks and a margin): the stub's default is 5 minutes,
+    // after which every request of a ten-minute phase would be a 401.
+    const expiresIn = (2 * minutes + 10) * 60;
     const tokens = await Promise.all(
-      Array.from({ length: TOKENS }, (_, i) => cluster.idp.token(AUDIENCE, { sub: `soak-${i}` })),
+      Array.from({ length: TOKENS }, (_, i) =>
+        cluster.idp.token(AUDIENCE, { sub: `soak-${i}` }, { expiresIn }),
+      ),
     );
     broken.push(
       ...(await phase(
