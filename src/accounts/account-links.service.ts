@@ -44,8 +44,12 @@ export class AccountLinksService {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  /** A one-time link that lets the invited person of this membership create their account. */
+  /**
+   * A one-time link that lets the invited person of this membership create their account; earlier
+   * unused ones of the same membership stop working (an invite repeated replaces its link).
+   */
   async setPasswordLink(membershipId: string): Promise<string> {
+    await this.links.voidUnused('SET_PASSWORD', { membershipId });
     const { secret } = await this.links.create(
       'SET_PASSWORD',
       { membershipId },

@@ -91,14 +91,21 @@ export class OneTimeLinksService {
     );
   }
 
-  /** Voids the unused links of one purpose (a new setup link replaces the previous ones). */
-  async voidUnused(purpose: LinkPurpose, target: { accountId?: string } = {}): Promise<void> {
+  /**
+   * Voids the unused links of one purpose (a new setup link replaces the previous ones), of one account
+   * or one invited membership when named.
+   */
+  async voidUnused(
+    purpose: LinkPurpose,
+    target: { accountId?: string; membershipId?: string } = {},
+  ): Promise<void> {
     await dbCall(() =>
       this.repo
         .createQueryBuilder()
         .delete()
         .where('purpose = :purpose AND used_at IS NULL', { purpose })
         .andWhere(target.accountId ? 'account_id = :a' : '1=1', { a: target.accountId })
+        .andWhere(target.membershipId ? 'membership_id = :m' : '1=1', { m: target.membershipId })
         .execute(),
     );
   }

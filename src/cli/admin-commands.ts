@@ -201,7 +201,7 @@ export function adminCommands(program: Command, ctx: () => CliContext): void {
         return show(
           ctx(),
           `mutation($projectId: ID!, $input: InviteInput!) {
-            inviteMember(projectId: $projectId, input: $input) { ${MEMBER} inviteEmailSent } }`,
+            inviteMember(projectId: $projectId, input: $input) { ${MEMBER} inviteEmailSent setPasswordLink } }`,
           {
             projectId,
             input: {

@@ -17,6 +17,11 @@ export interface InviteResult {
   /** A new membership (201), or an existing one (200, upsert). */
   created: boolean;
   emailSent: boolean;
+  /**
+   * The one-time set-password link of an invite by email alone, only when no email carried it (email
+   * not configured, not asked for, or sending failed): the inviting admin hands it over privately.
+   */
+  setPasswordLink?: string;
   /** How the invited person will be recognised, with the trusted issuers as they are now. */
   recognisedBy: MemberRecognition[];
 }
@@ -41,6 +46,8 @@ export class InvitesService {
     projectId: string,
     input: InviteInput,
     from?: AuditRequest,
+    /** False where the answer must not carry the link (an agent's tool call): made only to be emailed. */
+    { linkInAnswer = true }: { linkInAnswer?: boolean } = {},
   ): Promise<InviteResult> {
     await this.memberships.assertCanManage(caller, projectId);
     const email = input.email?.trim().toLowerCase();
@@ -63,16 +70,21 @@ export class InvitesService {
       },
       { upsert: input.upsert === true, from },
     );
-    // After the commit: the invite stands whether or not the email goes out, and says which.
-    const emailSent =
-      input.sendEmail === true && !!email
-        ? await this.mail.sendInvite({
-            to: email,
-            name: `${input.firstName} ${input.lastName}`,
-            project: (await this.projects.get(projectId)).name,
-            ...(await this.setPasswordLink(membership)),
-          })
-        : false;
+    // After the commit: the invite stands whether or not the email goes out, and says which. A person
+    // invited by email alone gets a set-password link: in the email, else in the answer to the admin.
+    const emailing = input.sendEmail === true && !!email;
+    const link =
+      needsSetPasswordLink(membership) && (linkInAnswer || (emailing && this.mail.enabled))
+        ? await this.accountLinks.setPasswordLink(membership.id)
+        : undefined;
+    const emailSent = emailing
+      ? await this.mail.sendInvite({
+          to: email,
+          name: `${input.firstName} ${input.lastName}`,
+          project: (await this.projects.get(projectId)).name,
+          ...(link ? { link } : {}),
+        })
+      : false;
     const emailMatching = this.issuers
       .all()
       .filter((i) => i.emailMatching)
@@ -81,18 +93,9 @@ export class InvitesService {
       membership,
       created,
       emailSent,
+      ...(link && !emailSent && linkInAnswer ? { setPasswordLink: link } : {}),
       recognisedBy: recognitionOf(membership, emailMatching),
     };
-  }
-
-  /**
-   * An invite by email alone, bound to no trusted issuer (the person has no account elsewhere), of
-   * someone not yet signed in links to a one-time set-password page that creates their local account
-   * (issue 9); an invite bound to an issuer keeps the configured sign-in URL.
-   */
-  private async setPasswordLink(m: MembershipEntity): Promise<{ link?: string }> {
-    if (m.externalId || m.issuerName || m.actorId || !this.mail.enabled) return {};
-    return { link: await this.accountLinks.setPasswordLink(m.id) };
   }
 
   /**
@@ -114,4 +117,13 @@ export class InvitesService {
         : 'issuer is required with externalId when more than one issuer is trusted',
     );
   }
+}
+
+/**
+ * An invite by email alone, bound to no trusted issuer (the person has no account elsewhere), of
+ * someone not yet signed in leads to a one-time set-password page that creates their local account
+ * (issue 9); an invite bound to an issuer keeps the configured sign-in URL.
+ */
+function needsSetPasswordLink(m: MembershipEntity): boolean {
+  return !!m.email && !m.externalId && !m.issuerName && !m.actorId;
 }

@@ -237,7 +237,10 @@ export const MCP_TOOLS: readonly McpTool[] = [
     }),
     run: async (caller, { projectId, ...rest }, deps) => {
       const input = await inviteInput(rest);
-      const result = await deps.invites.invite(caller.principal, projectId, input, caller.from);
+      // Never a set-password link in a tool's answer: it is a credential (emailed, or made by a person).
+      const result = await deps.invites.invite(caller.principal, projectId, input, caller.from, {
+        linkInAnswer: false,
+      });
       return {
         membership: memberView(result.membership),
         created: result.created,

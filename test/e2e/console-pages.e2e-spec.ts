@@ -129,6 +129,21 @@ describe('the console pages in a browser', () => {
       await page.getByText('A token of corp with sub =').waitFor();
       await consoleScreenshot(page, 'projects-members');
 
+      // By email alone, without the email: the set-password link to hand over, shown once.
+      await page.getByLabel('First name', { exact: true }).fill('Mia');
+      await page.getByLabel('Last name', { exact: true }).fill('Handover');
+      await page.getByLabel('externalId', { exact: true }).fill('');
+      await page.getByLabel('Email', { exact: true }).fill('mia@example.com');
+      await page.getByLabel('Send an invite email', { exact: true }).uncheck();
+      await page.getByRole('button', { name: 'Invite' }).click();
+      await page.getByText('Invite email: not sent (you did not ask for one).').waitFor();
+      const shown = page.getByTestId('one-time-secret');
+      const setPasswordLink = (await shown.textContent())!;
+      expect(setPasswordLink.startsWith(`${bk.url}/login/set-password?token=`)).toBe(true);
+      await page.getByRole('button', { name: 'I stored it: hide the set-password link' }).click();
+      await shown.waitFor({ state: 'detached' });
+      await expectClean(page, [setPasswordLink], 'invite link hidden');
+
       await row.getByRole('button', { name: 'Deactivate' }).click();
       const dialog = page.getByRole('dialog');
       expect(await dialog.getByRole('heading').textContent()).toBe(
@@ -194,7 +209,7 @@ describe('the console pages in a browser', () => {
       const tokens = await grant(secret);
       expect(tokens.access_token).toBeTruthy();
 
-      await page.getByRole('button', { name: 'I stored it: hide the secret' }).click();
+      await page.getByRole('button', { name: 'I stored it: hide the client secret' }).click();
       await secretBox.waitFor({ state: 'detached' });
       await expectClean(page, [secret, tokens.access_token, ...t.tokens], 'client created');
 

@@ -18,6 +18,7 @@ import {
   inviteMember,
 } from '../support/gql-ops';
 import { OidcIdp } from '../support/oidc-provider';
+import { query } from '../support/postgres';
 
 // The MCP endpoint (issue 11 §3, §4) driven by the official MCP client SDK, as an agent would: its
 // client-credentials and private-key-JWT providers discover the authorization server from the 401's
@@ -172,6 +173,14 @@ describe('MCP endpoint', () => {
     expect(invited.isError).toBeFalsy();
     const membershipId = (invited.structuredContent as { membership: { id: string } }).membership
       .id;
+    // An email-only invite whose email did not go out: no set-password link is made for an agent's call
+    // (a console or API invite answers it to the admin), so none can be in the tool's answer.
+    expect(JSON.stringify(invited)).not.toContain('set-password');
+    expect(
+      await query(bk.databaseUrl, 'SELECT id FROM one_time_links WHERE membership_id = $1', [
+        membershipId,
+      ]),
+    ).toEqual([]);
     const members = await call(client, 'list_members', { projectId });
     expect(members.structuredContent).toMatchObject({
       members: [{ id: membershipId, email: 'ada@example.com', active: true, admin: false }],

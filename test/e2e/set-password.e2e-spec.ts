@@ -56,7 +56,10 @@ describe('set-password and reset links', () => {
       admin,
     );
     expect(res.status).toBe(201);
-    const membershipId = ((await res.json()) as { id: string }).id;
+    const answer = (await res.json()) as { id: string; setPasswordLink: string | null };
+    // The email carried the link: the answer does not.
+    expect(answer.setPasswordLink).toBeNull();
+    const membershipId = answer.id;
     const link = await smtp.setPasswordLinkSentTo('jane@example.com', before);
     expect(link.startsWith(`${bk.url}/login/set-password?token=`)).toBe(true);
     const secret = new URL(link).searchParams.get('token')!;
@@ -156,5 +159,87 @@ describe('set-password and reset links', () => {
       { id: '00000000-0000-4000-8000-000000000000' },
     );
     expect(unknown.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  });
+});
+
+// Without email (the quick start has no SMTP server), the inviting admin gets the invite's set-password
+// link in the answer, once, to hand over (an agent's MCP call never gets one: mcp.e2e-spec).
+describe('set-password links without email', () => {
+  let stub: JwksStub;
+  let bk: RunningBridgekeeper;
+  let admin: string;
+
+  beforeAll(async () => {
+    stub = await JwksStub.start();
+    bk = await startBridgekeeper({
+      issuers: [{ name: 'stub', issuer: stub.issuer, jwks: stub.jwksUrl, audiences: 'aud' }],
+      admins: ['stub:root'],
+    });
+    admin = await stub.token('aud', { sub: 'root' });
+  });
+
+  afterAll(async () => {
+    await bk?.close();
+    await stub?.stop();
+  });
+
+  const INVITE = `mutation($projectId: ID!, $input: InviteInput!) {
+    inviteMember(projectId: $projectId, input: $input) { id inviteEmailSent setPasswordLink }
+  }`;
+
+  it('answers the link of an email-only invite; a repeated invite replaces it; it creates the account', async () => {
+    const created = await bk.graphql(
+      `mutation { createProject(name: "Quay Clinic") { id } }`,
+      admin,
+    );
+    const projectId = (created.body.data?.createProject as { id: string }).id;
+    const person = {
+      resourceType: 'Practitioner',
+      firstName: 'Omar',
+      lastName: 'Haddad',
+      email: 'omar@example.com',
+      sendEmail: true,
+    };
+    const rest = await bk.post(`/admin/projects/${projectId}/invite`, person, admin);
+    expect(rest.status).toBe(201);
+    const first = (await rest.json()) as { inviteEmailSent: boolean; setPasswordLink: string };
+    expect(first.inviteEmailSent).toBe(false);
+    expect(first.setPasswordLink.startsWith(`${bk.url}/login/set-password?token=`)).toBe(true);
+
+    const again = await bk.graphql(INVITE, admin, {
+      projectId,
+      input: { ...person, sendEmail: false, upsert: true },
+    });
+    expect(again.body.errors).toBeUndefined();
+    const second = again.body.data!.inviteMember as { setPasswordLink: string };
+    expect(second.setPasswordLink).not.toBe(first.setPasswordLink);
+    // The first link stopped working when the second was made.
+    expect((await new TestBrowser(bk.url).get(first.setPasswordLink)).status).toBe(404);
+
+    const b = new TestBrowser(bk.url);
+    expect((await b.get(second.setPasswordLink)).status).toBe(303);
+    const done = await b.submit('/login/set-password', { password: PASSWORD, confirm: PASSWORD });
+    expect(done.status).toBe(303);
+    const login = new TestBrowser(bk.url);
+    expect(
+      (await login.submit('/login', { username: 'omar@example.com', password: PASSWORD })).status,
+    ).toBe(303);
+
+    // Signed in now: inviting them again makes no link. An invite bound to an issuer never has one.
+    const afterSignIn = await bk.graphql(INVITE, admin, {
+      projectId,
+      input: { ...person, upsert: true },
+    });
+    expect(afterSignIn.body.data!.inviteMember).toMatchObject({ setPasswordLink: null });
+    const bound = await bk.graphql(INVITE, admin, {
+      projectId,
+      input: { ...person, email: 'lena@example.com', externalId: 'lena', issuer: 'stub' },
+    });
+    expect(bound.body.data!.inviteMember).toMatchObject({ setPasswordLink: null });
+
+    // The links never reach the log.
+    const logs = bk.logs.join('\n');
+    for (const link of [first.setPasswordLink, second.setPasswordLink])
+      expect(logs).not.toContain(new URL(link).searchParams.get('token')!);
   });
 });

@@ -726,6 +726,7 @@ export type InviteMemberMutation = {
       reference: string;
     };
     inviteEmailSent: boolean | null;
+    setPasswordLink: string | null;
     recognisedBy: Array<{
       method: RecognitionMethod;
       issuer: string;
@@ -740,7 +741,7 @@ export type InviteMemberMutationVariables = {
 };
 export const InviteMember: Operation<InviteMemberMutation, InviteMemberMutationVariables> = {
   name: 'InviteMember',
-  query: "mutation InviteMember($projectId:ID!$input:InviteInput!){inviteMember(projectId:$projectId input:$input){...MemberRow inviteEmailSent recognisedBy{method issuer claim value}}} fragment MemberRow on ProjectMembership{id projectId active admin email externalId issuer actorId createdAt profile{id givenName familyName email resourceType reference}}",
+  query: "mutation InviteMember($projectId:ID!$input:InviteInput!){inviteMember(projectId:$projectId input:$input){...MemberRow inviteEmailSent setPasswordLink recognisedBy{method issuer claim value}}} fragment MemberRow on ProjectMembership{id projectId active admin email externalId issuer actorId createdAt profile{id givenName familyName email resourceType reference}}",
 };
 
 export type MyAccountQuery = {

@@ -199,10 +199,15 @@ export function SecretOnce({
   title,
   secret,
   onDone,
+  label = 'Client secret',
+  warning = 'Copy it now and store it in your secret manager: it is shown only this once. Bridgekeeper keeps only its hash and can never show it again.',
 }: {
   title: string;
   secret: string;
   onDone: () => void;
+  /** What the secret is, as the value's label ("Client secret"). */
+  label?: string;
+  warning?: string;
 }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => ref.current?.focus(), []);
@@ -215,22 +220,19 @@ export function SecretOnce({
       ref={ref}
     >
       <h2 id="secret-title">{title}</h2>
-      <p className="secret-warning">
-        Copy it now and store it in your secret manager: it is shown only this once. Bridgekeeper
-        keeps only its hash and can never show it again.
-      </p>
+      <p className="secret-warning">{warning}</p>
       <div className="copy-value">
-        <span className="copy-label">Client secret</span>
+        <span className="copy-label">{label}</span>
         <code className="mono" data-testid="one-time-secret">
           {secret}
         </code>
         <span className="copy-actions">
-          <CopyButton text={secret} label="Copy the client secret" />
+          <CopyButton text={secret} label={`Copy the ${label.toLowerCase()}`} />
         </span>
       </div>
       <div className="actions">
         <button type="button" className="primary" onClick={onDone}>
-          I stored it: hide the secret
+          I stored it: hide the {label.toLowerCase()}
         </button>
       </div>
     </div>

@@ -19,7 +19,7 @@ import { useQuery } from '../components/use-query';
 import { when } from '../format';
 import { Link, navigate, useTitle } from '../router';
 import { useViewer } from '../viewer';
-import { fieldErrors, Select } from './page-kit';
+import { fieldErrors, SecretOnce, Select } from './page-kit';
 
 /**
  * Projects and members: `/projects` (the projects this person administers; a server ADMIN creates
@@ -234,7 +234,15 @@ function ProjectView({ id }: { id: string }) {
               </table>
             </div>
           )}
-          {invited && <InviteResult invited={invited.member} asked={invited.asked} />}
+          {invited && (
+            <InviteResult
+              invited={invited.member}
+              asked={invited.asked}
+              onLinkHidden={() =>
+                setInvited({ ...invited, member: { ...invited.member, setPasswordLink: null } })
+              }
+            />
+          )}
           <InviteForm
             projectId={project.id}
             isServerAdmin={q.data!.viewer.isServerAdmin}
@@ -281,7 +289,15 @@ function ProjectView({ id }: { id: string }) {
   );
 }
 
-function InviteResult({ invited, asked }: { invited: Invited; asked: boolean }) {
+function InviteResult({
+  invited,
+  asked,
+  onLinkHidden,
+}: {
+  invited: Invited;
+  asked: boolean;
+  onLinkHidden: () => void;
+}) {
   const name = memberName(invited);
   let email: string;
   if (invited.inviteEmailSent) email = `Invite email: sent to ${invited.email}.`;
@@ -290,6 +306,7 @@ function InviteResult({ invited, asked }: { invited: Invited; asked: boolean }) 
   else
     email =
       'Invite email: NOT sent (email is not configured on the server, or sending failed). The invite is stored: tell them to sign in yourself.';
+  const link = invited.setPasswordLink;
   const ways = invited.recognisedBy ?? [];
   return (
     <div className="notice" role="status">
@@ -297,10 +314,19 @@ function InviteResult({ invited, asked }: { invited: Invited; asked: boolean }) 
         <strong>{name}</strong> is invited.
       </p>
       <p data-testid="invite-email-status">{email}</p>
+      {link && (
+        <SecretOnce
+          title={`${name}’s set-password link`}
+          label="Set-password link"
+          warning="No email carried it: hand it to them privately (it works once, and only until it expires). It is shown only this once; inviting them again makes a new one."
+          secret={link}
+          onDone={onLinkHidden}
+        />
+      )}
       {ways.length === 0 ? (
         <p className="small">
           No trusted issuer recognises them yet (no externalId, issuer or email matching): they can
-          sign in only through an emailed set-password link.
+          sign in only through their set-password link.
         </p>
       ) : (
         <ul className="small">

@@ -6,6 +6,7 @@ export function toInviteAnswer(result: InviteResult): ProjectMembership {
   return {
     ...toMembershipModel(result.membership),
     inviteEmailSent: result.emailSent,
+    setPasswordLink: result.setPasswordLink ?? null,
     recognisedBy: result.recognisedBy,
   };
 }

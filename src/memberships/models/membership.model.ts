@@ -130,6 +130,13 @@ export class ProjectMembership {
   })
   inviteEmailSent?: boolean;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'On the result of inviteMember: the one-time set-password link of a person invited by email alone, only when no email carried it (email not configured, not asked for, or sending failed). Hand it over privately: it is shown once and replaces any earlier link of this invite',
+  })
+  setPasswordLink?: string | null;
+
   @Field(() => [MemberRecognition], {
     nullable: true,
     description:
