@@ -11,7 +11,7 @@ import {
   rotateClientSecret,
 } from '../support/gql-ops';
 import { JwksStub } from '../support/jwks-stub';
-import { query } from '../support/postgres';
+import { query, RestartablePostgres } from '../support/postgres';
 
 // Issue 13 §4: the audit log, over GraphQL and in the table.
 jest.setTimeout(60_000);
@@ -272,5 +272,114 @@ describe('audit log', () => {
       "SELECT 1 FROM audit_events WHERE action = 'old.event'",
     );
     expect(left).toHaveLength(0);
+  });
+});
+
+// `bridgekeeper.audit.stdout=true` and a database outage: every written event is also a JSON line on
+// standard output for log shippers; a security event that cannot be written is counted as dropped and
+// logged, and the next ones are written again once PostgreSQL is back.
+describe('audit log on stdout, and with PostgreSQL down', () => {
+  let pg: RestartablePostgres;
+  let stub: JwksStub;
+  let bk: RunningBridgekeeper;
+  let adminToken: string;
+  const lines: string[] = [];
+  let restore: () => void;
+
+  beforeAll(async () => {
+    pg = await RestartablePostgres.start();
+    stub = await JwksStub.start();
+    bk = await startBridgekeeper({
+      issuers: [stub.trustedIssuer('idp', AUD)],
+      admins: ['idp:root'],
+      databaseUrl: pg.url,
+      properties: { 'bridgekeeper.audit.stdout': 'true' },
+    });
+    adminToken = await stub.token(AUD, { sub: 'root' });
+    // Process stdout itself (where a log shipper reads), kept as well as passed on.
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      lines.push(
+        ...String(chunk)
+          .split('\n')
+          .filter((l) => l.startsWith('{"audit":')),
+      );
+      return write(chunk, ...rest);
+    }) as typeof process.stdout.write;
+    restore = () => {
+      process.stdout.write = write;
+    };
+  });
+
+  afterAll(async () => {
+    restore?.();
+    await bk?.close();
+    await stub?.stop();
+    await pg?.destroy();
+  });
+
+  const audited = () =>
+    lines.map((l) => (JSON.parse(l) as { audit: Record<string, unknown> }).audit);
+
+  async function droppedCount(): Promise<number> {
+    const text = await (await fetch(`${bk.url}/metrics`)).text();
+    const m = /^bridgekeeper_audit_events_total\{outcome="dropped"\} (\d+)/m.exec(text);
+    return m ? Number(m[1]) : 0;
+  }
+
+  it('writes admin changes and security events as JSON lines, never a secret', async () => {
+    const adminId = await actorIdOf(bk, adminToken);
+    const projectId = await createProject(bk, adminToken, 'Shipped');
+    const client = await createClient(bk, adminToken, { name: 'shipper', scopes: ['api'] });
+    expect((await clientCredentials(bk, client.client.clientId, 'not-the-secret')).status).toBe(
+      401,
+    );
+    await bk.app.get(AuditService).flush();
+    expect(audited()).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          action: 'project.create',
+          actorId: adminId,
+          targetId: projectId,
+          outcome: 'SUCCESS',
+          clientAddress: '127.0.0.1',
+        }),
+        expect.objectContaining({
+          action: 'client.authentication.failure',
+          clientId: client.client.clientId,
+          outcome: 'FAILURE',
+        }),
+      ]),
+    );
+    const all = lines.join('\n');
+    for (const secret of [client.clientSecret!, 'not-the-secret', adminToken.split('.')[2]!])
+      expect(all).not.toContain(secret);
+  });
+
+  it('counts a security event lost to an outage as dropped, and writes again after it', async () => {
+    const audit = bk.app.get(AuditService);
+    const before = await droppedCount();
+    await pg.down();
+    try {
+      audit.security({ action: 'test.during_outage', outcome: 'FAILURE' });
+      await audit.flush();
+    } finally {
+      await pg.up();
+    }
+    expect(await droppedCount()).toBe(before + 1);
+    expect(bk.logs.join('\n')).toContain('audit event not written');
+    expect(audited().map((e) => e.action)).not.toContain('test.during_outage');
+    // Back: the pool reconnects and the next event is written (and shipped).
+    let written = false;
+    for (let i = 0; i < 50 && !written; i++) {
+      audit.security({ action: 'test.after_outage', outcome: 'SUCCESS' });
+      await audit.flush();
+      written =
+        (await query(pg.url, "SELECT 1 FROM audit_events WHERE action = 'test.after_outage'"))
+          .length > 0;
+      if (!written) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(written).toBe(true);
+    expect(audited().map((e) => e.action)).toContain('test.after_outage');
   });
 });
