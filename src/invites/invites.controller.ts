@@ -1,5 +1,5 @@
 import { AuditFrom, type AuditRequest } from 'src/audit/audit-context';
-import { Body, Controller, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Header, Param, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { type AuthenticatedCaller, CurrentCaller } from 'src/common/auth/caller';
 import { InviteInput } from 'src/invites/dto/invite.input';
@@ -13,6 +13,8 @@ export class InvitesController {
   constructor(private readonly invites: InvitesService) {}
 
   @Post(':projectId/invite')
+  // The answer may carry a one-time set-password link.
+  @Header('Cache-Control', 'no-store')
   async invite(
     @Param('projectId') projectId: string,
     @Body() input: InviteInput,

@@ -202,6 +202,7 @@ describe('set-password links without email', () => {
     };
     const rest = await bk.post(`/admin/projects/${projectId}/invite`, person, admin);
     expect(rest.status).toBe(201);
+    expect(rest.headers.get('cache-control')).toBe('no-store');
     const first = (await rest.json()) as { inviteEmailSent: boolean; setPasswordLink: string };
     expect(first.inviteEmailSent).toBe(false);
     expect(first.setPasswordLink.startsWith(`${bk.url}/login/set-password?token=`)).toBe(true);
